@@ -1,0 +1,5 @@
+"""`python -m harn_tui`."""
+
+from harn_tui.cli import main
+
+raise SystemExit(main())
