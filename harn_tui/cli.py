@@ -1,0 +1,432 @@
+"""Command line: `harn-tui [ROOT]` opens the explorer; `ls` and `show` are headless.
+
+Headless commands import only `harn_tui.core` (never Textual), so they start fast
+and are safe to use in scripts. Exit codes: 0 ok, 1 load failure, 2 usage error
+or run not found.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from harn_tui import __version__
+from harn_tui.core.errors import HarnTuiError, LoadError, UsageError
+
+if TYPE_CHECKING:
+    from harn_tui.core.eventlog import EventLog
+    from harn_tui.core.summary import RunSummary
+
+EXIT_OK, EXIT_LOAD, EXIT_USAGE = 0, 1, 2
+SUBCOMMANDS = ("ls", "show")
+
+DESCRIPTION = """\
+harn-tui: explore Harn run records, follow live runs and replay agent sessions.
+
+  harn-tui [ROOT]           open the explorer on a run directory (or one run file)
+  harn-tui --demo [DIR]     open it on a generated demo with a run progressing live
+  harn-tui ls [ROOT]        list runs (table, or --json)
+  harn-tui show RUN         summarize one run (or --json for the normalized record)
+
+ROOT defaults to $HARN_RUN_DIR, else ./.harn-runs. The event log is found by Harn's
+rules ($HARN_STATE_DIR, $HARN_EVENT_LOG_BACKEND, $HARN_EVENT_LOG_SQLITE_PATH,
+$HARN_EVENT_LOG_DIR) unless --events points at it."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be more than 0")
+    return value
+
+
+def build_tui_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="harn-tui",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "root", nargs="?", metavar="ROOT", help="run directory or a single run file"
+    )
+    parser.add_argument(
+        "--events", metavar="PATH", help="events.sqlite, an events/ dir, or a .harn state root"
+    )
+    parser.add_argument(
+        "--demo",
+        nargs="?",
+        const="",
+        metavar="DIR",
+        help="write a demo run root (to DIR, kept; else a temp dir, removed on exit) and open it",
+    )
+    parser.add_argument(
+        "--poll",
+        type=_positive_float,
+        metavar="SECONDS",
+        help="poll for changes every SECONDS instead of native file events",
+    )
+    parser.add_argument("--theme", metavar="NAME", help="colour theme (e.g. textual-dark, nord)")
+    parser.add_argument(
+        "--no-cache", action="store_true", help="do not read or write the summary cache"
+    )
+    parser.add_argument("--version", action="version", version=f"harn-tui {__version__}")
+    return parser
+
+
+def build_ls_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="harn-tui ls", description="List the runs under ROOT, newest first.")
+    parser.add_argument(
+        "root",
+        nargs="?",
+        metavar="ROOT",
+        help="run directory (default: $HARN_RUN_DIR or ./.harn-runs)",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print a JSON array, one object per run file"
+    )
+    parser.add_argument("--status", choices=("failed", "completed", "active", "all"), default="all")
+    parser.add_argument(
+        "--workflow", metavar="NAME", help="only runs of this workflow (exact name)"
+    )
+    parser.add_argument("-q", "--query", metavar="TEXT", help="case-insensitive substring filter")
+    parser.add_argument("--sort", choices=("newest", "oldest", "duration"), default="newest")
+    parser.add_argument("--limit", type=_positive_int, metavar="N")
+    parser.add_argument(
+        "--events", metavar="PATH", help="events.sqlite, an events/ dir, or a .harn state root"
+    )
+    parser.add_argument(
+        "--no-cache", action="store_true", help="do not read or write the summary cache"
+    )
+    return parser
+
+
+def build_show_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="harn-tui show", description="Show one run: a run file path, or a run id under ROOT."
+    )
+    parser.add_argument("run", metavar="RUN")
+    parser.add_argument("--root", metavar="ROOT", help="run directory to find RUN in")
+    parser.add_argument(
+        "--events", metavar="PATH", help="events.sqlite, an events/ dir, or a .harn state root"
+    )
+    parser.add_argument("--json", action="store_true", help="print the normalized record as JSON")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if args and args[0] == "ls":
+            return cmd_ls(build_ls_parser().parse_args(args[1:]))
+        if args and args[0] == "show":
+            return cmd_show(build_show_parser().parse_args(args[1:]))
+        return cmd_tui(build_tui_parser().parse_args(args))
+    except UsageError as exc:
+        _fail(exc.reason)
+        return EXIT_USAGE
+    except HarnTuiError as exc:
+        _fail(exc.reason)
+        return EXIT_LOAD
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_OK
+
+
+def _fail(reason: str) -> None:
+    sys.stderr.write(f"harn-tui: {reason}\n")
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except OSError:
+        pass
+
+
+# -- shared helpers -------------------------------------------------------------
+
+
+def resolve_root(arg: str | None) -> Path:
+    """ROOT argument, else HARN_RUN_DIR, else ./.harn-runs."""
+    from harn_tui.core.locations import run_root
+
+    return Path(arg) if arg else run_root(os.environ, Path.cwd())
+
+
+def require_dir(root: Path) -> None:
+    if not root.exists():
+        hint = "" if os.environ.get("HARN_RUN_DIR") else " (pass ROOT or set HARN_RUN_DIR)"
+        raise UsageError(f"no run directory at {root}{hint}")
+    if not root.is_dir():
+        raise UsageError(f"not a directory: {root}")
+
+
+def open_log(events: str | None) -> tuple[EventLog | None, str | None]:
+    """The event log from --events or Harn's rules; (None, reason) when unusable."""
+    from harn_tui.core.errors import EventLogError
+    from harn_tui.core.eventlog import open_default_event_log
+
+    try:
+        return open_default_event_log(
+            Path(events) if events else None, os.environ, Path.cwd()
+        ), None
+    except EventLogError as exc:
+        if events:
+            raise UsageError(f"--events: {exc.reason}") from None
+        return None, exc.reason
+
+
+def cache_dir_for(no_cache: bool) -> Path | None:
+    if no_cache:
+        return None
+    from harn_tui.core.locations import cache_dir
+
+    return cache_dir(os.environ)
+
+
+def merge_log_hitl(runs: list[RunSummary], log: EventLog | None) -> str | None:
+    """Count HITL questions from the event log into the summaries (in place)."""
+    if log is None:
+        return None
+    from harn_tui.core.hitl import questions_by_run
+
+    try:
+        by_run = questions_by_run(log)
+    except HarnTuiError as exc:
+        return exc.reason
+    for run in runs:
+        asked = by_run.get(run.id) if run.id else None
+        if asked:
+            ids = set(run.hitl_request_ids) | {q["request_id"] for q in asked}
+            run.hitl_question_count = len(ids)
+    return None
+
+
+# -- ls -------------------------------------------------------------------------
+
+
+def cmd_ls(args: argparse.Namespace) -> int:
+    from harn_tui.core.index import RunIndex, select
+
+    root = resolve_root(args.root)
+    require_dir(root)
+    index = RunIndex(root, cache_dir=cache_dir_for(args.no_cache))
+    runs = index.scan()
+    log, log_error = open_log(args.events)
+    try:
+        log_error = merge_log_hitl(runs, log) or log_error
+    finally:
+        if log is not None:
+            log.close()
+    chosen = select(
+        runs,
+        status=args.status,
+        workflow=args.workflow,
+        query=args.query,
+        sort=args.sort,
+        limit=args.limit,
+    )
+    if args.json:
+        write_json([ls_json(r) for r in chosen])
+    else:
+        sys.stdout.write(format_table(chosen))
+    if log_error and log is not None:
+        _fail(f"event log: {log_error}")
+    return EXIT_OK
+
+
+LS_FIELDS = (
+    "id",
+    "path",
+    "workflow_id",
+    "workflow_name",
+    "status",
+    "status_group",
+    "started_at",
+    "started_at_ms",
+    "finished_at",
+    "finished_at_ms",
+    "duration_ms",
+    "stage_count",
+    "child_run_count",
+    "hitl_question_count",
+    "failure",
+    "last_node_id",
+    "task",
+    "parent_run_id",
+    "root_run_id",
+    "skills",
+    "error",
+)
+
+
+def ls_json(run: RunSummary) -> dict[str, Any]:
+    out = {name: getattr(run, name) for name in LS_FIELDS}
+    out["usage"] = run.usage
+    out["mtime_ms"] = run.mtime_ms
+    out["size"] = run.size
+    return out
+
+
+def write_json(value: Any) -> None:
+    import orjson
+
+    data = orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=str)
+    sys.stdout.buffer.write(data + b"\n")
+    sys.stdout.flush()
+
+
+STATUS_SYMBOLS = {"completed": "✓", "failed": "✗", "active": "●", "broken": "!"}
+
+
+def format_table(runs: list[RunSummary]) -> str:
+    """An aligned, plain-text table (no colour, control characters escaped)."""
+    from harn_tui.core.textsafe import one_line
+    from harn_tui.core.timestamps import format_duration, format_iso
+
+    headers = (
+        "",
+        "STATUS",
+        "WORKFLOW",
+        "RUN",
+        "STARTED",
+        "DURATION",
+        "STAGES",
+        "CHILD",
+        "HITL",
+        "TOKENS IN/OUT",
+        "FAILURE / PATH",
+    )
+    rows = []
+    for r in runs:
+        if r.broken:
+            rows.append(
+                (
+                    "!",
+                    "broken",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    one_line(f"{r.path}: {r.error}", 90),
+                )
+            )
+            continue
+        started = (
+            format_iso(r.started_at_ms)
+            if r.started_at_ms is not None
+            else one_line(r.started_at, 19)
+        )
+        tokens = (
+            f"{r.input_tokens}/{r.output_tokens}" if (r.input_tokens or r.output_tokens) else ""
+        )
+        tail = r.failure or r.path
+        rows.append(
+            (
+                STATUS_SYMBOLS.get(r.status_group, "?"),
+                one_line(r.status, 12),
+                one_line(r.workflow_name, 24),
+                one_line(r.id, 38),
+                started,
+                format_duration(r.duration_ms),
+                str(r.stage_count),
+                str(r.child_run_count),
+                str(r.hitl_question_count),
+                tokens,
+                one_line(tail, 70),
+            )
+        )
+    if not rows:
+        return "no runs\n"
+    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    for row in rows:
+        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    return "\n".join(lines) + "\n"
+
+
+# -- show -----------------------------------------------------------------------
+
+
+def find_run(run: str, root_arg: str | None) -> tuple[Path, Path]:
+    """(run file, root) for a path or a run id; UsageError when not found."""
+    candidate = Path(run)
+    if candidate.is_file():
+        root = Path(root_arg) if root_arg else candidate.parent
+        return candidate, root
+    root = resolve_root(root_arg)
+    if not root.is_dir():
+        raise UsageError(f"no run file {run!r} and no run directory at {root} to look it up in")
+    from harn_tui.core.index import RunIndex
+
+    index = RunIndex(root, cache_dir=cache_dir_for(False))
+    index.scan()
+    matches = [s for s in index.find(run) if not s.broken]
+    if not matches:
+        raise UsageError(f"no run with id or path {run!r} under {root}")
+    best = max(matches, key=lambda s: (s.mtime_ns, s.path))
+    return root / best.path, root
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from harn_tui.core.normalize import load_run
+
+    path, root = find_run(args.run, args.root)
+    log, log_error = open_log(args.events)
+    try:
+        try:
+            detail = load_run(path, root=root, event_log=log)
+        except LoadError as exc:
+            raise LoadError(f"{path}: {exc.reason}") from None
+        if log_error and not detail.event_log_error and log is None and args.events:
+            detail.event_log_error = log_error
+        if args.json:
+            write_json(detail.to_json())
+        else:
+            from harn_tui.core.report import render_text
+
+            sys.stdout.write(render_text(detail))
+    finally:
+        if log is not None:
+            log.close()
+    return EXIT_OK
+
+
+# -- the explorer -----------------------------------------------------------------
+
+
+def cmd_tui(args: argparse.Namespace) -> int:
+    from harn_tui.launch import launch
+
+    return launch(args)

@@ -1,0 +1,257 @@
+"""`RunIndex`: every run file under a root as a small summary, built fast and kept fresh.
+
+Cold builds parse files in a process pool over all cores; warm builds stat files
+and serve unchanged ones from the persistent cache. `update(paths)` re-reads only
+the files named, so a watcher never triggers a rescan.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harn_tui.core import summary as summary_mod
+from harn_tui.core.cache import SummaryCache
+from harn_tui.core.discovery import FoundFile, is_candidate_name, stat_file, walk
+from harn_tui.core.errors import LoadError
+from harn_tui.core.jsonload import decode_json, read_bytes, type_name
+from harn_tui.core.summary import RunSummary
+
+#: Below this many files to parse, a process pool costs more than it saves.
+POOL_THRESHOLD = 48
+CHUNK = 64
+
+SORTS = ("newest", "oldest", "duration")
+
+
+def load_summary(found: FoundFile) -> RunSummary | None:
+    """Summarize one file; None when it is JSON but not a run record. Never raises."""
+    if found.error:
+        return summary_mod.broken(found.rel, found.error, found.size, found.mtime_ns)
+    try:
+        data = decode_json(read_bytes(found.path))
+    except LoadError as exc:
+        return summary_mod.broken(found.rel, exc.reason, found.size, found.mtime_ns)
+    if not isinstance(data, dict):
+        reason = f"top-level JSON is {_article(type_name(data))}, not an object"
+        return summary_mod.broken(found.rel, reason, found.size, found.mtime_ns)
+    if data.get("_type") != "run_record":
+        return None
+    try:
+        return summary_mod.summarize(data, found.rel, found.size, found.mtime_ns)
+    except Exception as exc:  # a safety net: one odd record never hides the others
+        reason = f"cannot summarize: {type(exc).__name__}"
+        return summary_mod.broken(found.rel, reason, found.size, found.mtime_ns)
+
+
+def _article(name: str) -> str:
+    return f"an {name}" if name[0] in "aeiou" else f"a {name}"
+
+
+def _load_chunk(items: list[tuple[str, str, int, int]]) -> list[tuple[str, dict[str, Any] | None]]:
+    out = []
+    for path, rel, size, mtime_ns in items:
+        result = load_summary(FoundFile(Path(path), rel, size, mtime_ns))
+        out.append((rel, None if result is None else result.to_dict()))
+    return out
+
+
+@dataclass
+class IndexStats:
+    """What the last operation cost (for benchmarks and tests)."""
+
+    files_seen: int = 0
+    parsed: int = 0
+    cache_hits: int = 0
+    reloads: int = 0
+    extra: dict[str, int] = field(default_factory=dict)
+
+
+class RunIndex:
+    """Summaries of every run file under `root`, keyed by path relative to it."""
+
+    def __init__(self, root: Path, *, cache_dir: Path | None = None, workers: int | None = None):
+        self.root = Path(root)
+        self.cache = SummaryCache(cache_dir, self.root) if cache_dir is not None else None
+        self.workers = workers or min(os.cpu_count() or 1, 4)
+        self.runs: dict[str, RunSummary] = {}
+        self.stats = IndexStats()
+
+    # -- building ---------------------------------------------------------------
+
+    def scan(self, on_batch: Callable[[list[RunSummary]], None] | None = None) -> list[RunSummary]:
+        """Walk the root and (re)build every summary; return them in walk order."""
+        self.stats = IndexStats()
+        if self.cache is not None:
+            self.cache.load()
+        found = list(walk(self.root))
+        self.stats.files_seen = len(found)
+        runs: dict[str, RunSummary] = {}
+        todo: list[FoundFile] = []
+        for item in found:
+            if item.error is None and self.cache is not None:
+                hit, cached = self.cache.get(item.rel, item.size, item.mtime_ns)
+                if hit:
+                    self.stats.cache_hits += 1
+                    if cached is not None:
+                        runs[item.rel] = RunSummary.from_dict(cached)
+                    continue
+            todo.append(item)
+        if on_batch and runs:
+            on_batch(list(runs.values()))
+        for rel, result in self._parse(todo, on_batch):
+            if result is not None:
+                runs[rel] = result
+        self.runs = runs
+        if self.cache is not None:
+            self.cache.retain({item.rel for item in found})
+            self.cache.save()
+        return list(runs.values())
+
+    def _parse(
+        self, todo: list[FoundFile], on_batch: Callable[[list[RunSummary]], None] | None
+    ) -> Iterable[tuple[str, RunSummary | None]]:
+        self.stats.parsed += len(todo)
+        errors = [item for item in todo if item.error]
+        good = [item for item in todo if not item.error]
+        for item in errors:
+            yield item.rel, load_summary(item)
+        if len(good) < POOL_THRESHOLD or self.workers < 2:
+            batch: list[RunSummary] = []
+            for item in good:
+                result = load_summary(item)
+                self._remember(item, result)
+                if result is not None:
+                    batch.append(result)
+                    if on_batch and len(batch) >= CHUNK:
+                        on_batch(batch)
+                        batch = []
+                yield item.rel, result
+            if on_batch and batch:
+                on_batch(batch)
+            return
+        by_rel = {item.rel: item for item in good}
+        chunks = [
+            [(str(i.path), i.rel, i.size, i.mtime_ns) for i in good[n : n + CHUNK]]
+            for n in range(0, len(good), CHUNK)
+        ]
+        with ProcessPoolExecutor(max_workers=self.workers) as pool:
+            for chunk_result in pool.map(_load_chunk, chunks):
+                batch = []
+                for rel, data in chunk_result:
+                    result = RunSummary.from_dict(data) if data is not None else None
+                    self._remember(by_rel[rel], result)
+                    if result is not None:
+                        batch.append(result)
+                    yield rel, result
+                if on_batch and batch:
+                    on_batch(batch)
+
+    def _remember(self, item: FoundFile, result: RunSummary | None) -> None:
+        if self.cache is not None and item.error is None:
+            self.cache.put(
+                item.rel, item.size, item.mtime_ns, None if result is None else result.to_dict()
+            )
+
+    def update(self, paths: Iterable[Path]) -> tuple[list[RunSummary], list[str]]:
+        """Re-read just these paths. Returns (changed or new summaries, removed rel paths)."""
+        changed: list[RunSummary] = []
+        removed: list[str] = []
+        for path in paths:
+            rel = self.relative(path)
+            if rel is None or not is_candidate_name(Path(rel).name):
+                continue
+            if any(part.startswith(".") for part in Path(rel).parts[:-1]):
+                continue
+            item = stat_file(Path(path), rel)
+            if item.error and not Path(path).exists() and not Path(path).is_symlink():
+                if self.runs.pop(rel, None) is not None:
+                    removed.append(rel)
+                continue
+            self.stats.reloads += 1
+            result = load_summary(item)
+            self._remember(item, result)
+            if result is None:
+                if self.runs.pop(rel, None) is not None:
+                    removed.append(rel)
+                continue
+            self.runs[rel] = result
+            changed.append(result)
+        return changed, removed
+
+    def relative(self, path: Path) -> str | None:
+        """`path` relative to the root (posix separators), or None if outside it."""
+        try:
+            return Path(os.path.abspath(path)).relative_to(os.path.abspath(self.root)).as_posix()
+        except ValueError:
+            return None
+
+    def save_cache(self) -> None:
+        if self.cache is not None:
+            self.cache.save()
+
+    # -- querying ---------------------------------------------------------------
+
+    def find(self, run_id: str) -> list[RunSummary]:
+        """Runs whose id (or path) equals `run_id`."""
+        return [s for s in self.runs.values() if s.id == run_id or s.path == run_id]
+
+
+def matches(
+    s: RunSummary,
+    *,
+    status: str = "all",
+    workflow: str | None = None,
+    query: str | None = None,
+) -> bool:
+    """The `ls` / run-list filters."""
+    if status != "all" and s.status_group != status:
+        return False
+    if s.broken and status != "all":
+        return False
+    if workflow and s.workflow_name != workflow:
+        return False
+    return not (query and query.strip().lower() not in s.search_text())
+
+
+def sort_runs(runs: list[RunSummary], sort: str = "newest") -> list[RunSummary]:
+    """Order rows: newest/oldest by parsed start (unparsed last), or by duration."""
+    unparsed = [r for r in runs if r.started_at_ms is None]
+    parsed = [r for r in runs if r.started_at_ms is not None]
+    if sort == "oldest":
+        parsed.sort(key=lambda r: (r.started_at_ms, r.mtime_ns, r.path))
+        unparsed.sort(key=lambda r: (r.mtime_ns, r.path))
+        return parsed + unparsed
+    if sort == "duration":
+        return sorted(
+            runs,
+            key=lambda r: (
+                r.duration_ms is None,
+                -(r.duration_ms or 0),
+                -(r.started_at_ms if r.started_at_ms is not None else -1),
+                -r.mtime_ns,
+                r.path,
+            ),
+        )
+    parsed.sort(key=lambda r: (-r.started_at_ms, -r.mtime_ns, r.path))  # type: ignore[operator]
+    unparsed.sort(key=lambda r: (-r.mtime_ns, r.path))
+    return parsed + unparsed
+
+
+def select(
+    runs: Iterable[RunSummary],
+    *,
+    status: str = "all",
+    workflow: str | None = None,
+    query: str | None = None,
+    sort: str = "newest",
+    limit: int | None = None,
+) -> list[RunSummary]:
+    """Filter then sort then limit."""
+    chosen = [r for r in runs if matches(r, status=status, workflow=workflow, query=query)]
+    ordered = sort_runs(chosen, sort)
+    return ordered if limit is None else ordered[: max(limit, 0)]

@@ -1,0 +1,207 @@
+"""The `<stem>-llm/llm_transcript.jsonl` sidecar: model turns and daemon events (spec §3.3)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from harn_tui.core import schema as S
+from harn_tui.core.schema import to_int, to_str
+
+
+def sidecar_path(run_file: Path) -> Path:
+    """`<dir>/<name minus its last extension>-llm/llm_transcript.jsonl`."""
+    return run_file.parent / f"{run_file.stem}-llm" / "llm_transcript.jsonl"
+
+
+@dataclass
+class SidecarLines:
+    """Parsed sidecar lines plus how many were skipped (and whether the tail was partial)."""
+
+    lines: list[dict[str, Any]] = field(default_factory=list)
+    skipped: int = 0
+    partial_tail: bool = False
+    error: str | None = None
+
+
+def iter_jsonl(data: bytes) -> Iterator[tuple[dict[str, Any] | None, bool]]:
+    """Yield (object or None if unparseable, is_last_unterminated) per non-blank line."""
+    lines = data.split(b"\n")
+    terminated = data.endswith(b"\n")
+    last = len(lines) - 1
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        tail = i == last and not terminated
+        try:
+            value = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            yield None, tail
+            continue
+        yield (value if isinstance(value, dict) else None), tail
+
+
+def read_sidecar(path: Path) -> SidecarLines:
+    """Read every line; a half-written last line is dropped, bad lines are counted."""
+    out = SidecarLines()
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return out
+    except OSError as exc:
+        out.error = f"cannot read sidecar: {exc.strerror or exc}"
+        return out
+    for value, tail in iter_jsonl(data):
+        if value is None:
+            if tail:
+                out.partial_tail = True
+            else:
+                out.skipped += 1
+            continue
+        out.lines.append(value)
+    return out
+
+
+def daemon_events(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """DaemonEventRecords from `type == "daemon_event"` lines (extra keys dropped)."""
+    out = []
+    for line in lines:
+        if line.get("type") != "daemon_event":
+            continue
+        record = {key: line.get(key) for key in S.DAEMON_EVENT if key in line}
+        out.append(S.fill(record, S.DAEMON_EVENT))
+    return out
+
+
+def _names(value: Any) -> list[str]:
+    if not isinstance(value, list):
+        return []
+    return [
+        item["name"]
+        for item in value
+        if isinstance(item, dict) and isinstance(item.get("name"), str)
+    ]
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def model_turns(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One entry per provider call, rebuilt as Harn's portal does.
+
+    Lines replay in order: `system_prompt`, `tool_schemas` and `message` lines build
+    context; each `provider_call_request` with a call id opens a turn holding the
+    messages added since the previous request; its `provider_call_response` fills
+    tokens, response text, thinking and tool calls.
+    """
+    turns: list[dict[str, Any]] = []
+    by_call: dict[str, int] = {}
+    system_prompt: str | None = None
+    schema_names: list[str] = []
+    messages: list[dict[str, Any]] = []
+    previous_total = 0
+    for line in lines:
+        kind = line.get("type")
+        if kind == "system_prompt":
+            system_prompt = _text(line.get("content"))
+        elif kind == "tool_schemas":
+            schema_names = _names(line.get("schemas"))
+        elif kind == "message":
+            messages.append(
+                {
+                    "role": _text(line.get("role")) or "user",
+                    "content": line.get("content") if line.get("content") is not None else "",
+                    "tool_calls": line.get("tool_calls"),
+                    "tool_call_id": line.get("tool_call_id"),
+                    "name": line.get("name"),
+                    "iteration": line.get("iteration"),
+                }
+            )
+        elif kind == "provider_call_request":
+            call_id = to_str(line.get("call_id"))
+            if not call_id:
+                continue
+            total = len(messages)
+            kept = min(previous_total, total)
+            added = messages[kept:]
+            previous_total = total
+            by_call[call_id] = len(turns)
+            turns.append(
+                {
+                    "call_id": call_id,
+                    "call_index": len(turns) + 1,
+                    "span_id": line.get("span_id")
+                    if isinstance(line.get("span_id"), int)
+                    else None,
+                    "iteration": to_int(line.get("iteration")),
+                    "model": to_str(line.get("model")),
+                    "provider": _text(line.get("provider")),
+                    "timestamp": to_str(line.get("timestamp")),
+                    "kept_messages": kept,
+                    "added_messages": len(added),
+                    "total_messages": total,
+                    "messages_added": added,
+                    "system_prompt": system_prompt,
+                    "tool_calls": list(schema_names),
+                    "response_tool_calls": [],
+                    "input_tokens": None,
+                    "output_tokens": None,
+                    "cost_usd": None,
+                    "response_ms": None,
+                    "response_text": None,
+                    "thinking": None,
+                    "thinking_summary": None,
+                    "answered": False,
+                    "summary": "waiting for model response",
+                }
+            )
+        elif kind == "provider_call_response":
+            index = by_call.get(to_str(line.get("call_id")))
+            if index is None:
+                continue
+            turn = turns[index]
+            if turn["span_id"] is None and isinstance(line.get("span_id"), int):
+                turn["span_id"] = line["span_id"]
+            turn["input_tokens"] = _opt_int(line.get("input_tokens"))
+            turn["output_tokens"] = _opt_int(line.get("output_tokens"))
+            turn["cost_usd"] = (
+                line.get("cost_usd") if isinstance(line.get("cost_usd"), int | float) else None
+            )
+            turn["response_ms"] = _opt_int(line.get("response_ms"))
+            turn["response_text"] = _text(line.get("text"))
+            turn["thinking"] = _text(line.get("thinking"))
+            turn["thinking_summary"] = _text(line.get("thinking_summary"))
+            calls = line.get("tool_calls")
+            turn["response_tool_calls"] = calls if isinstance(calls, list) else []
+            names = _names(calls)
+            if names:
+                turn["tool_calls"] = names
+            if line.get("provider") and not turn["provider"]:
+                turn["provider"] = _text(line.get("provider"))
+            if line.get("model") and not turn["model"]:
+                turn["model"] = to_str(line.get("model"))
+            turn["answered"] = True
+            turn["summary"] = _summary(turn)
+    return turns
+
+
+def _opt_int(value: Any) -> int | None:
+    return (
+        to_int(value)
+        if isinstance(value, int | float | str) and not isinstance(value, bool)
+        else None
+    )
+
+
+def _summary(turn: dict[str, Any]) -> str:
+    head = f"kept {turn['kept_messages']} messages, added {turn['added_messages']}"
+    if turn["tool_calls"] and turn["response_tool_calls"]:
+        return f"{head}, then asked for {turn['tool_calls'][-1]}"
+    if turn["response_text"] is not None:
+        return f"{head}, then replied in text"
+    return head

@@ -1,0 +1,48 @@
+"""Making untrusted text safe for a terminal: control characters become visible escapes.
+
+Run records hold model output. Escape sequences (CSI, OSC, DCS), C1 controls,
+bidi overrides and zero-width characters must never reach the terminal as such;
+they are replaced by readable escapes like `\\x1b` or `\\u202e`.
+"""
+
+from __future__ import annotations
+
+import re
+
+# C0 controls except tab/newline, DEL, C1 controls, bidi controls, zero-width and BOM chars.
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064"
+    "\u2066-\u2069\ufeff\ufff9-\ufffb]"
+)
+_UNSAFE_INLINE = re.compile(_UNSAFE.pattern[:-1] + "\t\n]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    ch = match.group()
+    if ch == "\t":
+        return "\\t"
+    if ch == "\n":
+        return "\\n"
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def visible(text: str, *, multiline: bool = True) -> str:
+    """Replace dangerous characters with visible escapes (keeps \\n and \\t when multiline)."""
+    pattern = _UNSAFE if multiline else _UNSAFE_INLINE
+    return pattern.sub(_escape, text)
+
+
+def one_line(text: str, limit: int | None = None) -> str:
+    """A single safe line: newlines and tabs escaped, truncated with an ellipsis."""
+    safe = visible(text, multiline=False)
+    if limit is not None and len(safe) > limit:
+        return safe[: max(limit - 1, 0)] + "…"
+    return safe
+
+
+def truncate(text: str, limit: int) -> tuple[str, bool]:
+    """(text cut to `limit` characters, whether it was cut)."""
+    if len(text) <= limit:
+        return text, False
+    return text[:limit], True
