@@ -1,0 +1,120 @@
+"""Where Harn keeps runs, state and the event log, following Harn's own rules (spec §1.1)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from harn_tui.core.errors import EventLogError
+
+__all__ = [
+    "cache_dir",
+    "event_log_location",
+    "project_root",
+    "resolve_events_arg",
+    "run_root",
+    "state_root",
+]
+
+_BACKENDS = ("sqlite", "file", "memory")
+
+
+def _env(env: Mapping[str, str] | None) -> Mapping[str, str]:
+    return os.environ if env is None else env
+
+
+def _cwd(cwd: Path | str | None) -> Path:
+    return Path.cwd() if cwd is None else Path(cwd).absolute()
+
+
+def _env_value(env: Mapping[str, str], key: str) -> str | None:
+    """An env value, with empty/whitespace-only values treated as unset."""
+    value = env.get(key)
+    if value is None or not value.strip():
+        return None
+    return value
+
+
+def _resolve(base: Path, value: str) -> Path:
+    candidate = Path(value)
+    return candidate if candidate.is_absolute() else base / candidate
+
+
+def project_root(cwd: Path | str | None = None) -> Path:
+    """The nearest ancestor of ``cwd`` (itself included) holding ``harn.toml``, else ``cwd``."""
+    start = _cwd(cwd)
+    for candidate in (start, *start.parents):
+        if (candidate / "harn.toml").is_file():
+            return candidate
+    return start
+
+
+def run_root(env: Mapping[str, str] | None = None, cwd: Path | str | None = None) -> Path:
+    """``HARN_RUN_DIR`` (relative values resolved against ``cwd``), else ``<cwd>/.harn-runs``."""
+    base = _cwd(cwd)
+    value = _env_value(_env(env), "HARN_RUN_DIR")
+    return _resolve(base, value) if value else base / ".harn-runs"
+
+
+def state_root(env: Mapping[str, str] | None = None, base: Path | str | None = None) -> Path:
+    """``HARN_STATE_DIR`` else ``<base>/.harn``; ``base`` defaults to the project root of cwd."""
+    root = project_root() if base is None else Path(base).absolute()
+    value = _env_value(_env(env), "HARN_STATE_DIR")
+    return _resolve(root, value) if value else root / ".harn"
+
+
+def event_log_location(
+    env: Mapping[str, str] | None = None, cwd: Path | str | None = None
+) -> tuple[str, Path] | None:
+    """``(backend, path)`` of the event log Harn would use from ``cwd``, or None.
+
+    None when the backend is ``memory`` or the target does not exist. An unknown
+    ``HARN_EVENT_LOG_BACKEND`` raises EventLogError (Harn refuses it too).
+    """
+    environ = _env(env)
+    base = project_root(cwd)
+    raw_backend = _env_value(environ, "HARN_EVENT_LOG_BACKEND")
+    backend = raw_backend.strip().lower() if raw_backend else "sqlite"
+    if backend not in _BACKENDS:
+        raise EventLogError(f"unsupported event log backend '{backend}' (HARN_EVENT_LOG_BACKEND)")
+    if backend == "memory":
+        return None
+    root = state_root(environ, base)
+    if backend == "sqlite":
+        value = _env_value(environ, "HARN_EVENT_LOG_SQLITE_PATH")
+        path = _resolve(base, value) if value else root / "events.sqlite"
+        return ("sqlite", path) if path.is_file() else None
+    value = _env_value(environ, "HARN_EVENT_LOG_DIR")
+    path = _resolve(base, value) if value else root / "events"
+    return ("file", path) if path.is_dir() else None
+
+
+def resolve_events_arg(path: Path | str) -> tuple[str, Path]:
+    """Interpret ``--events PATH``: an sqlite file, a file-backend dir, or a state root."""
+    target = Path(path)
+    if not target.exists():
+        raise EventLogError(f"event log not found: {target}")
+    if target.is_file():
+        return ("sqlite", target)
+    if not target.is_dir():
+        raise EventLogError(f"not a file or directory: {target}")
+    if (target / "topics").is_dir():
+        return ("file", target)
+    if (target / "events.sqlite").is_file():
+        return ("sqlite", target / "events.sqlite")
+    if (target / "events").is_dir():
+        return ("file", target / "events")
+    raise EventLogError(
+        f"no event log in {target}: expected events.sqlite, events/ or topics/ inside"
+    )
+
+
+def cache_dir(env: Mapping[str, str] | None = None) -> Path:
+    """``HARN_TUI_CACHE_DIR`` else the platform user cache dir for ``harn-tui``."""
+    value = _env_value(_env(env), "HARN_TUI_CACHE_DIR")
+    if value:
+        return Path(value).expanduser().absolute()
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("harn-tui"))

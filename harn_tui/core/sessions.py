@@ -1,0 +1,208 @@
+"""Agent-session replay events from the event log or the legacy JSONL sink (spec §5.1)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from harn_tui.core.errors import EventLogError
+from harn_tui.core.eventlog import (
+    AGENT_EVENTS_PREFIX,
+    EventLog,
+    LogEvent,
+    agent_events_topic,
+)
+
+__all__ = [
+    "SessionEvent",
+    "load_legacy_session_jsonl",
+    "load_session_events",
+    "session_ids_in_log",
+    "sessions_for_run",
+]
+
+_AUDITED_TYPES = frozenset({"tool_call", "tool_call_update", "worker_update", "tool_call_audit"})
+_ROTATED = re.compile(r"-(\d{6})\.jsonl$")
+
+
+@dataclass(slots=True)
+class SessionEvent:
+    """One AgentEvent of a session; ``event`` is kept as stored, even if malformed."""
+
+    event_id: int
+    occurred_at_ms: int | None
+    event: Any
+    kind: str
+
+
+def _event_kind(event: Any, fallback: str) -> str:
+    if isinstance(event, dict) and isinstance(event.get("type"), str) and event["type"]:
+        return event["type"]
+    return fallback
+
+
+def _session_event(record: LogEvent, session_id: str) -> SessionEvent | None:
+    """The SessionEvent carried by ``record`` if it belongs to ``session_id``."""
+    if record.headers.get("session_id") != session_id:
+        return None
+    payload = record.payload
+    if not isinstance(payload, dict) or payload.get("event") is None:
+        return None
+    event = payload["event"]
+    if isinstance(event, dict) and "session_id" in event and event["session_id"] != session_id:
+        return None
+    occurred: int | None = record.occurred_at_ms or None
+    if occurred is None:
+        hint = payload.get("index_hint")
+        if isinstance(hint, int) and not isinstance(hint, bool):
+            occurred = hint
+    return SessionEvent(record.event_id, occurred, event, _event_kind(event, record.kind))
+
+
+def load_session_events(log: EventLog, session_id: str, after: int = 0) -> list[SessionEvent]:
+    """Events of ``session_id`` from its ``observability.agent_events.*`` topic, ascending.
+
+    Records of other sessions whose ids sanitize to the same topic are skipped.
+    """
+    out: list[SessionEvent] = []
+    for record in log.iter_topic(agent_events_topic(session_id), after=after):
+        item = _session_event(record, session_id)
+        if item is not None:
+            out.append(item)
+    return out
+
+
+def _legacy_parts(path: Path) -> list[Path]:
+    stem = path.name[: -len(".jsonl")] if path.name.endswith(".jsonl") else path.stem
+    rotated: list[tuple[int, Path]] = []
+    if path.parent.is_dir():
+        for candidate in path.parent.iterdir():
+            name = candidate.name
+            match = _ROTATED.search(name)
+            if match and name[: match.start()] == stem:
+                rotated.append((int(match.group(1)), candidate))
+    parts = [path] if path.is_file() else []
+    parts.extend(p for _, p in sorted(rotated))
+    return parts
+
+
+def load_legacy_session_jsonl(path: Path | str) -> list[SessionEvent]:
+    """Read ``event_log-<session>.jsonl`` plus its rotated ``-000001`` parts, in order.
+
+    Each line is the AgentEvent flattened with ``index``, ``emitted_at_ms`` and
+    ``frame_depth``; event_id = index + 1. An unterminated last line is dropped,
+    unparseable lines are skipped.
+    """
+    base = Path(path)
+    parts = _legacy_parts(base)
+    if not parts:
+        raise EventLogError(f"agent event log not found: {base}")
+    out: list[SessionEvent] = []
+    counter = 0
+    for part in parts:
+        try:
+            fh = part.open("rb")
+        except OSError as exc:
+            raise EventLogError(f"cannot read {part}: {exc}") from exc
+        with fh:
+            lines = _complete_lines(fh)
+            out.extend(_legacy_events(lines, counter))
+        if out:
+            counter = out[-1].event_id
+    return out
+
+
+def _complete_lines(fh: Any) -> Iterable[bytes]:
+    """Newline-terminated lines of ``fh``; a half-written last line is dropped."""
+    for line in fh:
+        if line.endswith(b"\n"):
+            yield line
+
+
+def _legacy_events(lines: Iterable[bytes], counter: int) -> list[SessionEvent]:
+    out: list[SessionEvent] = []
+    for line in lines:
+        if not line.strip():
+            continue
+        try:
+            event = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue
+        if not isinstance(event, dict):
+            continue
+        index = event.get("index")
+        if isinstance(index, int) and not isinstance(index, bool):
+            event_id = index + 1
+        else:
+            event_id = counter + 1
+        counter = event_id
+        emitted = event.get("emitted_at_ms")
+        occurred = emitted if isinstance(emitted, int) and not isinstance(emitted, bool) else None
+        out.append(SessionEvent(event_id, occurred, event, _event_kind(event, "")))
+    return out
+
+
+def _record_session_id(record: LogEvent, topic: str) -> str:
+    sid = record.headers.get("session_id")
+    if sid:
+        return sid
+    payload = record.payload if isinstance(record.payload, dict) else {}
+    if isinstance(payload.get("session_id"), str) and payload["session_id"]:
+        return payload["session_id"]
+    return topic[len(AGENT_EVENTS_PREFIX) :]
+
+
+def _agent_topics(log: EventLog) -> list[str]:
+    return [t for t in log.topics() if t.startswith(AGENT_EVENTS_PREFIX)]
+
+
+def session_ids_in_log(log: EventLog) -> list[str]:
+    """Session ids with agent-event topics (from the first record's header), sorted."""
+    found: set[str] = set()
+    for topic in _agent_topics(log):
+        first = log.read(topic, after=0, limit=1)
+        suffix = topic[len(AGENT_EVENTS_PREFIX) :]
+        found.add(_record_session_id(first[0], topic) if first else suffix)
+    return sorted(found)
+
+
+def _audit_run_id(record: LogEvent) -> str | None:
+    payload = record.payload
+    if not isinstance(payload, dict):
+        return None
+    event = payload.get("event")
+    if not isinstance(event, dict) or event.get("type") not in _AUDITED_TYPES:
+        return None
+    audit = event.get("audit")
+    if not isinstance(audit, dict):
+        return None
+    run_id = audit.get("run_id")
+    return run_id if isinstance(run_id, str) else None
+
+
+def sessions_for_run(
+    log: EventLog, run_id: str, candidate_session_ids: Iterable[str]
+) -> dict[str, list[SessionEvent]]:
+    """Sessions related to ``run_id``, ordered by session id.
+
+    The caller's candidates (child-run session ids, transcript ids) that have
+    events, plus every session with a tool_call / tool_call_update /
+    worker_update / tool_call_audit event whose ``audit.run_id`` is ``run_id``.
+    """
+    wanted = {sid for sid in candidate_session_ids if sid}
+    if run_id:
+        for topic in _agent_topics(log):
+            for record in log.iter_topic(topic):
+                if _audit_run_id(record) == run_id:
+                    wanted.add(_record_session_id(record, topic))
+    result: dict[str, list[SessionEvent]] = {}
+    for sid in sorted(wanted):
+        events = load_session_events(log, sid)
+        if events:
+            result[sid] = events
+    return result
