@@ -298,9 +298,28 @@ def ls_json(run: RunSummary) -> dict[str, Any]:
 def write_json(value: Any) -> None:
     import orjson
 
-    data = orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=str)
+    try:
+        data = orjson.dumps(
+            value, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=str
+        )
+    except TypeError:  # nested deeper than orjson writes (it stops at 255 levels)
+        data = _dumps_deep(value)
     sys.stdout.buffer.write(data + b"\n")
     sys.stdout.flush()
+
+
+def _dumps_deep(value: Any) -> bytes:
+    """Indented JSON for documents nested deeper than orjson allows (up to the loader's limit)."""
+    import json
+
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 20_000))
+    try:
+        return json.dumps(value, indent=2, default=str).encode()
+    except (RecursionError, ValueError, TypeError):
+        raise LoadError("record is nested too deeply to print as JSON") from None
+    finally:
+        sys.setrecursionlimit(limit)
 
 
 STATUS_SYMBOLS = {"completed": "✓", "failed": "✗", "active": "●", "broken": "!"}

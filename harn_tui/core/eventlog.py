@@ -240,9 +240,16 @@ class SqliteEventLog:
         self._copy_dir: Path | None = None
         self._copy_sig: tuple[tuple[int, int], ...] | None = None
         self._has_events = False
+        self._copy_for_missing_wal = False
         if not self.location.is_file():
             raise EventLogError(f"event log not found: {self.location}")
         with self._lock:
+            if self._wal_mode_without_wal():
+                # Opening in place would create an empty `-wal` beside the log: read a copy
+                # until a writer (which creates the -wal itself) is active.
+                self._open_copy()
+                self._copy_for_missing_wal = True
+                return
             try:
                 self._open_direct()
             except sqlite3.OperationalError as exc:
@@ -314,8 +321,34 @@ class SqliteEventLog:
         self._conn = conn
         self._copy_sig = sig
 
+    def _wal_mode_without_wal(self) -> bool:
+        """True for a WAL-mode database whose `-wal` file does not exist (no writer active)."""
+        if Path(f"{self.location}-wal").exists():
+            return False
+        try:
+            with open(self.location, "rb") as handle:
+                header = handle.read(20)
+        except OSError:
+            return False
+        return len(header) == 20 and header.startswith(b"SQLite format 3\x00") and header[18] == 2
+
     def _refresh_copy(self) -> None:
-        if self._copy_dir is not None and self._source_sig() != self._copy_sig:
+        if self._copy_dir is None:
+            return
+        if self._copy_for_missing_wal and Path(f"{self.location}-wal").exists():
+            old = self._conn
+            try:
+                self._open_direct()
+            except sqlite3.Error:
+                pass
+            else:
+                if old is not None:
+                    old.close()
+                shutil.rmtree(self._copy_dir, ignore_errors=True)
+                self._copy_dir = None
+                self._copy_for_missing_wal = False
+                return
+        if self._source_sig() != self._copy_sig:
             self._open_copy()
 
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:

@@ -107,6 +107,33 @@ def questions_by_run(log: EventLog) -> dict[str, list[dict[str, Any]]]:
     return {run_id: merge_questions([], list(recs.values())) for run_id, recs in by_run.items()}
 
 
+class QuestionIndex:
+    """`hitl.questions` folded by run id, read incrementally (only rows after the last seen)."""
+
+    def __init__(self) -> None:
+        self.cursor = 0
+        self.by_run: dict[str, dict[str, dict[str, Any]]] = {}
+
+    def poll(self, log: EventLog) -> set[str]:
+        """Read rows appended since the last poll; return the run ids that gained questions."""
+        changed: set[str] = set()
+        for event in log.iter_topic(HITL_QUESTIONS_TOPIC, after=self.cursor):
+            self.cursor = max(self.cursor, event.event_id)
+            if event.kind != "hitl.question_asked":
+                continue
+            found = _question_record(event)
+            if found is None:
+                continue
+            run_ids, record = found
+            for run_id in run_ids:
+                self.by_run.setdefault(run_id, {})[record["request_id"]] = record
+                changed.add(run_id)
+        return changed
+
+    def request_ids(self, run_id: str) -> set[str]:
+        return set(self.by_run.get(run_id, ()))
+
+
 def merge_questions(
     existing: list[dict[str, Any]], from_log: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:

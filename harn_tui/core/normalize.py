@@ -160,7 +160,7 @@ def normalize_record(raw: dict[str, Any], path: Path | None = None) -> dict[str,
     if not run["_type"]:
         run["_type"] = "run_record"
     for span, source in zip(run["trace_spans"], dicts(raw.get("trace_spans")), strict=False):
-        if span.get("parent_id") is None and source.get("parent_span_id") is not None:
+        if source.get("parent_span_id") is not None:  # newer key wins (spec §2.16)
             span["parent_id"] = S.to_int(source.get("parent_span_id"), None)  # type: ignore[arg-type]
     materialize_child_runs(run)
     if run["replay_fixture"] is None:
@@ -471,8 +471,11 @@ def _compact(value: Any) -> str:
 
     try:
         return orjson.dumps(value).decode()
-    except TypeError:
-        return str(value)
+    except TypeError:  # nested deeper than orjson writes
+        try:
+            return str(value)
+        except RecursionError:
+            return "(nested too deep to show)"
 
 
 def _relative(path: Path, root: Path | None) -> str:

@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""Benchmark: `harn-tui ls --json` on 10,000 realistic run files, as ratios to a floor.
+
+The floor is the tightest loop that reads and orjson-parses every file (one core),
+measured in the same run. Targets (issue #2): cold <= 1.0x floor (both cores may be
+used), warm <= 0.1x floor (whole process, start-up included), peak RSS <= 200 MB.
+
+    python bench/bench_index.py [--runs 10000] [--corpus DIR] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+
+
+def ensure_corpus(path: Path, n: int) -> Path:
+    marker = path / f".complete-{n}"
+    if marker.exists():
+        return path
+    from harn_tui.core.generator import write_bench_root
+
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    t0 = time.perf_counter()
+    write_bench_root(path, n, seed=7)
+    marker.write_text("ok")
+    print(f"generated {n} runs in {time.perf_counter() - t0:.1f}s at {path}")
+    return path
+
+
+def floor(root: Path) -> float:
+    """Read and parse every run file in one tight loop."""
+    files = [Path(d) / f for d, _, fs in os.walk(root) for f in fs if f.endswith(".json") and not f.startswith(".")]
+    t0 = time.perf_counter()
+    for f in files:
+        with open(f, "rb") as handle:
+            orjson.loads(handle.read())
+    return time.perf_counter() - t0
+
+
+def run_ls(root: Path, cache: Path) -> tuple[float, int, int]:
+    """(seconds, peak RSS in MB of the process tree, rows) for one `harn-tui ls --json`."""
+    env = dict(os.environ, HARN_TUI_CACHE_DIR=str(cache))
+    for key in ("HARN_STATE_DIR", "HARN_EVENT_LOG_BACKEND", "HARN_EVENT_LOG_SQLITE_PATH", "HARN_EVENT_LOG_DIR"):
+        env.pop(key, None)
+    code = (
+        "import resource, sys\n"
+        "from harn_tui.cli import main\n"
+        "rc = main(sys.argv[1:])\n"
+        "me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+        "sys.stderr.write(f'RSS {max(me, kids)}\\n')\n"
+        "raise SystemExit(rc)\n"
+    )
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-c", code, "ls", str(root), "--json"],
+        env=env, capture_output=True, check=True, cwd=tempfile.gettempdir(),
+    )
+    elapsed = time.perf_counter() - t0
+    rss_kb = int(proc.stderr.decode().split("RSS ")[-1].split()[0])
+    rows = len(orjson.loads(proc.stdout))
+    return elapsed, rss_kb // 1024, rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=10_000)
+    parser.add_argument("--corpus", type=Path, default=Path(tempfile.gettempdir()) / "harn-tui-bench-corpus")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    root = ensure_corpus(args.corpus / str(args.runs), args.runs)
+    size = sum(f.stat().st_size for f in root.rglob("*.json"))
+    print(f"corpus: {args.runs} runs, {size / 1e6:.0f} MB, {os.cpu_count()} cores")
+
+    floors, colds, warms, rss = [], [], [], []
+    for _ in range(args.repeat):
+        floor(root)  # warm the page cache so every measurement reads from memory
+        floors.append(floor(root))
+        cache = Path(tempfile.mkdtemp(prefix="harn-tui-bench-cache-"))
+        try:
+            t, r, rows = run_ls(root, cache)
+            colds.append(t)
+            rss.append(r)
+            t, r, rows_warm = run_ls(root, cache)
+            warms.append(t)
+            rss.append(r)
+            assert rows == rows_warm == args.runs, (rows, rows_warm)
+        finally:
+            shutil.rmtree(cache, ignore_errors=True)
+    f, c, w = min(floors), min(colds), min(warms)
+    print(f"floor (read + orjson.loads, 1 core): {f:.3f}s")
+    print(f"ls --json cold:  {c:.3f}s  = {c / f:.2f}x floor   (target <= 1.0x)")
+    print(f"ls --json warm:  {w:.3f}s  = {w / f:.3f}x floor  (target <= 0.1x)")
+    print(f"peak RSS:        {max(rss)} MB            (target <= 200 MB)")
+    ok = c / f <= 1.0 and w / f <= 0.1 and max(rss) <= 200
+    print("RESULT:", "all targets met" if ok else "target missed")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,276 @@
+"""`HarnTuiApp`: global bindings, the palette, the workers that read disk, screen routing."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import tempfile
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+
+from harn_tui.core.errors import HarnTuiError
+from harn_tui.core.index import RunIndex
+from harn_tui.core.summary import RunSummary
+from harn_tui.messages import EventLogChanged, RootStatus, RunFileChanged, RunsChanged
+
+if TYPE_CHECKING:
+    from harn_tui.core.eventlog import EventLog
+
+
+class HarnTuiApp(App[int]):
+    """The harn-tui explorer."""
+
+    TITLE = "harn-tui"
+    CSS_PATH = "harn_tui.tcss"
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help"),
+        Binding("ctrl+s", "save_screenshot", "Screenshot", show=False),
+    ]
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        run_file: Path | None = None,
+        events: Path | None = None,
+        cache_dir: Path | None = None,
+        poll: float | None = None,
+        theme: str | None = None,
+        watch: bool = True,
+    ) -> None:
+        super().__init__()
+        from harn_tui.commands import RunCommands
+
+        self.COMMANDS = App.COMMANDS | {RunCommands}
+        self.root = Path(root)
+        self.run_file = run_file
+        self.events_arg = events
+        self.cache_dir = cache_dir
+        self.poll = poll
+        self.watch_enabled = watch
+        self.runs: dict[str, RunSummary] = {}
+        self.index = RunIndex(self.root, cache_dir=cache_dir)
+        self.event_log: EventLog | None = None
+        self.event_log_error: str | None = None
+        self.loading_note = "indexing…"
+        self.root_note = ""
+        self.index_lock = threading.Lock()
+        self.scanned = threading.Event()
+        self.event_log_done = False
+        from harn_tui.core.hitl import QuestionIndex
+
+        self.log_questions = QuestionIndex()
+        if theme:
+            self.theme = theme
+
+    # -- start-up -------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        from harn_tui.screens.runs import RunsScreen
+
+        if self.run_file is not None:
+            self.push_screen(RunsScreen())
+            self.open_path(self.run_file)
+        elif self.root.is_dir():
+            self.push_screen(RunsScreen())
+        else:
+            from harn_tui.screens.empty import EmptyScreen
+
+            self.push_screen(EmptyScreen(self.root))
+        self.load_event_log()
+        self.scan_root()
+        if self.watch_enabled:
+            from harn_tui.live import start_watching
+
+            start_watching(self)
+
+    @work(thread=True, exclusive=True, group="scan", name="scan")
+    def scan_root(self) -> None:
+        """Index the root in the background, streaming rows in batches."""
+        if not self.root.is_dir():
+            self.loading_note = ""
+            self.scanned.set()
+            return
+
+        def batch(rows: list[RunSummary]) -> None:
+            self.post_message(RunsChanged(rows, []))
+
+        with self.index_lock:
+            try:
+                runs = self.index.scan(on_batch=batch)
+            except OSError as exc:
+                self.post_message(RootStatus(False, str(exc)))
+                return
+        self.scanned.set()
+        self.post_message(RunsChanged(runs, [], done=True))
+
+    @work(thread=True, group="eventlog", name="eventlog")
+    def load_event_log(self) -> None:
+        from harn_tui.core.eventlog import open_default_event_log
+
+        try:
+            self.event_log = open_default_event_log(self.events_arg, os.environ, Path.cwd())
+        except HarnTuiError as exc:
+            self.event_log_error = exc.reason
+        finally:
+            self.event_log_done = True
+        self.poll_event_log()
+
+    def poll_event_log(self) -> None:
+        """Read new `hitl.questions` rows (incrementally) and refresh the list's HITL counts."""
+        if self.event_log is None:
+            return
+        try:
+            changed = self.log_questions.poll(self.event_log)
+        except HarnTuiError as exc:
+            self.event_log_error = exc.reason
+            return
+        if changed:
+            self.post_message(RunsChanged([], [], hitl_changed=True))
+
+    def with_log_hitl(self, run: RunSummary) -> RunSummary:
+        """The summary with HITL questions from the event log counted in."""
+        extra = self.log_questions.request_ids(run.id) if run.id else set()
+        if extra:
+            run.hitl_question_count = len(set(run.hitl_request_ids) | extra)
+        return run
+
+    def on_runs_changed(self, message: RunsChanged) -> None:
+        if message.done:
+            self.loading_note = ""
+            self.runs = {}
+        for run in message.changed:
+            self.runs[run.path] = self.with_log_hitl(run)
+        for rel in message.removed:
+            self.runs.pop(rel, None)
+        if message.hitl_changed:
+            for run in self.runs.values():
+                self.with_log_hitl(run)
+        self.refresh_run_list()
+
+    def rescan_quietly(self) -> None:
+        """Full rescan (only when folders appear or vanish); unchanged files come from cache."""
+        with self.index_lock:
+            runs = self.index.scan()
+        self.post_message(RunsChanged(runs, [], done=True))
+
+    def on_run_file_changed(self, message: RunFileChanged) -> None:
+        from harn_tui.screens.run import RunScreen
+
+        for screen in self.screen_stack:
+            if (
+                isinstance(screen, RunScreen)
+                and screen.is_mounted
+                and self.index.relative(screen.path) == message.rel
+            ):
+                screen.refresh_from_disk()
+
+    def on_event_log_changed(self, message: EventLogChanged) -> None:
+        from harn_tui.screens.run import RunScreen
+
+        self.run_worker(self.poll_event_log, thread=True, group="eventlog-poll", exclusive=True)
+        for screen in self.screen_stack:
+            if isinstance(screen, RunScreen) and screen.is_mounted:
+                screen.refresh_from_disk()
+
+    def on_root_status(self, message: RootStatus) -> None:
+        from harn_tui.screens.empty import EmptyScreen
+        from harn_tui.screens.runs import RunsScreen
+
+        if message.present:
+            self.root_note = ""
+            if isinstance(self.screen, EmptyScreen):
+                self.switch_screen(RunsScreen())
+            self.scan_root()
+        else:
+            self.root_note = f"run directory {self.root} is gone" + (
+                f": {message.reason}" if message.reason else " (waiting for it to come back)"
+            )
+            self.runs.clear()
+        self.refresh_run_list()
+
+    def refresh_run_list(self) -> None:
+        from harn_tui.screens.runs import RunsScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, RunsScreen) and screen.is_mounted:
+                screen.refresh_rows()
+
+    # -- navigation -----------------------------------------------------------
+
+    def open_run(self, run: RunSummary) -> None:
+        if run.broken:
+            self.notify(f"{run.path}: {run.error}", title="Cannot open", severity="error", markup=False)
+            return
+        self.open_path(self.root / run.path)
+
+    def open_path(self, path: Path, *, trail: list[str] | None = None) -> None:
+        from harn_tui.screens.run import RunScreen
+
+        self.push_screen(RunScreen(Path(path), trail=trail or []))
+
+    def open_raw_file(self, rel: str) -> None:
+        from harn_tui.screens.json_view import JsonScreen
+
+        self.push_screen(JsonScreen.from_file(self.root / rel, title=rel))
+
+    def open_json(self, value: Any, title: str) -> None:
+        from harn_tui.screens.json_view import JsonScreen
+
+        self.push_screen(JsonScreen(value, title=title))
+
+    def open_text(self, text: str, title: str) -> None:
+        from harn_tui.screens.text_view import TextScreen
+
+        self.push_screen(TextScreen(text, title=title))
+
+    # -- hand-off -------------------------------------------------------------
+
+    def copy_value(self, text: str) -> None:
+        self.copy_to_clipboard(text)
+        shown = text if len(text) < 80 else text[:77] + "…"
+        self.notify(shown, title="Copied", markup=False)
+
+    def open_in_pager(self, target: Path | str, *, editor: bool = False) -> None:
+        """Open a file (or a text, via a temp file) in $PAGER / $EDITOR."""
+        path: Path
+        cleanup = False
+        if isinstance(target, Path):
+            path = target
+        else:
+            fd, name = tempfile.mkstemp(prefix="harn-tui-", suffix=".txt")
+            with os.fdopen(fd, "w", encoding="utf-8", errors="replace") as handle:
+                handle.write(target)
+            path, cleanup = Path(name), True
+        command = os.environ.get("EDITOR" if editor else "PAGER") or ("vi" if editor else "less -R")
+        try:
+            with self.suspend():
+                subprocess.run([*shlex.split(command), str(path)], check=False)
+        except Exception as exc:  # no terminal to hand over (headless, web)
+            self.notify(f"cannot open {command}: {exc}", severity="error", markup=False)
+        finally:
+            if cleanup:
+                path.unlink(missing_ok=True)
+
+    def action_help(self) -> None:
+        from harn_tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def action_save_screenshot(self) -> None:
+        path = self.save_screenshot()
+        self.notify(path, title="Screenshot saved", markup=False)
+
+    def on_unmount(self) -> None:
+        self.index.save_cache()
+        if self.event_log is not None:
+            self.event_log.close()

@@ -1,0 +1,62 @@
+"""Command-palette provider: jump to a run by id or workflow, change filters and sort."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from harn_tui.text import label
+
+
+class RunCommands(Provider):
+    """Runs (by workflow and id) and the run-list filters, in the palette."""
+
+    def _commands(self) -> list[tuple[str, Any, str]]:
+        app: Any = self.app
+        out: list[tuple[str, Any, str]] = []
+        for status in ("all", "active", "completed", "failed"):
+            out.append((f"Filter: {status} runs", partial(self._set, "status_filter", status), "Run list status filter"))
+        for sort in ("newest", "oldest", "duration"):
+            out.append((f"Sort: {sort}", partial(self._set, "sort", sort), "Run list order"))
+        names = sorted({r.workflow_name for r in app.runs.values() if r.workflow_name})
+        out.append(("Workflow: all", partial(self._set, "workflow_filter", None), "Show every workflow"))
+        for name in names:
+            out.append((f"Workflow: {name}", partial(self._set, "workflow_filter", name), "Only this workflow"))
+        out.append(("Help: keys", app.action_help, "Every key binding"))
+        return out
+
+    def _set(self, attr: str, value: Any) -> None:
+        from harn_tui.screens.runs import RunsScreen
+
+        app: Any = self.app
+        while not isinstance(app.screen, RunsScreen) and len(app.screen_stack) > 2:
+            app.pop_screen()
+        if isinstance(app.screen, RunsScreen):
+            setattr(app.screen, attr, value)
+
+    async def discover(self) -> Hits:
+        for name, callback, help_text in self._commands():
+            yield DiscoveryHit(name, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        app: Any = self.app
+        matcher = self.matcher(query)
+        for name, callback, help_text in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), callback, help=help_text)
+        for run in list(app.runs.values())[:20000]:
+            if run.broken:
+                continue
+            text = f"Open run {run.workflow_name} {run.id}"
+            score = matcher.match(text)
+            if score > 0:
+                yield Hit(
+                    score,
+                    label(("Open run ", "dim"), (run.workflow_name, "bold"), (f" {run.id}", "")),
+                    partial(app.open_run, run),
+                    text=text,
+                    help=f"{run.status} · {run.path}",
+                )

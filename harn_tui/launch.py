@@ -1,0 +1,66 @@
+"""From parsed arguments to a running explorer: demo set-up, root resolution, exit code."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from harn_tui.core.errors import UsageError
+
+
+def launch(args: argparse.Namespace) -> int:
+    """Run the explorer; returns the process exit code."""
+    from harn_tui.core.locations import cache_dir, run_root
+
+    demo_dir: Path | None = None
+    writer = None
+    remove_demo = False
+    if args.demo is not None:
+        from harn_tui.core.live_demo import LiveDemoWriter, write_demo
+
+        if args.demo:
+            demo_dir = Path(args.demo)
+        else:
+            demo_dir = Path(tempfile.mkdtemp(prefix="harn-tui-demo-"))
+            remove_demo = True
+        corpus = write_demo(demo_dir)
+        root = corpus.root
+        events: Path | None = Path(corpus.state_dir)
+        writer = LiveDemoWriter(corpus.root, corpus.state_dir)
+    else:
+        root = Path(args.root) if args.root else run_root(os.environ, Path.cwd())
+        events = Path(args.events) if args.events else None
+        if events is not None and not events.exists():
+            raise UsageError(f"--events: no such file or directory: {events}")
+    run_file: Path | None = None
+    if root.is_file():
+        run_file, root = root, root.parent
+    if args.theme:
+        from textual.theme import BUILTIN_THEMES
+
+        if args.theme not in BUILTIN_THEMES:
+            names = ", ".join(sorted(BUILTIN_THEMES))
+            raise UsageError(f"unknown theme {args.theme!r} (choose from: {names})")
+    from harn_tui.app import HarnTuiApp
+
+    app = HarnTuiApp(
+        root,
+        run_file=run_file,
+        events=events,
+        cache_dir=None if args.no_cache else cache_dir(os.environ),
+        poll=args.poll,
+        theme=args.theme,
+    )
+    try:
+        if writer is not None:
+            writer.start()
+        app.run()
+    finally:
+        if writer is not None:
+            writer.stop()
+        if remove_demo and demo_dir is not None:
+            shutil.rmtree(demo_dir, ignore_errors=True)
+    return app.return_code or 0

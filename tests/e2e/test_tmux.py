@@ -1,0 +1,104 @@
+"""The real `harn-tui` binary in a real terminal (tmux): start, navigate, quit cleanly."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from harn_tui.core.generator import write_corpus
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is required (CI installs it)")
+
+BIN = str(Path(sys.executable).with_name("harn-tui"))
+
+
+class Terminal:
+    """A detached tmux session running one command."""
+
+    def __init__(self, command: str, env: dict[str, str], size: tuple[int, int] = (120, 36)) -> None:
+        self.name = f"harn-tui-test-{uuid.uuid4().hex[:8]}"
+        self.socket = f"harn-tui-{uuid.uuid4().hex[:8]}"
+        exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+        shell = f"env {exports} {command}; echo HARN_TUI_EXITED=$?; sleep 60"
+        self.tmux("new-session", "-d", "-s", self.name, "-x", str(size[0]), "-y", str(size[1]), shell)
+
+    def tmux(self, *args: str) -> str:
+        out = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=True)
+        return out.stdout
+
+    def screen(self) -> str:
+        return self.tmux("capture-pane", "-p", "-t", self.name)
+
+    def keys(self, *keys: str) -> None:
+        for key in keys:
+            self.tmux("send-keys", "-t", self.name, key)
+            time.sleep(0.15)
+
+    def wait_for(self, needle: str, timeout: float = 20.0) -> str:
+        deadline = time.monotonic() + timeout
+        text = ""
+        while time.monotonic() < deadline:
+            text = self.screen()
+            if needle in text:
+                return text
+            time.sleep(0.2)
+        raise AssertionError(f"{needle!r} not on screen after {timeout}s:\n{text}")
+
+    def title(self) -> str:
+        return self.tmux("display-message", "-p", "-t", self.name, "#{pane_title}")
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, check=False)
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL")}
+    return {**keep, "TERM": "xterm-256color", "HARN_TUI_CACHE_DIR": str(tmp_path / "cache"), "LANG": "C.UTF-8"}
+
+
+@pytest.fixture
+def corpus_dir(tmp_path: Path) -> Iterator[Path]:
+    corpus = write_corpus(tmp_path / "project" / ".harn-runs", seed=5, state_dir=tmp_path / "project" / ".harn")
+    yield corpus.root
+
+
+def test_starts_navigates_and_quits_cleanly(corpus_dir: Path, env: dict[str, str]) -> None:
+    term = Terminal(f"{BIN} {shlex.quote(str(corpus_dir))} --events {shlex.quote(str(corpus_dir.parent / '.harn'))}", env)
+    try:
+        text = term.wait_for("runs  ·")
+        assert "STATUS" in text and "WORKFLOW" in text
+        term.keys("j", "Enter")
+        text = term.wait_for("Stages")
+        assert "Child runs" in text
+        term.keys("2")
+        term.wait_for("worker")
+        term.keys("question_mark" if False else "?")
+        term.wait_for("harn-tui keys")
+        term.keys("Escape", "Escape")
+        term.wait_for("runs  ·")
+        term.keys("q")
+        text = term.wait_for("HARN_TUI_EXITED=0")
+        assert "Traceback" not in text
+    finally:
+        term.close()
+
+
+def test_missing_root_shows_the_empty_state(tmp_path: Path, env: dict[str, str]) -> None:
+    term = Terminal(f"{BIN} {shlex.quote(str(tmp_path / 'missing'))}", env, size=(80, 24))
+    try:
+        text = term.wait_for("--demo")
+        assert "No Harn runs" in text
+        term.keys("q")
+        term.wait_for("HARN_TUI_EXITED=0")
+    finally:
+        term.close()
