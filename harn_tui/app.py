@@ -179,7 +179,7 @@ class HarnTuiApp(App[int]):
         self.run_worker(self.poll_event_log, thread=True, group="eventlog-poll", exclusive=True)
         for screen in self.screen_stack:
             if isinstance(screen, RunScreen) and screen.is_mounted:
-                screen.refresh_from_disk()
+                screen.refresh_events()
 
     def on_root_status(self, message: RootStatus) -> None:
         from harn_tui.screens.empty import EmptyScreen

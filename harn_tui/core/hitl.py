@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -113,9 +114,20 @@ class QuestionIndex:
     def __init__(self) -> None:
         self.cursor = 0
         self.by_run: dict[str, dict[str, dict[str, Any]]] = {}
+        self._lock = threading.Lock()
 
     def poll(self, log: EventLog) -> set[str]:
         """Read rows appended since the last poll; return the run ids that gained questions."""
+        with self._lock:
+            return self._poll(log)
+
+    def poll_and_get(self, log: EventLog, run_id: str) -> list[dict[str, Any]]:
+        """Poll, then the questions asked for `run_id`."""
+        with self._lock:
+            self._poll(log)
+            return list(self.by_run.get(run_id, {}).values())
+
+    def _poll(self, log: EventLog) -> set[str]:
         changed: set[str] = set()
         for event in log.iter_topic(HITL_QUESTIONS_TOPIC, after=self.cursor):
             self.cursor = max(self.cursor, event.event_id)
@@ -131,7 +143,8 @@ class QuestionIndex:
         return changed
 
     def request_ids(self, run_id: str) -> set[str]:
-        return set(self.by_run.get(run_id, ()))
+        with self._lock:
+            return set(self.by_run.get(run_id, ()))
 
 
 def merge_questions(

@@ -206,3 +206,45 @@ def sessions_for_run(
         if events:
             result[sid] = events
     return result
+
+
+class RunSessionsTracker:
+    """`sessions_for_run`, kept up to date incrementally.
+
+    Each poll reads only rows appended since the previous one: per agent topic for
+    the audit scan, per session for the events themselves.
+    """
+
+    def __init__(self, run_id: str, candidate_session_ids: Iterable[str] = ()) -> None:
+        self.run_id = run_id
+        self.wanted: set[str] = {sid for sid in candidate_session_ids if sid}
+        self.audit_cursor: dict[str, int] = {}
+        self.cursor: dict[str, int] = {}
+        self.events: dict[str, list[SessionEvent]] = {}
+
+    def add_candidates(self, session_ids: Iterable[str]) -> None:
+        self.wanted.update(sid for sid in session_ids if sid)
+
+    def poll(self, log: EventLog) -> bool:
+        """Read what is new; True when any session gained events."""
+        if self.run_id:
+            for topic in _agent_topics(log):
+                after = self.audit_cursor.get(topic, 0)
+                for record in log.iter_topic(topic, after=after):
+                    after = record.event_id
+                    if _audit_run_id(record) == self.run_id:
+                        self.wanted.add(_record_session_id(record, topic))
+                self.audit_cursor[topic] = after
+        changed = False
+        for sid in sorted(self.wanted):
+            after = self.cursor.get(sid, 0)
+            new = load_session_events(log, sid, after=after)
+            if new:
+                self.events.setdefault(sid, []).extend(new)
+                self.cursor[sid] = new[-1].event_id
+                changed = True
+        return changed
+
+    def result(self) -> dict[str, list[SessionEvent]]:
+        """Sessions with events, ordered by session id."""
+        return {sid: list(self.events[sid]) for sid in sorted(self.events) if self.events[sid]}

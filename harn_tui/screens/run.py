@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,7 @@ from harn_tui.widgets.status import badge
 
 if TYPE_CHECKING:
     from harn_tui.core.normalize import RunDetail
+    from harn_tui.core.sessions import RunSessionsTracker
 
 PANES = ("stages", "children", "hitl", "compaction", "replay", "turns")
 #: A persisting parse failure is shown after this many tries (spaced by RETRY_DELAYS).
@@ -80,6 +82,8 @@ class RunScreen(Screen[None]):
         self.detail: RunDetail | None = None
         self.load_error: str | None = None
         self.loaded_at = 0.0
+        self.sessions: RunSessionsTracker | None = None
+        self._events_lock = threading.Lock()
 
     def compose(self) -> ComposeResult:
         yield Static(id="run-header")
@@ -124,13 +128,59 @@ class RunScreen(Screen[None]):
             if delay:
                 time.sleep(delay)
             try:
-                detail = load_run(self.path, root=app.root, event_log=app.event_log)
+                detail = load_run(self.path, root=app.root)
             except HarnTuiError as exc:
                 last = exc
                 continue
+            self.attach_events(detail)
             self.app.call_from_thread(self._show, detail)
             return
         self.app.call_from_thread(self._failed, last.reason if last else "unknown error")
+
+    def attach_events(self, detail: RunDetail) -> None:
+        """Merge HITL and agent sessions from the event log (reading only what is new)."""
+        app: Any = self.app
+        log = app.event_log
+        if log is None:
+            detail.event_log_error = app.event_log_error
+            return
+        run_id = detail.record.id
+        linked = derive.linked_session_ids(detail.normalized)
+        with self._events_lock:
+            self._attach_locked(detail, log, run_id, linked)
+
+    def _attach_locked(self, detail: RunDetail, log: Any, run_id: str, linked: list[str]) -> None:
+        from harn_tui.core import hitl, schema
+        from harn_tui.core.sessions import RunSessionsTracker
+
+        app: Any = self.app
+        if self.sessions is None or self.sessions.run_id != run_id:
+            self.sessions = RunSessionsTracker(run_id, linked)
+        else:
+            self.sessions.add_candidates(linked)
+        try:
+            asked = list(app.log_questions.poll_and_get(log, run_id)) if run_id else []
+            detail.normalized["hitl_questions"] = [
+                schema.fill(q, schema.HITL_QUESTION)
+                for q in hitl.merge_questions(detail.normalized["hitl_questions"], asked)
+            ]
+            detail.hitl_states = hitl.request_states(log)
+            self.sessions.poll(log)
+            detail.agent_sessions = self.sessions.result()
+        except HarnTuiError as exc:
+            detail.event_log_error = exc.reason
+
+    @work(thread=True, exclusive=True, group="run-events")
+    def refresh_events(self) -> None:
+        """New event-log rows: re-merge HITL and extend sessions without re-reading the run."""
+        if self.detail is None:
+            return
+        import copy
+
+        detail = copy.copy(self.detail)
+        detail.normalized = dict(self.detail.normalized)
+        self.attach_events(detail)
+        self.app.call_from_thread(self._show, detail)
 
     def _failed(self, reason: str) -> None:
         self.load_error = reason
