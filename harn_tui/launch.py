@@ -26,7 +26,9 @@ def launch(args: argparse.Namespace) -> int:
         else:
             demo_dir = Path(tempfile.mkdtemp(prefix="harn-tui-demo-"))
             remove_demo = True
-        corpus = write_demo(demo_dir)
+        import time
+
+        corpus = write_demo(demo_dir, base_ms=int(time.time() * 1000) - 15 * 60 * 1000)
         root = corpus.root
         events: Path | None = Path(corpus.state_dir)
         writer = LiveDemoWriter(corpus.root, corpus.state_dir)

@@ -16,7 +16,13 @@ from typing import Any
 
 from harn_tui.core import summary as summary_mod
 from harn_tui.core.cache import SummaryCache
-from harn_tui.core.discovery import FoundFile, is_candidate_name, stat_file, walk
+from harn_tui.core.discovery import (
+    FoundFile,
+    is_candidate_name,
+    is_ignored_name,
+    stat_file,
+    walk,
+)
 from harn_tui.core.errors import LoadError
 from harn_tui.core.jsonload import decode_json, read_bytes, type_name
 from harn_tui.core.summary import RunSummary
@@ -165,8 +171,8 @@ class RunIndex:
             rel = self.relative(path)
             if rel is None or not is_candidate_name(Path(rel).name):
                 continue
-            if any(part.startswith(".") for part in Path(rel).parts[:-1]):
-                continue
+            if any(is_ignored_name(part) for part in Path(rel).parts[:-1]):
+                continue  # inside a folder the walk skips (dot or .tmp)
             item = stat_file(Path(path), rel)
             if item.error and not Path(path).exists() and not Path(path).is_symlink():
                 if self.runs.pop(rel, None) is not None:
