@@ -1,0 +1,324 @@
+"""The `<stem>-llm/llm_transcript.jsonl` sidecar (spec §1.2, §3.3): model turns, daemon events."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harn_tui.core.normalize import load_run
+from harn_tui.core.sidecar import (
+    daemon_events,
+    iter_jsonl,
+    model_turns,
+    read_sidecar,
+    sidecar_path,
+)
+
+# The spec's example lines, verbatim (§3.3).
+SPEC_LINES = """\
+{"type":"system_prompt","timestamp":"1714460000.120","span_id":3,"hash":1234,"content":"Be helpful"}
+{"type":"message","timestamp":"1714460000.121","span_id":3,"iteration":1,"role":"user","content":"Do X","tool_calls":null,"tool_call_id":null,"name":null}
+{"type":"provider_call_request","call_id":"call-1","iteration":1,"model":"mock","provider":"mock","timestamp":"1714460000.122","span_id":4}
+{"type":"provider_call_response","call_id":"call-1","iteration":1,"model":"mock","text":"Done","input_tokens":10,"output_tokens":4,"tool_calls":[{"name":"read"}],"timestamp":"1714460001.010","span_id":4}
+{"type":"daemon_event","timestamp":"1710000000.100","daemon_id":"daemon-1","name":"reviewer","kind":"spawned","persist_path":".harn/daemons/reviewer","payload_summary":"always-on reviewer"}
+"""
+
+
+def lines_of(text: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def msg(role: str, content: Any, iteration: int = 1, **extra: Any) -> dict[str, Any]:
+    return {"type": "message", "iteration": iteration, "role": role, "content": content, **extra}
+
+
+def request(call_id: Any, iteration: int = 1, **extra: Any) -> dict[str, Any]:
+    out = {"type": "provider_call_request", "call_id": call_id, "iteration": iteration}
+    out.update(extra)
+    return out
+
+
+def response(call_id: str, **extra: Any) -> dict[str, Any]:
+    return {"type": "provider_call_response", "call_id": call_id, **extra}
+
+
+def write_lines(path: Path, lines: list[dict[str, Any]], tail: bytes = b"") -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = b"".join(json.dumps(line).encode() + b"\n" for line in lines)
+    path.write_bytes(body + tail)
+
+
+# -- path naming -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "folder"),
+    [
+        ("run.json", "run-llm"),
+        ("abc.run.json", "abc.run-llm"),
+        ("0196a0c2-5b1e-7000-8000-000000000000.json", "0196a0c2-5b1e-7000-8000-000000000000-llm"),
+        ("portal-success.json", "portal-success-llm"),
+    ],
+)
+def test_sidecar_path_uses_name_minus_last_extension(name: str, folder: str) -> None:
+    root = Path("/runs/playground/job-1")
+    assert sidecar_path(root / name) == root / folder / "llm_transcript.jsonl"
+
+
+# -- model turns from the spec's lines ---------------------------------------------------------
+
+
+def test_spec_example_gives_one_turn() -> None:
+    turns = model_turns(lines_of(SPEC_LINES))
+    assert len(turns) == 1
+    turn = turns[0]
+    assert turn["call_id"] == "call-1"
+    assert turn["call_index"] == 1
+    assert turn["model"] == "mock" and turn["provider"] == "mock"
+    assert turn["iteration"] == 1
+    assert turn["span_id"] == 4
+    assert turn["system_prompt"] == "Be helpful"
+    assert turn["kept_messages"] == 0
+    assert turn["added_messages"] == 1
+    assert turn["total_messages"] == 1
+    assert [m["content"] for m in turn["messages_added"]] == ["Do X"]
+    assert turn["messages_added"][0]["role"] == "user"
+    assert turn["input_tokens"] == 10 and turn["output_tokens"] == 4
+    assert turn["response_text"] == "Done"
+    assert turn["tool_calls"] == ["read"]
+    assert turn["response_tool_calls"] == [{"name": "read"}]
+    assert turn["answered"] is True
+    assert turn["summary"] == "kept 0 messages, added 1, then asked for read"
+
+
+def test_added_messages_counted_per_request() -> None:
+    lines = [
+        {"type": "system_prompt", "content": "first prompt"},
+        msg("user", "one"),
+        request("c1", model="m1", provider="p"),
+        response("c1", text="reply one", input_tokens="12", output_tokens=3.0),
+        msg("assistant", "reply one"),
+        msg("user", "two", iteration=2),
+        {"type": "system_prompt", "content": "second prompt"},
+        {"type": "tool_schemas", "schemas": [{"name": "read"}, {"name": "write"}, "junk"]},
+        request("c2", iteration=2, model="m2"),
+        response("c2", text="reply two", thinking="hmm", thinking_summary="thought"),
+    ]
+    first, second = model_turns(lines)
+    assert (first["kept_messages"], first["added_messages"], first["total_messages"]) == (0, 1, 1)
+    assert (second["kept_messages"], second["added_messages"], second["total_messages"]) == (
+        1,
+        2,
+        3,
+    )
+    assert [m["content"] for m in second["messages_added"]] == ["reply one", "two"]
+    assert first["system_prompt"] == "first prompt"
+    assert second["system_prompt"] == "second prompt"
+    assert first["tool_calls"] == []
+    assert second["tool_calls"] == ["read", "write"]
+    assert second["iteration"] == 2 and second["call_index"] == 2
+    assert (first["input_tokens"], first["output_tokens"]) == (12, 3)
+    assert first["summary"] == "kept 0 messages, added 1, then replied in text"
+    assert second["thinking"] == "hmm" and second["thinking_summary"] == "thought"
+    assert second["response_text"] == "reply two"
+
+
+def test_response_tool_call_names_replace_schema_names() -> None:
+    lines = [
+        {"type": "tool_schemas", "schemas": [{"name": "read"}, {"name": "write"}]},
+        request("c1"),
+        response("c1", tool_calls=[{"name": "write", "arguments": {}}]),
+    ]
+    (turn,) = model_turns(lines)
+    assert turn["tool_calls"] == ["write"]
+    assert turn["summary"].endswith("then asked for write")
+
+
+def test_unanswered_request_waits() -> None:
+    (turn,) = model_turns([msg("user", "x"), request("c1", model="m")])
+    assert turn["answered"] is False
+    assert turn["input_tokens"] is None and turn["response_text"] is None
+    assert turn["summary"] == "waiting for model response"
+
+
+@pytest.mark.parametrize("call_id", [None, "", [], {}])
+def test_request_without_call_id_is_ignored(call_id: Any) -> None:
+    lines = [
+        msg("user", "a"),
+        request(call_id),
+        msg("user", "b"),
+        request("c1"),
+        response("c1", text="ok"),
+    ]
+    turns = model_turns(lines)
+    assert [t["call_id"] for t in turns] == ["c1"]
+    # the ignored request did not reset the "added" window
+    assert turns[0]["added_messages"] == 2
+
+
+def test_response_for_unknown_call_is_ignored() -> None:
+    turns = model_turns([request("c1"), response("other", text="x", input_tokens=5)])
+    assert turns[0]["answered"] is False
+    assert turns[0]["input_tokens"] is None
+
+
+def test_response_fills_missing_model_and_provider() -> None:
+    (turn,) = model_turns([request("c1"), response("c1", model="late", provider="prov")])
+    assert turn["model"] == "late" and turn["provider"] == "prov"
+
+
+def test_unknown_line_types_are_ignored() -> None:
+    lines = [
+        {"type": "routing_decision", "call_id": "c1", "selected_model": "x"},
+        {"type": "brand_new_kind", "call_id": "c9"},
+        {"no_type": True},
+        msg("user", "a"),
+        {"type": "interpreted_response", "call_id": "c1"},
+        request("c1"),
+        {"type": "feedback_injected", "content": "nudge"},
+        response("c1", text="done"),
+    ]
+    (turn,) = model_turns(lines)
+    assert turn["added_messages"] == 1
+    assert turn["response_text"] == "done"
+
+
+def test_message_defaults() -> None:
+    (turn,) = model_turns([{"type": "message", "content": None}, request("c1")])
+    added = turn["messages_added"][0]
+    assert added["role"] == "user" and added["content"] == ""
+
+
+# -- reading the file: bad lines and half-written tail ----------------------------------------------
+
+
+def test_read_sidecar_skips_and_counts_unparseable_middle_line(tmp_path: Path) -> None:
+    path = tmp_path / "llm_transcript.jsonl"
+    good = lines_of(SPEC_LINES)
+    body = "\n".join(json.dumps(line) for line in good[:2])
+    body += '\n{"type": "message", "content": BROKEN\n\n   \n'
+    body += "\n".join(json.dumps(line) for line in good[2:]) + "\n"
+    path.write_text(body)
+    read = read_sidecar(path)
+    assert read.skipped == 1
+    assert read.partial_tail is False
+    assert len(read.lines) == len(good)
+    assert len(model_turns(read.lines)) == 1
+    assert read.lines == good
+
+
+def test_read_sidecar_drops_half_written_last_line(tmp_path: Path) -> None:
+    path = tmp_path / "llm_transcript.jsonl"
+    good = lines_of(SPEC_LINES)
+    write_lines(path, good, tail=b'{"type":"provider_call_request","call_id":"call-2","it')
+    read = read_sidecar(path)
+    assert read.partial_tail is True
+    assert read.skipped == 0
+    assert read.lines == good
+    assert [t["call_id"] for t in model_turns(read.lines)] == ["call-1"]
+
+
+def test_complete_unterminated_last_line_is_kept(tmp_path: Path) -> None:
+    path = tmp_path / "llm_transcript.jsonl"
+    path.write_bytes(b'{"type":"message","content":"a"}\n{"type":"message","content":"b"}')
+    read = read_sidecar(path)
+    assert [line["content"] for line in read.lines] == ["a", "b"]
+    assert read.partial_tail is False
+
+
+def test_non_object_lines_count_as_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "llm_transcript.jsonl"
+    path.write_bytes(b'[1,2]\n"text"\n{"type":"message"}\n')
+    read = read_sidecar(path)
+    assert read.skipped == 2
+    assert len(read.lines) == 1
+
+
+def test_missing_sidecar_is_empty(tmp_path: Path) -> None:
+    read = read_sidecar(tmp_path / "nope" / "llm_transcript.jsonl")
+    assert read.lines == [] and read.skipped == 0 and read.error is None
+
+
+def test_unreadable_sidecar_reports_error(tmp_path: Path) -> None:
+    folder = tmp_path / "llm_transcript.jsonl"
+    folder.mkdir()  # a directory where the file should be
+    read = read_sidecar(folder)
+    assert read.lines == []
+    assert read.error and read.error.startswith("cannot read sidecar")
+
+
+def test_iter_jsonl_marks_only_last_unterminated_line() -> None:
+    items = list(iter_jsonl(b'{"a":1}\nxx\n{"b":'))
+    assert items == [({"a": 1}, False), (None, False), (None, True)]
+
+
+# -- daemon events ----------------------------------------------------------------------------------
+
+
+def test_daemon_events_from_spec_line() -> None:
+    events = daemon_events(lines_of(SPEC_LINES))
+    assert events == [
+        {
+            "daemon_id": "daemon-1",
+            "name": "reviewer",
+            "kind": "spawned",
+            "timestamp": "1710000000.100",
+            "persist_path": ".harn/daemons/reviewer",
+            "payload_summary": "always-on reviewer",
+        }
+    ]
+
+
+def test_daemon_event_defaults_and_extra_keys_dropped() -> None:
+    events = daemon_events(
+        [
+            {"type": "daemon_event", "daemon_id": "d2", "span_id": 9, "extra": 1},
+            {"type": "daemon_event", "daemon_id": "d3", "kind": "resumed", "name": 5},
+            {"type": "message", "daemon_id": "not-a-daemon"},
+        ]
+    )
+    assert [e["daemon_id"] for e in events] == ["d2", "d3"]
+    first, second = events
+    assert first["kind"] == "spawned"  # default kind
+    assert first["payload_summary"] is None and first["timestamp"] == ""
+    assert "span_id" not in first and "type" not in first and "extra" not in first
+    assert second["kind"] == "resumed" and second["name"] == "5"
+
+
+# -- through load_run -------------------------------------------------------------------------------
+
+
+def test_load_run_reads_sidecar_next_to_run_file(tmp_path: Path) -> None:
+    run_file = tmp_path / "abc.run.json"
+    run_file.write_text(json.dumps({"_type": "run_record", "id": "r", "workflow_id": "w"}))
+    sidecar = tmp_path / "abc.run-llm" / "llm_transcript.jsonl"
+    sidecar.parent.mkdir()
+    spec = SPEC_LINES.splitlines(keepends=True)
+    # an unparseable line in the middle, and a half-written line at the end
+    sidecar.write_text("".join(spec[:2]) + "not json\n" + "".join(spec[2:]) + '{"type":"mess')
+    detail = load_run(run_file, root=tmp_path)
+    assert detail.sidecar == sidecar
+    assert detail.sidecar_available is True
+    assert [t["call_id"] for t in detail.model_turns] == ["call-1"]
+    assert detail.model_turns[0]["added_messages"] == 1
+    assert [d["daemon_id"] for d in detail.daemon_events] == ["daemon-1"]
+    assert detail.normalized["observability"]["daemon_events"] == detail.daemon_events
+    assert detail.sidecar_note == "1 sidecar line(s) could not be parsed"
+    pointer = detail.normalized["observability"]["transcript_pointers"][-1]
+    assert pointer["id"] == "run:llm_transcript"
+    assert pointer["path"] == str(sidecar) and pointer["available"] is True
+    doc = detail.to_json()
+    assert doc["model_turns"][0]["response_text"] == "Done"
+    assert doc["daemon_events"][0]["name"] == "reviewer"
+
+
+def test_sidecar_of_another_run_is_not_used(tmp_path: Path) -> None:
+    (tmp_path / "run.json").write_text(json.dumps({"_type": "run_record", "id": "r"}))
+    other = tmp_path / "other-llm" / "llm_transcript.jsonl"
+    write_lines(other, lines_of(SPEC_LINES))
+    detail = load_run(tmp_path / "run.json")
+    assert detail.model_turns == [] and detail.daemon_events == []
+    assert detail.sidecar_available is False
