@@ -233,7 +233,11 @@ def merge_log_hitl(runs: list[RunSummary], log: EventLog | None) -> str | None:
 
 
 def cmd_ls(args: argparse.Namespace) -> int:
+    import gc
+
     from harn_tui.core.index import RunIndex, select
+
+    gc.disable()  # a short-lived process building many small acyclic objects
 
     root = resolve_root(args.root)
     require_dir(root)

@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from harn_tui.core.summary import SUMMARY_VERSION
+from harn_tui.core.summary import FIELDS, SUMMARY_VERSION
 
 CACHE_FORMAT = "harn-tui-summary-cache"
 
-#: entry: [size, mtime_ns, summary dict or None for "not a run record"]
+#: entry: [size, mtime_ns, summary row (RunSummary.to_row) or None for "not a run record"]
 Entry = list[Any]
 
 
@@ -45,6 +44,7 @@ class SummaryCache:
             or data.get("format") != CACHE_FORMAT
             or data.get("version") != SUMMARY_VERSION
             or data.get("root") != self.root_key
+            or data.get("fields") != list(FIELDS)
             or not isinstance(data.get("entries"), dict)
         ):
             self.dirty = True
@@ -55,18 +55,18 @@ class SummaryCache:
                 and len(entry) == 3
                 and isinstance(entry[0], int)
                 and isinstance(entry[1], int)
-                and (entry[2] is None or isinstance(entry[2], dict))
+                and (entry[2] is None or (isinstance(entry[2], list) and len(entry[2]) == len(FIELDS)))
             ):
                 self.entries[rel] = entry
 
-    def get(self, rel: str, size: int, mtime_ns: int) -> tuple[bool, dict[str, Any] | None]:
+    def get(self, rel: str, size: int, mtime_ns: int) -> tuple[bool, list[Any] | None]:
         """(hit, summary) for a file at this size and mtime; a stale entry is a miss."""
         entry = self.entries.get(rel)
         if entry is None or entry[0] != size or entry[1] != mtime_ns:
             return False, None
         return True, entry[2]
 
-    def put(self, rel: str, size: int, mtime_ns: int, summary: dict[str, Any] | None) -> None:
+    def put(self, rel: str, size: int, mtime_ns: int, summary: list[Any] | None) -> None:
         self.entries[rel] = [size, mtime_ns, summary]
         self.dirty = True
 
@@ -84,9 +84,12 @@ class SummaryCache:
         payload = {
             "format": CACHE_FORMAT,
             "version": SUMMARY_VERSION,
+            "fields": FIELDS,
             "root": self.root_key,
             "entries": self.entries,
         }
+        import tempfile
+
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=".index-", suffix=".tmp", dir=self.path.parent)

@@ -10,15 +10,17 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class FoundFile:
-    """One candidate run file (or an unreadable place, with `error` set)."""
+class FoundFile(NamedTuple):
+    """One candidate run file (or an unreadable place, with `error` set).
 
-    path: Path
+    `path` is whatever the walk had at hand (a `str` from the fast walk, or a `Path`).
+    """
+
+    path: Path | str
     rel: str
     size: int = 0
     mtime_ns: int = 0
@@ -36,7 +38,7 @@ def is_candidate_name(name: str) -> bool:
 
 
 def walk(root: Path) -> Iterator[FoundFile]:
-    """Yield every candidate run file under `root` (sorted per folder for stable output)."""
+    """Yield every candidate run file under `root` (in directory order; callers sort)."""
     root = Path(root)
     visited: set[tuple[int, int]] = set()
     try:
@@ -44,19 +46,19 @@ def walk(root: Path) -> Iterator[FoundFile]:
         visited.add((st.st_dev, st.st_ino))
     except OSError:
         return
-    stack: list[tuple[Path, str]] = [(root, "")]
+    stack: list[tuple[str, str]] = [(str(root), "")]
     while stack:
         folder, prefix = stack.pop()
         try:
             with os.scandir(folder) as it:
-                entries = sorted(it, key=lambda e: e.name)
+                entries = list(it)
         except OSError as exc:
             if prefix:  # the root itself failing is the caller's business
                 yield FoundFile(
                     folder, prefix.rstrip("/"), error=_os_reason("cannot read folder", exc)
                 )
             continue
-        subdirs: list[tuple[Path, str]] = []
+        subdirs: list[tuple[str, str]] = []
         for entry in entries:
             name = entry.name
             if is_ignored_name(name):
@@ -70,15 +72,13 @@ def walk(root: Path) -> Iterator[FoundFile]:
                 try:
                     st = entry.stat()
                 except OSError as exc:
-                    yield FoundFile(
-                        Path(entry.path), rel, error=_os_reason("cannot read folder", exc)
-                    )
+                    yield FoundFile(entry.path, rel, error=_os_reason("cannot read folder", exc))
                     continue
                 key = (st.st_dev, st.st_ino)
                 if key in visited:
                     continue  # a symlink loop or a second link to the same folder
                 visited.add(key)
-                subdirs.append((Path(entry.path), rel + "/"))
+                subdirs.append((entry.path, rel + "/"))
                 continue
             if not name.endswith(".json"):
                 continue
@@ -86,12 +86,12 @@ def walk(root: Path) -> Iterator[FoundFile]:
                 st = entry.stat()
             except OSError as exc:
                 reason = "broken symlink" if entry.is_symlink() else _os_reason("cannot stat", exc)
-                yield FoundFile(Path(entry.path), rel, error=reason)
+                yield FoundFile(entry.path, rel, error=reason)
                 continue
             if not _is_regular(st.st_mode):
-                yield FoundFile(Path(entry.path), rel, error="not a regular file")
+                yield FoundFile(entry.path, rel, error="not a regular file")
                 continue
-            yield FoundFile(Path(entry.path), rel, st.st_size, st.st_mtime_ns)
+            yield FoundFile(entry.path, rel, st.st_size, st.st_mtime_ns)
         stack.extend(reversed(subdirs))
 
 

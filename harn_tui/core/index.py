@@ -7,9 +7,10 @@ the files named, so a watcher never triggers a rescan.
 
 from __future__ import annotations
 
+import gc
 import os
-from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,12 +59,26 @@ def _article(name: str) -> str:
     return f"an {name}" if name[0] in "aeiou" else f"a {name}"
 
 
-def _load_chunk(items: list[tuple[str, str, int, int]]) -> list[tuple[str, dict[str, Any] | None]]:
+def _load_chunk(items: list[tuple[str, str, int, int]]) -> list[tuple[str, list[Any] | None]]:
     out = []
-    for path, rel, size, mtime_ns in items:
-        result = load_summary(FoundFile(Path(path), rel, size, mtime_ns))
-        out.append((rel, None if result is None else result.to_dict()))
+    with gc_paused():
+        for path, rel, size, mtime_ns in items:
+            result = load_summary(FoundFile(path, rel, size, mtime_ns))
+            out.append((rel, None if result is None else result.to_row()))
     return out
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic GC during bulk parsing: the objects made are acyclic trees, and
+    repeated collections over them cost more than the parse itself."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 @dataclass
@@ -91,6 +106,10 @@ class RunIndex:
 
     def scan(self, on_batch: Callable[[list[RunSummary]], None] | None = None) -> list[RunSummary]:
         """Walk the root and (re)build every summary; return them in walk order."""
+        with gc_paused():
+            return self._scan(on_batch)
+
+    def _scan(self, on_batch: Callable[[list[RunSummary]], None] | None) -> list[RunSummary]:
         self.stats = IndexStats()
         if self.cache is not None:
             self.cache.load()
@@ -104,7 +123,7 @@ class RunIndex:
                 if hit:
                     self.stats.cache_hits += 1
                     if cached is not None:
-                        runs[item.rel] = RunSummary.from_dict(cached)
+                        runs[item.rel] = RunSummary.from_row(cached)
                     continue
             todo.append(item)
         if on_batch and runs:
@@ -140,6 +159,8 @@ class RunIndex:
             if on_batch and batch:
                 on_batch(batch)
             return
+        from concurrent.futures import ProcessPoolExecutor
+
         by_rel = {item.rel: item for item in good}
         chunks = [
             [(str(i.path), i.rel, i.size, i.mtime_ns) for i in good[n : n + CHUNK]]
@@ -149,7 +170,7 @@ class RunIndex:
             for chunk_result in pool.map(_load_chunk, chunks):
                 batch = []
                 for rel, data in chunk_result:
-                    result = RunSummary.from_dict(data) if data is not None else None
+                    result = RunSummary.from_row(data) if data is not None else None
                     self._remember(by_rel[rel], result)
                     if result is not None:
                         batch.append(result)
@@ -160,7 +181,7 @@ class RunIndex:
     def _remember(self, item: FoundFile, result: RunSummary | None) -> None:
         if self.cache is not None and item.error is None:
             self.cache.put(
-                item.rel, item.size, item.mtime_ns, None if result is None else result.to_dict()
+                item.rel, item.size, item.mtime_ns, None if result is None else result.to_row()
             )
 
     def update(self, paths: Iterable[Path]) -> tuple[list[RunSummary], list[str]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from harn_tui.core import derive
@@ -10,7 +10,7 @@ from harn_tui.core.schema import str_list, to_str
 from harn_tui.core.timestamps import parse_ms
 
 #: Bump when the summary's shape or derivation changes (invalidates caches).
-SUMMARY_VERSION = 3
+SUMMARY_VERSION = 4
 TASK_PREVIEW_CHARS = 240
 
 
@@ -86,6 +86,17 @@ class RunSummary:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunSummary:
         return cls(**data)
+
+    def to_row(self) -> list[Any]:
+        """The fields as a list in declaration order (compact for caches and pipes)."""
+        return [getattr(self, name) for name in FIELDS]
+
+    @classmethod
+    def from_row(cls, row: list[Any]) -> RunSummary:
+        return cls(*row)
+
+
+FIELDS: tuple[str, ...] = tuple(f.name for f in fields(RunSummary))
 
 
 def summarize(run: dict[str, Any], path: str, size: int = 0, mtime_ns: int = 0) -> RunSummary:

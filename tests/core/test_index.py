@@ -140,8 +140,8 @@ def test_walk_ignores_names_and_reports_relative_posix_paths(messy_root: Path) -
         assert not any(p.startswith(".") or p.endswith(".tmp") for p in parts), rel
         assert rel.endswith(".json")
     assert all(f.error is None for f in found)
-    assert all(f.size == f.path.stat().st_size for f in found)
-    assert all(f.mtime_ns == f.path.stat().st_mtime_ns for f in found)
+    assert all(f.size == Path(f.path).stat().st_size for f in found)
+    assert all(f.mtime_ns == Path(f.path).stat().st_mtime_ns for f in found)
 
 
 def test_is_ignored_name() -> None:
