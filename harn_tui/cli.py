@@ -211,24 +211,6 @@ def cache_dir_for(no_cache: bool) -> Path | None:
     return cache_dir(os.environ)
 
 
-def merge_log_hitl(runs: list[RunSummary], log: EventLog | None) -> str | None:
-    """Count HITL questions from the event log into the summaries (in place)."""
-    if log is None:
-        return None
-    from harn_tui.core.hitl import questions_by_run
-
-    try:
-        by_run = questions_by_run(log)
-    except HarnTuiError as exc:
-        return exc.reason
-    for run in runs:
-        asked = by_run.get(run.id) if run.id else None
-        if asked:
-            ids = set(run.hitl_request_ids) | {q["request_id"] for q in asked}
-            run.hitl_question_count = len(ids)
-    return None
-
-
 # -- ls -------------------------------------------------------------------------
 
 
@@ -238,19 +220,19 @@ def cmd_ls(args: argparse.Namespace) -> int:
     from harn_tui.core.index import RunIndex, select
 
     gc.disable()  # a short-lived process building many small acyclic objects
-
     root = resolve_root(args.root)
     require_dir(root)
     index = RunIndex(root, cache_dir=cache_dir_for(args.no_cache))
-    runs = index.scan()
+    listed = index.scan_listing()
     log, log_error = open_log(args.events)
     try:
-        log_error = merge_log_hitl(runs, log) or log_error
+        if log is not None:
+            listed, log_error = merge_log_hitl_listing(listed, log)
     finally:
         if log is not None:
             log.close()
     chosen = select(
-        runs,
+        listed,
         status=args.status,
         workflow=args.workflow,
         query=args.query,
@@ -258,45 +240,38 @@ def cmd_ls(args: argparse.Namespace) -> int:
         limit=args.limit,
     )
     if args.json:
-        write_json([ls_json(r) for r in chosen])
+        body = ",\n".join(run.doc for run in chosen)
+        sys.stdout.write(f"[\n{body}\n]\n" if chosen else "[]\n")
+        sys.stdout.flush()
     else:
-        sys.stdout.write(format_table(chosen))
+        from harn_tui.core.summary import RunSummary
+
+        sys.stdout.write(format_table([RunSummary.from_doc(run.doc) for run in chosen]))
     if log_error and log is not None:
         _fail(f"event log: {log_error}")
     return EXIT_OK
 
 
-LS_FIELDS = (
-    "id",
-    "path",
-    "workflow_id",
-    "workflow_name",
-    "status",
-    "status_group",
-    "started_at",
-    "started_at_ms",
-    "finished_at",
-    "finished_at_ms",
-    "duration_ms",
-    "stage_count",
-    "child_run_count",
-    "hitl_question_count",
-    "failure",
-    "last_node_id",
-    "task",
-    "parent_run_id",
-    "root_run_id",
-    "skills",
-    "error",
-)
+def merge_log_hitl_listing(listed: list[Any], log: EventLog) -> tuple[list[Any], str | None]:
+    """Count HITL questions asked in the event log into the listing rows."""
+    import orjson
 
+    from harn_tui.core.hitl import QuestionIndex
 
-def ls_json(run: RunSummary) -> dict[str, Any]:
-    out = {name: getattr(run, name) for name in LS_FIELDS}
-    out["usage"] = run.usage
-    out["mtime_ms"] = run.mtime_ms
-    out["size"] = run.size
-    return out
+    questions = QuestionIndex()
+    try:
+        questions.poll(log)
+    except HarnTuiError as exc:
+        return listed, exc.reason
+    out = []
+    for run in listed:
+        asked = questions.request_ids(run.id) if run.id else set()
+        if asked:
+            doc = orjson.loads(run.doc)
+            doc["hitl_question_count"] = len(set(run.hitl_request_ids) | asked)
+            run = run._replace(doc=orjson.dumps(doc).decode())
+        out.append(run)
+    return out, None
 
 
 def write_json(value: Any) -> None:

@@ -14,11 +14,11 @@ from typing import Any
 
 import orjson
 
-from harn_tui.core.summary import FIELDS, SUMMARY_VERSION
+from harn_tui.core.summary import ENTRY_LEN, FIELDS, SUMMARY_VERSION
 
 CACHE_FORMAT = "harn-tui-summary-cache"
 
-#: entry: [size, mtime_ns, summary row (RunSummary.to_row) or None for "not a run record"]
+#: entry: [size, mtime_ns, listing entry (summary.listing_entry) or None for "not a run record"]
 Entry = list[Any]
 
 
@@ -55,7 +55,7 @@ class SummaryCache:
                 and len(entry) == 3
                 and isinstance(entry[0], int)
                 and isinstance(entry[1], int)
-                and (entry[2] is None or (isinstance(entry[2], list) and len(entry[2]) == len(FIELDS)))
+                and (entry[2] is None or (isinstance(entry[2], list) and len(entry[2]) == ENTRY_LEN))
             ):
                 self.entries[rel] = entry
 

@@ -9,6 +9,7 @@ refreshed whenever the source files change.
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import sqlite3
@@ -137,12 +138,13 @@ def _as_int(value: Any, default: int = 0) -> int:
     if isinstance(value, int):
         return value
     if isinstance(value, float):
-        return int(value)
+        return int(value) if math.isfinite(value) else default
     if isinstance(value, (str, bytes)):
         try:
-            return int(float(value))
+            number = float(value)
         except ValueError:
             return default
+        return int(number) if math.isfinite(number) else default
     return default
 
 

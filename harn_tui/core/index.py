@@ -26,7 +26,7 @@ from harn_tui.core.discovery import (
 )
 from harn_tui.core.errors import LoadError
 from harn_tui.core.jsonload import decode_json, read_bytes, type_name
-from harn_tui.core.summary import RunSummary
+from harn_tui.core.summary import Listed, RunSummary
 
 #: Below this many files to parse, a process pool costs more than it saves.
 POOL_THRESHOLD = 48
@@ -60,11 +60,12 @@ def _article(name: str) -> str:
 
 
 def _load_chunk(items: list[tuple[str, str, int, int]]) -> list[tuple[str, list[Any] | None]]:
+    """Worker: (rel, listing entry) per file (the entry carries the summary's JSON)."""
     out = []
     with gc_paused():
         for path, rel, size, mtime_ns in items:
             result = load_summary(FoundFile(path, rel, size, mtime_ns))
-            out.append((rel, None if result is None else result.to_row()))
+            out.append((rel, None if result is None else summary_mod.listing_entry(result)))
     return out
 
 
@@ -107,61 +108,92 @@ class RunIndex:
     def scan(self, on_batch: Callable[[list[RunSummary]], None] | None = None) -> list[RunSummary]:
         """Walk the root and (re)build every summary; return them in walk order."""
         with gc_paused():
-            return self._scan(on_batch)
+            runs: dict[str, RunSummary] = {}
+            hits: list[RunSummary] = []
+            for item, entry, fresh in self._walk_entries(on_batch, want_summaries=True):
+                if fresh is not None:
+                    runs[item.rel] = fresh
+                elif entry is not None:
+                    summary = RunSummary.from_doc(entry[-1])
+                    runs[item.rel] = summary
+                    hits.append(summary)
+                    if on_batch and len(hits) >= 4 * CHUNK:
+                        on_batch(hits)
+                        hits = []
+            if on_batch and hits:
+                on_batch(hits)
+            self.runs = runs
+            return list(runs.values())
 
-    def _scan(self, on_batch: Callable[[list[RunSummary]], None] | None) -> list[RunSummary]:
+    def scan_listing(self) -> list[Listed]:
+        """Like `scan`, but light rows straight from the cache (what `ls` prints)."""
+        with gc_paused():
+            return [
+                Listed(item.rel, item.mtime_ns, *entry)
+                for item, entry, _fresh in self._walk_entries(None, want_summaries=False)
+                if entry is not None
+            ]
+
+    def _walk_entries(
+        self, on_batch: Callable[[list[RunSummary]], None] | None, *, want_summaries: bool
+    ) -> list[tuple[FoundFile, list[Any] | None, RunSummary | None]]:
+        """(file, cached-or-new listing entry, new summary if parsed now) for every file."""
         self.stats = IndexStats()
-        if self.cache is not None:
-            self.cache.load()
+        cache = self.cache
+        if cache is not None:
+            cache.load()
         found = list(walk(self.root))
         self.stats.files_seen = len(found)
-        runs: dict[str, RunSummary] = {}
+        out: list[tuple[FoundFile, list[Any] | None, RunSummary | None]] = []
         todo: list[FoundFile] = []
         for item in found:
-            if item.error is None and self.cache is not None:
-                hit, cached = self.cache.get(item.rel, item.size, item.mtime_ns)
+            if item.error is None and cache is not None:
+                hit, cached = cache.get(item.rel, item.size, item.mtime_ns)
                 if hit:
                     self.stats.cache_hits += 1
-                    if cached is not None:
-                        runs[item.rel] = RunSummary.from_row(cached)
+                    out.append((item, cached, None))
                     continue
             todo.append(item)
-        if on_batch and runs:
-            on_batch(list(runs.values()))
-        for rel, result in self._parse(todo, on_batch):
-            if result is not None:
-                runs[rel] = result
-        self.runs = runs
-        if self.cache is not None:
-            self.cache.retain({item.rel for item in found})
-            self.cache.save()
-        return list(runs.values())
+        by_rel = {item.rel: item for item in todo}
+        for rel, entry, result in self._parse(todo, on_batch, want_summaries):
+            item = by_rel[rel]
+            if cache is not None and item.error is None:
+                cache.put(rel, item.size, item.mtime_ns, entry)
+            out.append((item, entry, result))
+        if cache is not None:
+            cache.retain({item.rel for item in found})
+            cache.save()
+        return out
 
     def _parse(
-        self, todo: list[FoundFile], on_batch: Callable[[list[RunSummary]], None] | None
-    ) -> Iterable[tuple[str, RunSummary | None]]:
+        self,
+        todo: list[FoundFile],
+        on_batch: Callable[[list[RunSummary]], None] | None,
+        want_summaries: bool,
+    ) -> Iterable[tuple[str, list[Any] | None, RunSummary | None]]:
+        """(rel, listing entry, summary) per file; summaries only when asked for."""
         self.stats.parsed += len(todo)
         errors = [item for item in todo if item.error]
         good = [item for item in todo if not item.error]
-        for item in errors:
-            yield item.rel, load_summary(item)
         if len(good) < POOL_THRESHOLD or self.workers < 2:
+            results = ((item.rel, load_summary(item)) for item in (*errors, *good))
             batch: list[RunSummary] = []
-            for item in good:
-                result = load_summary(item)
-                self._remember(item, result)
+            for rel, result in results:
+                entry = None if result is None else summary_mod.listing_entry(result)
                 if result is not None:
                     batch.append(result)
                     if on_batch and len(batch) >= CHUNK:
                         on_batch(batch)
                         batch = []
-                yield item.rel, result
+                yield rel, entry, result
             if on_batch and batch:
                 on_batch(batch)
             return
+        for item in errors:
+            result = load_summary(item)
+            yield item.rel, None if result is None else summary_mod.listing_entry(result), result
         from concurrent.futures import ProcessPoolExecutor
 
-        by_rel = {item.rel: item for item in good}
         chunks = [
             [(str(i.path), i.rel, i.size, i.mtime_ns) for i in good[n : n + CHUNK]]
             for n in range(0, len(good), CHUNK)
@@ -169,20 +201,19 @@ class RunIndex:
         with ProcessPoolExecutor(max_workers=self.workers) as pool:
             for chunk_result in pool.map(_load_chunk, chunks):
                 batch = []
-                for rel, data in chunk_result:
-                    result = RunSummary.from_row(data) if data is not None else None
-                    self._remember(by_rel[rel], result)
-                    if result is not None:
+                for rel, entry in chunk_result:
+                    result = None
+                    if entry is not None and want_summaries:
+                        result = RunSummary.from_doc(entry[-1])
                         batch.append(result)
-                    yield rel, result
+                    yield rel, entry, result
                 if on_batch and batch:
                     on_batch(batch)
 
     def _remember(self, item: FoundFile, result: RunSummary | None) -> None:
         if self.cache is not None and item.error is None:
-            self.cache.put(
-                item.rel, item.size, item.mtime_ns, None if result is None else result.to_row()
-            )
+            entry = None if result is None else summary_mod.listing_entry(result)
+            self.cache.put(item.rel, item.size, item.mtime_ns, entry)
 
     def update(self, paths: Iterable[Path]) -> tuple[list[RunSummary], list[str]]:
         """Re-read just these paths. Returns (changed or new summaries, removed rel paths)."""

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from operator import attrgetter
+from typing import Any, NamedTuple
+
+import orjson
 
 from harn_tui.core import derive
 from harn_tui.core.schema import str_list, to_str
 from harn_tui.core.timestamps import parse_ms
 
 #: Bump when the summary's shape or derivation changes (invalidates caches).
-SUMMARY_VERSION = 4
+SUMMARY_VERSION = 5
 TASK_PREVIEW_CHARS = 240
 
 
@@ -89,14 +92,69 @@ class RunSummary:
 
     def to_row(self) -> list[Any]:
         """The fields as a list in declaration order (compact for caches and pipes)."""
-        return [getattr(self, name) for name in FIELDS]
+        return list(_getter(self))
 
     @classmethod
     def from_row(cls, row: list[Any]) -> RunSummary:
         return cls(*row)
 
+    def to_doc(self) -> str:
+        """The summary as one compact JSON object (what `ls --json` prints per run)."""
+        return orjson.dumps(dict(zip(FIELDS, _getter(self), strict=True))).decode()
+
+    @classmethod
+    def from_doc(cls, doc: str) -> RunSummary:
+        return cls(**orjson.loads(doc))
+
+    def listing(self) -> Listed:
+        """The light listing row (sort and filter keys plus the JSON document)."""
+        return Listed(self.path, self.mtime_ns, *listing_entry(self)[:-1], self.to_doc())
+
 
 FIELDS: tuple[str, ...] = tuple(f.name for f in fields(RunSummary))
+_getter = attrgetter(*FIELDS)
+
+
+class Listed(NamedTuple):
+    """A run as `ls` needs it: sort and filter keys, and its JSON document ready to print.
+
+    Built from the cache without materializing a `RunSummary`, which keeps warm
+    listings of thousands of runs cheap.
+    """
+
+    path: str
+    mtime_ns: int
+    started_at_ms: int | None
+    duration_ms: int | None
+    status_group: str
+    workflow_name: str
+    id: str
+    search: str
+    hitl_request_ids: list[str]
+    broken: bool
+    doc: str
+
+    def search_text(self) -> str:
+        return self.search
+
+
+#: Length of a cached listing entry: the Listed fields after path and mtime.
+ENTRY_LEN = len(Listed._fields) - 2
+
+
+def listing_entry(s: RunSummary) -> list[Any]:
+    """What the cache keeps per run (the `Listed` fields after path and mtime)."""
+    return [
+        s.started_at_ms,
+        s.duration_ms,
+        s.status_group,
+        s.workflow_name,
+        s.id,
+        s.search_text(),
+        s.hitl_request_ids,
+        s.error is not None,
+        s.to_doc(),
+    ]
 
 
 def summarize(run: dict[str, Any], path: str, size: int = 0, mtime_ns: int = 0) -> RunSummary:
