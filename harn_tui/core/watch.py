@@ -70,7 +70,6 @@ async def watch_root(
         "debounce": DEBOUNCE_MS,
         "step": STEP_MS,
         "recursive": True,
-        "raise_interrupt": False,
     }
     if poll_seconds is not None:
         kwargs["force_polling"] = True
@@ -97,7 +96,6 @@ async def watch_files(
         "debounce": DEBOUNCE_MS,
         "step": STEP_MS,
         "recursive": False,
-        "raise_interrupt": False,
         "watch_filter": lambda change, path: Path(path).resolve() in wanted
         or any(Path(path).resolve().is_relative_to(w) for w in wanted if w.is_dir()),
     }

@@ -203,6 +203,7 @@ class RunScreen(Screen[None]):
         self.query_one("#run-header", Static).update(text)
 
     def _show(self, detail: RunDetail) -> None:
+        first = self.detail is None
         self.detail = detail
         self.load_error = None
         self.loaded_at = time.monotonic()
@@ -216,7 +217,7 @@ class RunScreen(Screen[None]):
                 self.app.notify(f"{pane.title}: {exc}", severity="error", markup=False)
         if self.following:
             self._follow()
-        if not any(w.has_focus for w in self.query("*")):
+        if first or self.focused is None:
             self.current_pane().focus_main()
 
     def _header_text(self, detail: RunDetail) -> Text:

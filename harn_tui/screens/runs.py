@@ -104,7 +104,7 @@ class RunsScreen(Screen[None]):
         state.append(f" sort:{self.sort}", style="dim")
         state.append(f"  {len(rows)} shown ", style="dim")
         self.query_one("#filter-state", Static).update(state)
-        width = self.table.size.width or self.app.size.width
+        width = self.table.scrollable_content_region.width or self.app.size.width
         self.query_one("#table-header", Static).update(self.table.header(width))
         note = getattr(self.app, "root_note", "") or ""
         self.query_one("#runs-note", Static).update(line(note, "bold red") if note else "")

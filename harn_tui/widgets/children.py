@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Static, Tree
 from harn_tui.text import label, line
 from harn_tui.widgets.pane import Pane, restore_cursor, table_cursor_key
 from harn_tui.widgets.status import badge
+from harn_tui.widgets.table import PaneTable
 
 
 def resolve_child_path(run_path: str | None, root: Path, parent_file: Path) -> Path | None:
@@ -40,8 +41,9 @@ class ChildrenPane(Pane):
     title = "Child runs"
 
     def compose(self) -> ComposeResult:
-        table: DataTable[Any] = DataTable(id="children-table", cursor_type="row", zebra_stripes=True)
-        table.add_columns("worker", "status", "task", "session", "run", "")
+        table = PaneTable(id="children-table")
+        # The open/missing link comes early so narrow terminals still show it.
+        table.add_columns("worker", "status", "file", "task", "session", "run")
         yield table
         yield Static(id="children-empty", classes="empty-note")
         yield Tree(label("lineage"), id="lineage")
@@ -67,10 +69,10 @@ class ChildrenPane(Pane):
             table.add_row(
                 line(child.worker_name, "bold", 20),
                 badge(child.status, None, 12),
-                line(child.task, "", 40),
-                line(child.session_id or "", "dim", 24),
-                line(child.run_path or child.run_id or "", "", 36),
                 link,
+                line(child.task, "", 30),
+                line(child.session_id or "", "dim", 16),
+                line(child.run_path or child.run_id or "", "", 34),
                 key=str(i),
             )
         restore_cursor(table, key, row)

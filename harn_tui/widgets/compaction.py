@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Static
 from harn_tui.text import line
 from harn_tui.widgets.pane import Pane, restore_cursor, table_cursor_key
 from harn_tui.widgets.run_table import fmt_tokens
+from harn_tui.widgets.table import PaneTable
 
 BAR = 20
 
@@ -33,7 +34,7 @@ class CompactionPane(Pane):
     title = "Compaction"
 
     def compose(self) -> ComposeResult:
-        table: DataTable[Any] = DataTable(id="compaction-table", cursor_type="row", zebra_stripes=True)
+        table = PaneTable(id="compaction-table")
         table.add_columns("where", "mode", "strategy", "archived", "tokens before → after", "", "snapshot")
         yield table
         yield Static(id="compaction-empty", classes="empty-note")

@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Static
 from harn_tui.core.timestamps import format_iso, parse_ms
 from harn_tui.text import line, safe
 from harn_tui.widgets.pane import Pane, restore_cursor, table_cursor_key
+from harn_tui.widgets.table import PaneTable
 
 STATE_STYLE = {
     "pending": "bold yellow",
@@ -44,7 +45,7 @@ class HitlPane(Pane):
     title = "HITL"
 
     def compose(self) -> ComposeResult:
-        table: DataTable[Any] = DataTable(id="hitl-table", cursor_type="row", zebra_stripes=True)
+        table = PaneTable(id="hitl-table")
         table.add_columns("state", "prompt", "agent", "asked at (UTC)", "answer", "trace")
         yield table
         yield Static(id="hitl-empty", classes="empty-note")

@@ -25,8 +25,13 @@ COLUMNS: list[tuple[str, str, int, int]] = [
     ("children", "CHD", 4, 4),
     ("hitl", "HITL", 4, 3),
     ("tokens", "TOKENS IN/OUT", 13, 4),
-    ("failure", "FAILURE / TASK", 0, 2),  # takes the rest
+    ("failure", "FAILURE / TASK", 0, 0),  # takes the rest (always shown)
 ]
+
+
+def now_ms() -> int:
+    """The wall clock in Unix ms ("STARTED 2h ago" is relative to it; snapshot tests freeze it)."""
+    return int(time.time() * 1000)
 
 
 def fmt_tokens(n: int) -> str:
@@ -56,13 +61,13 @@ class RunTable(VirtualList):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.rows: list[RunSummary] = []
-        self.now_ms = int(time.time() * 1000)
+        self.now_ms = now_ms()
 
     def set_rows(self, rows: Sequence[RunSummary]) -> None:
         """Replace the rows, keeping the cursor on the same run (by path) when present."""
         current = self.current
         self.rows = list(rows)
-        self.now_ms = int(time.time() * 1000)
+        self.now_ms = now_ms()
         keep = 0
         if current is not None:
             for i, row in enumerate(self.rows):

@@ -15,13 +15,14 @@ from harn_tui.text import line
 from harn_tui.widgets.pane import Pane, restore_cursor, table_cursor_key
 from harn_tui.widgets.run_table import fmt_tokens
 from harn_tui.widgets.status import badge
+from harn_tui.widgets.table import PaneTable
 
 
 class StagesPane(Pane):
     title = "Stages"
 
     def compose(self) -> ComposeResult:
-        table: DataTable[Any] = DataTable(id="stages-table", cursor_type="row", zebra_stripes=True)
+        table = PaneTable(id="stages-table")
         table.add_columns("#", "node", "kind", "status", "outcome / branch", "duration", "att", "tokens in/out")
         yield table
         yield Static(id="stages-empty", classes="empty-note")

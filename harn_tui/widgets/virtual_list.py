@@ -31,7 +31,7 @@ class VirtualList(ScrollView, can_focus=True):
         Binding("enter", "select", "Open", show=False),
     ]
     DEFAULT_CSS = """
-    VirtualList { height: 1fr; }
+    VirtualList { height: 1fr; overflow-x: hidden; }
     """
 
     cursor: reactive[int] = reactive(0, always_update=True)
@@ -77,7 +77,8 @@ class VirtualList(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         index = scroll_y + y
-        width = self.size.width
+        # Rows fit the region left of the vertical scrollbar (else their ends hide under it).
+        width = self.scrollable_content_region.width or self.size.width
         base = self.rich_style
         if index >= self.count:
             return Strip.blank(width, base)
