@@ -102,3 +102,34 @@ def test_missing_root_shows_the_empty_state(tmp_path: Path, env: dict[str, str])
         term.wait_for("HARN_TUI_EXITED=0")
     finally:
         term.close()
+
+
+def test_live_status_change_shows_on_screen(tmp_path: Path, env: dict[str, str]) -> None:
+    import orjson
+
+    from harn_tui.core.generator import atomic_write_json
+
+    root = tmp_path / "runs"
+    root.mkdir()
+    record = {
+        "_type": "run_record", "id": "live-run-1", "workflow_id": "deploy", "workflow_name": "deploy",
+        "task": "ship it", "status": "running", "started_at": "2026-11-20T09:00:00Z",
+        "stages": [{"id": "s1", "node_id": "plan", "kind": "stage", "status": "completed", "outcome": "success"}],
+    }
+    (root / "live.json").write_bytes(orjson.dumps(record))
+    term = Terminal(f"{BIN} {shlex.quote(str(root))}", env)
+    try:
+        text = term.wait_for("running")
+        assert "completed" not in text
+        record["status"] = "completed"
+        record["stages"].append({"id": "s2", "node_id": "verify", "kind": "verify",
+                                 "status": "completed", "outcome": "verified"})
+        atomic_write_json(root / "live.json", record)
+        term.wait_for("✓ completed", timeout=10)
+        term.keys("Enter")
+        text = term.wait_for("verify")
+        assert "plan" in text
+        term.keys("q")
+        term.wait_for("HARN_TUI_EXITED=0")
+    finally:
+        term.close()
