@@ -65,6 +65,7 @@ class HarnTuiApp(App[int]):
         self.index_lock = threading.Lock()
         self.scanned = threading.Event()
         self.event_log_done = False
+        self.scan_count = 0  # full scans done (benchmarks check the watcher does not rescan)
         from harn_tui.core.hitl import QuestionIndex
 
         self.log_questions = QuestionIndex()
@@ -104,6 +105,7 @@ class HarnTuiApp(App[int]):
             self.post_message(RunsChanged(rows, []))
 
         with self.index_lock:
+            self.scan_count += 1
             try:
                 runs = self.index.scan(on_batch=batch)
             except OSError as exc:
@@ -159,6 +161,7 @@ class HarnTuiApp(App[int]):
     def rescan_quietly(self) -> None:
         """Full rescan (only when folders appear or vanish); unchanged files come from cache."""
         with self.index_lock:
+            self.scan_count += 1
             runs = self.index.scan()
         self.post_message(RunsChanged(runs, [], done=True))
 
