@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from harn_tui.core.summary import RunSummary
 
 EXIT_OK, EXIT_LOAD, EXIT_USAGE = 0, 1, 2
-SUBCOMMANDS = ("ls", "show")
+SUBCOMMANDS = ("ls", "show", "serve")
 
 DESCRIPTION = """\
 harn-tui: explore Harn run records, follow live runs and replay agent sessions.
@@ -31,6 +31,7 @@ harn-tui: explore Harn run records, follow live runs and replay agent sessions.
   harn-tui --demo [DIR]     open it on a generated demo with a run progressing live
   harn-tui ls [ROOT]        list runs (table, or --json)
   harn-tui show RUN         summarize one run (or --json for the normalized record)
+  harn-tui serve [ROOT]     the explorer in a browser on 127.0.0.1 (--port)
 
 ROOT defaults to $HARN_RUN_DIR, else ./.harn-runs. The event log is found by Harn's
 rules ($HARN_STATE_DIR, $HARN_EVENT_LOG_BACKEND, $HARN_EVENT_LOG_SQLITE_PATH,
@@ -137,9 +138,33 @@ def build_show_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def build_serve_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="harn-tui serve",
+        description="Serve the explorer in a browser (textual-serve), on 127.0.0.1 by default.",
+    )
+    parser.add_argument("root", nargs="?", metavar="ROOT", help="run directory (default: $HARN_RUN_DIR or ./.harn-runs)")
+    parser.add_argument("--port", type=_port, default=8000, help="port to listen on (default 8000)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--events", metavar="PATH", help="events.sqlite, an events/ dir, or a .harn state root")
+    parser.add_argument("--poll", type=_positive_float, metavar="SECONDS", help="poll instead of native file events")
+    return parser
+
+
+def _port(text: str) -> int:
+    value = _positive_int(text)
+    if not 0 < value < 65536:
+        raise argparse.ArgumentTypeError("must be between 1 and 65535")
+    return value
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
+        if args and args[0] == "serve":
+            from harn_tui.serve import serve
+
+            return serve(build_serve_parser().parse_args(args[1:]))
         if args and args[0] == "ls":
             return cmd_ls(build_ls_parser().parse_args(args[1:]))
         if args and args[0] == "show":
