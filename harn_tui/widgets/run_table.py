@@ -111,9 +111,11 @@ class RunTable(VirtualList):
         if key == "status":
             return _pad(badge(run.status, None, w), w)
         if key == "workflow":
+            if not run.workflow_name:
+                return _pad(line("(no workflow id)", "dim italic", w), w)
             return _pad(line(run.workflow_name, "bold", w), w)
         if key == "id":
-            return _pad(line(run.id, "dim", w), w)
+            return _pad(line(run.id or "(no id)", "dim", w), w)
         if key == "started":
             rel = format_relative(run.started_at_ms, self.now_ms) if run.started_at_ms else "?"
             return _pad(line(rel, "", w), w)
