@@ -428,8 +428,10 @@ def cmd_show(args: argparse.Namespace) -> int:
     path, root = find_run(args.run, args.root)
     log, log_error = open_log(args.events)
     try:
+        from harn_tui.core.sessions import legacy_session_dirs
+
         try:
-            detail = load_run(path, root=root, event_log=log)
+            detail = load_run(path, root=root, event_log=log, legacy_dirs=legacy_session_dirs(None, log))
         except LoadError as exc:
             raise LoadError(f"{path}: {exc.reason}") from None
         if log_error and not detail.event_log_error and log is None and args.events:

@@ -104,6 +104,7 @@ def load_run(
     root: Path | None = None,
     event_log: EventLog | None = None,
     with_sessions: bool = True,
+    legacy_dirs: list[Path] | None = None,
 ) -> RunDetail:
     """Load and enrich one run file. Raises LoadError only for an unusable file."""
     path = Path(path)
@@ -131,7 +132,19 @@ def load_run(
     _set_sidecar_pointer(normalized, sidecar, detail.sidecar_available)
     if event_log is not None:
         attach_event_log(detail, event_log, with_sessions=with_sessions)
+    if with_sessions and legacy_dirs:
+        attach_legacy_sessions(detail, legacy_dirs)
     return detail
+
+
+def attach_legacy_sessions(detail: RunDetail, dirs: list[Path]) -> None:
+    """Add linked sessions that only exist as legacy `event_log-<session>.jsonl` files."""
+    from harn_tui.core.sessions import legacy_sessions
+
+    missing = [s for s in derive.linked_session_ids(detail.normalized) if s not in detail.agent_sessions]
+    found = legacy_sessions(dirs, missing)
+    if found:
+        detail.agent_sessions = dict(sorted({**detail.agent_sessions, **found}.items()))
 
 
 def attach_event_log(detail: RunDetail, log: EventLog, *, with_sessions: bool = True) -> None:

@@ -248,3 +248,43 @@ class RunSessionsTracker:
     def result(self) -> dict[str, list[SessionEvent]]:
         """Sessions with events, ordered by session id."""
         return {sid: list(self.events[sid]) for sid in sorted(self.events) if self.events[sid]}
+
+
+def legacy_session_dirs(env: dict[str, str] | None = None, log: EventLog | None = None) -> list[Path]:
+    """Where Harn's legacy JSONL sink may have written sessions (spec §5.1).
+
+    `$HARN_EVENT_LOG_DIR` (used when no event log was active), and the file backend's
+    own folder when that is the log being read.
+    """
+    import os
+
+    env = os.environ if env is None else env
+    dirs: list[Path] = []
+    value = (env.get("HARN_EVENT_LOG_DIR") or "").strip()
+    if value:
+        dirs.append(Path(value))
+    if log is not None and getattr(log, "backend", "") == "file":
+        dirs.append(Path(log.location))
+    return [d for i, d in enumerate(dirs) if d not in dirs[:i]]
+
+
+def legacy_sessions(dirs: Iterable[Path], session_ids: Iterable[str]) -> dict[str, list[SessionEvent]]:
+    """Sessions found as `event_log-<session id>.jsonl` files (rotated parts included)."""
+    from harn_tui.core.errors import HarnTuiError
+
+    found: dict[str, list[SessionEvent]] = {}
+    for sid in session_ids:
+        if not sid or "/" in sid or sid in found:
+            continue
+        for folder in dirs:
+            path = Path(folder) / f"event_log-{sid}.jsonl"
+            if not path.exists() and not any(Path(folder).glob(f"event_log-{sid}-[0-9]*.jsonl")):
+                continue
+            try:
+                events = load_legacy_session_jsonl(path)
+            except HarnTuiError:
+                continue
+            if events:
+                found[sid] = events
+                break
+    return found

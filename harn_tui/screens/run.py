@@ -142,7 +142,11 @@ class RunScreen(Screen[None]):
         app: Any = self.app
         log = app.event_log
         if log is None:
+            from harn_tui.core.normalize import attach_legacy_sessions
+            from harn_tui.core.sessions import legacy_session_dirs
+
             detail.event_log_error = app.event_log_error
+            attach_legacy_sessions(detail, legacy_session_dirs(None, None))
             return
         run_id = detail.record.id
         linked = derive.linked_session_ids(detail.normalized)
@@ -167,6 +171,10 @@ class RunScreen(Screen[None]):
             detail.hitl_states = hitl.request_states(log)
             self.sessions.poll(log)
             detail.agent_sessions = self.sessions.result()
+            from harn_tui.core.normalize import attach_legacy_sessions
+            from harn_tui.core.sessions import legacy_session_dirs
+
+            attach_legacy_sessions(detail, legacy_session_dirs(None, log))
         except HarnTuiError as exc:
             detail.event_log_error = exc.reason
 
