@@ -1,0 +1,171 @@
+"""Pilot tests of the HITL inbox: listing, filters, jumping to the run and stage, hostile text."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import orjson
+from textual.widgets import DataTable
+from uitools import make_app, screen_text, tree_digest, wait_for, wait_for_text
+
+from harn_tui.core.generator import BASE_MS, Corpus, EventLogWriter, make_run, rfc3339
+from harn_tui.core.inbox import match_stage
+from harn_tui.screens.inbox import InboxScreen
+from harn_tui.screens.json_view import JsonScreen
+from harn_tui.screens.run import RunScreen
+
+SIZE = (120, 36)
+
+
+async def _inbox(pilot) -> InboxScreen:  # type: ignore[no-untyped-def]
+    """Push the inbox as the lead wires it (plain constructor) and wait for its rows."""
+    app = pilot.app
+    await wait_for(pilot, lambda: app.scanned.is_set() and not app.loading_note and app.event_log_done)
+    app.push_screen(InboxScreen())
+    await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen) and app.screen.loaded)
+    await pilot.pause()
+    return app.screen
+
+
+def _select(screen: InboxScreen, predicate) -> int:  # type: ignore[no-untyped-def]
+    index = next(i for i, item in enumerate(screen.rows) if predicate(item))
+    screen.inbox.cursor = index
+    return index
+
+
+async def test_inbox_lists_filters_and_refuses_runs_not_in_root(corpus: Corpus) -> None:
+    before = tree_digest(corpus.root, corpus.state_dir)
+    app = make_app(corpus.root, corpus.state_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _inbox(pilot)
+        rows = screen.rows
+        assert len(rows) == 8
+        assert {r.kind for r in rows} == {"question", "approval", "escalation"}
+        asked = [r.asked_ms for r in rows]
+        assert asked == sorted(asked, reverse=True)  # type: ignore[type-var]
+        text = screen_text(app)
+        assert "8 requests" in text and "3 pending" in text
+        for needle in ("timed out", "answered", "approved", "accepted", "escalation", "(run not in root)",
+                       "Which region?", "merge_pull_request"):
+            assert needle in text, needle
+        # the detail panel follows the cursor
+        _select(screen, lambda r: r.state == "timed_out")
+        await pilot.pause()
+        assert "Retry the flaky smoke test?" in screen.query_one("#inbox-detail").render().plain
+        # a run that is not in the root: Enter stays and says so; r still shows the raw item
+        _select(screen, lambda r: not r.in_root)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is screen
+        assert any("run_not_in_root" in n.message for n in app._notifications)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, JsonScreen))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen)
+        # state cycle and text filter
+        await pilot.press("s")
+        await pilot.pause()
+        assert screen.state_filter == "pending"
+        assert len(screen.rows) == 3 and all(not r.resolved for r in screen.rows)
+        assert "state:pending" in screen_text(app)
+        await pilot.press("s")
+        await pilot.pause()
+        assert screen.state_filter == "resolved"
+        assert len(screen.rows) == 5 and all(r.resolved for r in screen.rows)
+        await pilot.press("s")
+        await pilot.pause()
+        assert screen.state_filter == "all" and len(screen.rows) == 8
+        await pilot.press("slash", *"smoke")
+        await pilot.pause()
+        assert {r.kind for r in screen.rows} == {"question", "escalation"}
+        assert len(screen.rows) == 2
+        await pilot.press("enter")  # back to the list
+        await pilot.pause()
+        assert screen.inbox.has_focus
+        await pilot.press("escape")  # clears the filter
+        await pilot.pause()
+        assert screen.search == "" and len(screen.rows) == 8
+        assert isinstance(app.screen, InboxScreen)
+        await pilot.press("escape")  # then leaves
+        await pilot.pause()
+        assert not isinstance(app.screen, InboxScreen)
+    assert tree_digest(corpus.root, corpus.state_dir) == before
+
+
+async def test_enter_opens_the_run_on_the_stage_that_asked(corpus: Corpus) -> None:
+    wins = corpus.hitl_log_wins
+    app = make_app(corpus.root, corpus.state_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _inbox(pilot)
+        _select(screen, lambda r: r.request_id == wins["request_id"])
+        item = screen.inbox.current
+        assert item is not None and item.run_path is not None
+        loads = screen.loads
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen.last_jump is not None)
+        await pilot.pause()
+        run_screen = app.screen
+        assert isinstance(run_screen, RunScreen)
+        assert run_screen.path == corpus.root / item.run_path
+        assert run_screen.trail == ["HITL inbox"]
+        assert run_screen.detail is not None and run_screen.detail.record.id == wins["run_id"]
+        expected = match_stage(item, [s.raw for s in run_screen.detail.record.stages])
+        assert expected is not None
+        assert screen.last_jump == (item.run_path, "stages", expected)
+        assert run_screen.query_one("#panes").active == "pane-stages"
+        assert run_screen.query_one("#stages-table", DataTable).cursor_row == expected
+        await pilot.press("escape")  # back to the inbox, which reloads
+        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen) and screen.loads > loads)
+        assert screen.inbox.current is not None and screen.inbox.current.request_id == wins["request_id"]
+        await pilot.pause()
+        screen.last_jump = None
+        # no stage window holds it: the paused run's question was asked after its last stage finished
+        _select(screen, lambda r: r.kind == "question" and r.state == "pending" and r.in_root)
+        item = screen.inbox.current
+        assert item is not None
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen.last_jump is not None)
+        await pilot.pause()
+        run_screen = app.screen
+        assert isinstance(run_screen, RunScreen)
+        assert run_screen.query_one("#panes").active == "pane-hitl"
+        table = run_screen.query_one("#hitl-table", DataTable)
+        row = table.get_row_index(item.request_id)
+        assert screen.last_jump == (item.run_path, "hitl", row)
+        assert table.cursor_row == row
+
+
+def _hostile_root(tmp_path: Path) -> tuple[Path, Path]:
+    root = tmp_path / ".harn-runs"
+    root.mkdir()
+    rec = make_run(random.Random(5), run_id="hostile-run", workflow="deploy", started_ms=BASE_MS,
+                   n_stages=2, status="running", ts_format="rfc3339", hitl=1)
+    rec["hitl_questions"][0]["prompt"] = "[bold]x[/] \x1b]0;t\x07 pwned"
+    rec["hitl_questions"][0]["agent"] = "[red]agent"
+    (root / "hostile.json").write_bytes(orjson.dumps(rec))
+    state = tmp_path / ".harn"
+    log = EventLogWriter(state)
+    ms = BASE_MS + 5000
+    env = {"request_id": "hitl_escalation_x", "kind": "escalation", "agent": "ops", "trace_id": "t",
+           "run_id": "hostile-run", "requested_at": rfc3339(ms),
+           "payload": {"role": "oncall", "reason": "[link=http://x]click[/link] \x1b[2J"}}
+    log.append("hitl.escalations", "hitl.escalation_issued", env, {"request_id": env["request_id"]}, ms)
+    log.close()
+    return root, state
+
+
+async def test_hostile_text_is_shown_literally(tmp_path: Path) -> None:
+    root, state = _hostile_root(tmp_path)
+    app = make_app(root, state)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _inbox(pilot)
+        assert len(screen.rows) == 2
+        _select(screen, lambda r: r.kind == "question")
+        await pilot.pause()
+        text = await wait_for_text(pilot, "[bold]x[/]")
+        assert "\\x1b]0;t\\x07 pwned" in text
+        assert "[red]agent" in text
+        assert "[link=http://x]click[/link] \\x1b[2J" in text
+        assert "\x1b" not in text and "\x07" not in text
+        assert "asked" in text  # a run-file question with no outcome in the log
