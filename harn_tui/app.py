@@ -32,6 +32,7 @@ class HarnTuiApp(App[int]):
     BINDINGS = [
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Help"),
+        Binding("i", "inbox", "HITL inbox"),
         Binding("ctrl+s", "save_screenshot", "Screenshot", show=False),
     ]
 
@@ -262,6 +263,12 @@ class HarnTuiApp(App[int]):
         finally:
             if cleanup:
                 path.unlink(missing_ok=True)
+
+    def action_inbox(self) -> None:
+        from harn_tui.screens.inbox import InboxScreen
+
+        if not isinstance(self.screen, InboxScreen):
+            self.push_screen(InboxScreen())
 
     def action_help(self) -> None:
         from harn_tui.screens.help import HelpScreen

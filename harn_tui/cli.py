@@ -114,6 +114,11 @@ def build_ls_parser() -> argparse.ArgumentParser:
         "--workflow", metavar="NAME", help="only runs of this workflow (exact name)"
     )
     parser.add_argument("-q", "--query", metavar="TEXT", help="case-insensitive substring filter")
+    parser.add_argument(
+        "--where",
+        metavar="QUERY",
+        help="query, e.g. 'status=failed workflow=deploy tokens>50k hitl>0 model~sonnet since=2h'",
+    )
     parser.add_argument("--sort", choices=("newest", "oldest", "duration"), default="newest")
     parser.add_argument("--limit", type=_positive_int, metavar="N")
     parser.add_argument(
@@ -245,6 +250,11 @@ def cmd_ls(args: argparse.Namespace) -> int:
     from harn_tui.core.index import RunIndex, select
 
     gc.disable()  # a short-lived process building many small acyclic objects
+    where = None
+    if args.where:
+        from harn_tui.core.query import parse_query
+
+        where = parse_query(args.where)
     root = resolve_root(args.root)
     require_dir(root)
     index = RunIndex(root, cache_dir=cache_dir_for(args.no_cache))
@@ -256,6 +266,12 @@ def cmd_ls(args: argparse.Namespace) -> int:
     finally:
         if log is not None:
             log.close()
+    if where is not None and not where.is_empty:
+        import time
+
+        from harn_tui.core.query import filter_listed
+
+        listed = filter_listed(listed, where, int(time.time() * 1000))
     chosen = select(
         listed,
         status=args.status,

@@ -25,7 +25,30 @@ class RunCommands(Provider):
         for name in names:
             out.append((f"Workflow: {name}", partial(self._set, "workflow_filter", name), "Only this workflow"))
         out.append(("Help: keys", app.action_help, "Every key binding"))
+        out.append(("HITL inbox", app.action_inbox, "Every HITL question, approval, dual-control and escalation across runs"))
+        out.append(("Query runs…", partial(self._runs_action, "focus_query"), "status=failed tokens>50k model~sonnet since=2h …"))
+        out.append(("Saved queries", partial(self._runs_action, "saved_queries"), "Apply, save or delete saved queries"))
+        out.append(("Run: compaction lens", partial(self._run_pane, "lens"), "Context size over time, compactions, snapshot diffs (key 7)"))
+        out.append(("Run: waterfall timeline", partial(self._run_pane, "waterfall"), "Stages and trace spans as nested bars (key 8)"))
+        from harn_tui.widgets.scrubber import palette_commands
+
+        out += palette_commands(app)
         return out
+
+    def _runs_action(self, action: str) -> None:
+        from harn_tui.screens.runs import RunsScreen
+
+        app: Any = self.app
+        while not isinstance(app.screen, RunsScreen) and len(app.screen_stack) > 2:
+            app.pop_screen()
+        if isinstance(app.screen, RunsScreen):
+            getattr(app.screen, f"action_{action}")()
+
+    def _run_pane(self, pane: str) -> None:
+        from harn_tui.screens.run import RunScreen
+
+        if isinstance(self.app.screen, RunScreen):
+            self.app.screen.action_pane(pane)
 
     def _set(self, attr: str, value: Any) -> None:
         from harn_tui.screens.runs import RunsScreen

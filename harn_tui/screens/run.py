@@ -20,13 +20,14 @@ from harn_tui.core.errors import HarnTuiError
 from harn_tui.core.timestamps import format_duration, format_iso, parse_ms
 from harn_tui.text import line
 from harn_tui.widgets.pane import Pane
+from harn_tui.widgets.scrubber import SCRUB_BINDINGS, AsOfMixin, TimeScrubber
 from harn_tui.widgets.status import badge
 
 if TYPE_CHECKING:
     from harn_tui.core.normalize import RunDetail
     from harn_tui.core.sessions import RunSessionsTracker
 
-PANES = ("stages", "children", "hitl", "compaction", "replay", "turns")
+PANES = ("stages", "children", "hitl", "compaction", "replay", "turns", "lens", "waterfall")
 #: A persisting parse failure is shown after this many tries (spaced by RETRY_DELAYS).
 RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8)
 
@@ -34,10 +35,12 @@ RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8)
 def _panes() -> list[tuple[str, str, type[Pane]]]:
     from harn_tui.widgets.children import ChildrenPane
     from harn_tui.widgets.compaction import CompactionPane
+    from harn_tui.widgets.compaction_lens import CompactionLens
     from harn_tui.widgets.hitl import HitlPane
     from harn_tui.widgets.replay import ReplayPane
     from harn_tui.widgets.stages import StagesPane
     from harn_tui.widgets.turns import TurnsPane
+    from harn_tui.widgets.waterfall import WaterfallPane
 
     return [
         ("stages", "1 Stages", StagesPane),
@@ -46,10 +49,12 @@ def _panes() -> list[tuple[str, str, type[Pane]]]:
         ("compaction", "4 Compaction", CompactionPane),
         ("replay", "5 Replay", ReplayPane),
         ("turns", "6 Turns", TurnsPane),
+        ("lens", "7 Lens", CompactionLens),
+        ("waterfall", "8 Waterfall", WaterfallPane),
     ]
 
 
-class RunScreen(Screen[None]):
+class RunScreen(AsOfMixin, Screen[None]):
     """One run, loaded in a worker; refreshed in place when its file changes."""
 
     BINDINGS = [
@@ -60,6 +65,8 @@ class RunScreen(Screen[None]):
         Binding("4", "pane('compaction')", "Compaction", show=False),
         Binding("5", "pane('replay')", "Replay", show=False),
         Binding("6", "pane('turns')", "Turns", show=False),
+        Binding("7", "pane('lens')", "Lens", show=False),
+        Binding("8", "pane('waterfall')", "Waterfall", show=False),
         Binding("tab", "next_pane(1)", "Next pane", show=False, priority=True),
         Binding("shift+tab", "next_pane(-1)", "Prev pane", show=False, priority=True),
         Binding("f", "toggle_follow", "Follow"),
@@ -71,6 +78,7 @@ class RunScreen(Screen[None]):
         Binding("x", "export('md')", "Export MD", show=False),
         Binding("X", "export('json')", "Export JSON", show=False),
         Binding("u", "reload", "Reload", show=False),
+        *SCRUB_BINDINGS,
     ]
 
     following: reactive[bool] = reactive(False)
@@ -87,6 +95,7 @@ class RunScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="run-header")
+        yield TimeScrubber(id="run-scrubber")
         yield LoadingIndicator(id="run-loading")
         with TabbedContent(id="panes"):
             for pane_id, title, cls in _panes():
@@ -227,6 +236,7 @@ class RunScreen(Screen[None]):
             self._follow()
         if first or self.focused is None:
             self.current_pane().focus_main()
+        self.asof_sync(detail)
 
     def _header_text(self, detail: RunDetail) -> Text:
         run = detail.record

@@ -12,9 +12,11 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from harn_tui.core.index import SORTS, select
+from harn_tui.core.query import Query, filter_runs
 from harn_tui.core.summary import RunSummary
 from harn_tui.core.timestamps import format_duration
 from harn_tui.text import line
+from harn_tui.widgets.query_bar import QueryBar, SavedQueriesScreen, now_ms
 from harn_tui.widgets.run_table import RunTable
 
 STATUS_CYCLE = ("all", "active", "completed", "failed")
@@ -25,6 +27,8 @@ class RunsScreen(Screen[None]):
 
     BINDINGS = [
         Binding("slash", "focus_filter", "Filter"),
+        Binding("colon", "focus_query", "Query"),
+        Binding("Q", "saved_queries", "Saved queries", show=False),
         Binding("s", "cycle_status", "Status"),
         Binding("w", "cycle_workflow", "Workflow"),
         Binding("o", "cycle_sort", "Sort"),
@@ -45,14 +49,27 @@ class RunsScreen(Screen[None]):
         with Horizontal(id="filter-bar"):
             yield Static(id="filter-state")
             yield Input(placeholder="/ filter: workflow, status, path, node, failure, model", id="filter")
+        yield QueryBar(
+            placeholder=": query, e.g. status=failed tokens>50k model~sonnet since=2h (tab completes)",
+            id="query",
+        )
         yield Static(id="table-header")
         yield RunTable(id="runs")
         yield Static(id="runs-note")
         yield Footer()
 
     def on_mount(self) -> None:
+        self.where: Query | None = None
         self.table.focus()
         self.refresh_rows()
+        self.set_interval(30, self._refresh_relative)
+
+    def _refresh_relative(self) -> None:
+        """Relative times ("3m ago") and `since=` queries move with the clock."""
+        if self.where is not None and self.where.needs_now:
+            self.refresh_rows()
+        else:
+            self.table.refresh()
 
     @property
     def table(self) -> RunTable:
@@ -73,6 +90,9 @@ class RunsScreen(Screen[None]):
             query=self.search or None,
             sort=self.sort,
         )
+        where = getattr(self, "where", None)
+        if where is not None and not where.is_empty:
+            rows = filter_runs(rows, where, now_ms())
         self.table.set_rows(rows)
         self._update_header(runs, rows)
 
@@ -139,6 +159,28 @@ class RunsScreen(Screen[None]):
     def _filter_submitted(self) -> None:
         self.table.focus()
 
+    @on(QueryBar.Changed, "#query")
+    def _query_changed(self, event: QueryBar.Changed) -> None:
+        if event.query is not None:  # an invalid query keeps the last valid one applied
+            self.where = event.query
+            self.refresh_rows()
+
+    @on(QueryBar.Submitted, "#query")
+    def _query_submitted(self) -> None:
+        self.table.focus()
+
+    def action_focus_query(self) -> None:
+        self.query_one(QueryBar).focus_input()
+
+    def action_saved_queries(self) -> None:
+        bar = self.query_one(QueryBar)
+
+        def chosen(text: str | None) -> None:
+            if text is not None:
+                bar.value = text
+
+        self.app.push_screen(SavedQueriesScreen(bar.value), chosen)
+
     def action_focus_filter(self) -> None:
         self.query_one("#filter", Input).focus()
 
@@ -147,6 +189,9 @@ class RunsScreen(Screen[None]):
         if field.has_focus or self.search:
             field.value = ""
             self.search = ""
+        bar = self.query_one(QueryBar)
+        if bar.has_focus_within and bar.value:
+            bar.value = ""
         self.table.focus()
 
     def action_cycle_status(self) -> None:

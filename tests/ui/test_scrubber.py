@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual.app import App, ComposeResult
 from textual.binding import BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, LoadingIndicator, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Static
 from uitools import make_app, screen_text, wait_for
 
 from harn_tui.core.asof import Moment, as_of, merged_timeline
-from harn_tui.screens.run import RunScreen, _panes
+from harn_tui.screens.run import RunScreen
 from harn_tui.widgets.scrubber import (
     BIG_STEP,
     SCRUB_BINDINGS,
@@ -137,25 +137,7 @@ async def test_empty_timeline_says_so_and_ignores_keys() -> None:
         assert palette_commands(app) == []  # only a scrubbing screen offers them
 
 
-# -- wired into the real RunScreen, the way the lead integrates it --------------------
-
-
-class ScrubbingRunScreen(AsOfMixin, RunScreen):
-    BINDINGS: ClassVar[list[BindingType]] = [*SCRUB_BINDINGS]
-
-    def compose(self) -> ComposeResult:
-        yield Static(id="run-header")
-        yield TimeScrubber(id="run-scrubber")
-        yield LoadingIndicator(id="run-loading")
-        with TabbedContent(id="panes"):
-            for pane_id, title, cls in _panes():
-                with TabPane(title, id=f"pane-{pane_id}"):
-                    yield cls(id=pane_id)
-        yield Footer()
-
-    def _show(self, detail: Any) -> None:
-        super()._show(detail)
-        self.asof_sync(detail)
+# -- wired into the real RunScreen ------------------------------------------------------
 
 
 async def test_run_screen_panes_show_the_run_as_of_the_cursor(corpus) -> None:  # type: ignore[no-untyped-def]
@@ -163,7 +145,7 @@ async def test_run_screen_panes_show_the_run_as_of_the_cursor(corpus) -> None:  
     app = make_app(corpus.root, corpus.state_dir)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.scanned.is_set())
-        screen = ScrubbingRunScreen(r3.path)
+        screen = RunScreen(r3.path)
         app.push_screen(screen)
         await wait_for(pilot, lambda: screen.detail is not None)
         await pilot.pause()
