@@ -29,6 +29,10 @@ class RunCommands(Provider):
         out.append(("Query runs…", partial(self._runs_action, "focus_query"), "status=failed tokens>50k model~sonnet since=2h …"))
         out.append(("Saved queries", partial(self._runs_action, "saved_queries"), "Apply, save or delete saved queries"))
         out.append(("Run: compaction lens", partial(self._run_pane, "lens"), "Context size over time, compactions, snapshot diffs (key 7)"))
+        from harn_tui.screens.run import RunScreen
+
+        if isinstance(app.screen, RunScreen):
+            out.append(("Compare: this run with the previous run", app.screen.action_compare, "Stage, tool-call, usage and turn differences; first divergence"))
         out.append(("Run: waterfall timeline", partial(self._run_pane, "waterfall"), "Stages and trace spans as nested bars (key 8)"))
         from harn_tui.widgets.scrubber import palette_commands
 

@@ -194,6 +194,8 @@ def _iter_pages(log: EventLog, topic: str, after: int, page: int) -> Iterator[Lo
         if not rows:
             return
         yield from rows
+        if rows[-1].event_id <= cursor:
+            return  # no progress (corrupt ids): stop rather than loop forever
         cursor = rows[-1].event_id
         if len(rows) < page:
             return
@@ -398,8 +400,11 @@ class SqliteEventLog:
         if limit <= 0 or not self._events_table():
             return []
         rows = self._query(
+            # Rows whose id is not an integer (a corrupt or foreign writer) cannot be paged
+            # by id; they are skipped so a cursor can never go backwards and loop.
             "SELECT event_id, kind, payload, headers, occurred_at_ms FROM events "
-            "WHERE topic = ? AND event_id > ? ORDER BY event_id ASC LIMIT ?",
+            "WHERE topic = ? AND event_id > ? AND typeof(event_id) = 'integer' "
+            "ORDER BY event_id ASC LIMIT ?",
             (topic, after, limit),
         )
         return [_make_event(topic, *row) for row in rows]
@@ -412,7 +417,10 @@ class SqliteEventLog:
         """Highest stored event id of ``topic`` (0 when empty)."""
         if not self._events_table():
             return 0
-        rows = self._query("SELECT MAX(event_id) FROM events WHERE topic = ?", (topic,))
+        rows = self._query(
+            "SELECT MAX(event_id) FROM events WHERE topic = ? AND typeof(event_id) = 'integer'",
+            (topic,),
+        )
         return _as_int(rows[0][0]) if rows and rows[0][0] is not None else 0
 
     def watch_paths(self) -> list[Path]:

@@ -70,6 +70,7 @@ class RunScreen(AsOfMixin, Screen[None]):
         Binding("tab", "next_pane(1)", "Next pane", show=False, priority=True),
         Binding("shift+tab", "next_pane(-1)", "Prev pane", show=False, priority=True),
         Binding("f", "toggle_follow", "Follow"),
+        Binding("c", "compare", "Compare"),
         Binding("r", "raw", "Raw JSON"),
         Binding("R", "raw_run", "Run JSON", show=False),
         Binding("y", "copy", "Copy"),
@@ -343,6 +344,11 @@ class RunScreen(AsOfMixin, Screen[None]):
             self.following = False
 
     # -- actions --------------------------------------------------------------
+
+    def action_compare(self) -> None:
+        from harn_tui.screens.compare import open_compare
+
+        open_compare(self.app, self.path)
 
     def action_back(self) -> None:
         self.app.pop_screen()

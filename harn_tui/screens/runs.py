@@ -34,6 +34,7 @@ class RunsScreen(Screen[None]):
         Binding("o", "cycle_sort", "Sort"),
         Binding("enter", "open_run", "Open", show=False),
         Binding("r", "raw", "Raw JSON"),
+        Binding("c", "compare", "Compare", show=False),
         Binding("y", "copy", "Copy path"),
         Binding("p", "pager", "Pager", show=False),
         Binding("escape", "clear_filter", "Clear", show=False),
@@ -218,6 +219,13 @@ class RunsScreen(Screen[None]):
     @on(RunTable.Selected)
     def _selected(self, event: RunTable.Selected) -> None:
         self.action_open_run()
+
+    def action_compare(self) -> None:
+        run = self.table.current
+        if run is not None and not run.broken:
+            from harn_tui.screens.compare import open_compare
+
+            open_compare(self.app, self.app.root / run.path)  # type: ignore[attr-defined]
 
     def action_raw(self) -> None:
         run = self.table.current
