@@ -270,6 +270,24 @@ class HarnTuiApp(App[int]):
         if not isinstance(self.screen, InboxScreen):
             self.push_screen(InboxScreen())
 
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: Any = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every toast is plain text with control characters made visible (it may quote a
+        record: a file name, an error, an id)."""
+        from harn_tui.core.textsafe import visible
+
+        super().notify(
+            visible(str(message)), title=visible(str(title)), severity=severity,
+            timeout=timeout, markup=False,
+        )
+
     def action_help(self) -> None:
         from harn_tui.screens.help import HelpScreen
 

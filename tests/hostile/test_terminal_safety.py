@@ -1,0 +1,242 @@
+"""Terminal safety under Pilot: escape and markup payloads in every field the UI shows.
+
+A generated corpus (run files, sidecars, SQLite event log) has EVERY string value prefixed
+with a payload carrying OSC 0/2/8/52, CSI moves and clears, DCS, 8-bit C1 controls, bidi
+overrides, zero-width joiners and Rich markup incl. `[link=...]` and `[@click=app.quit]`.
+File names and a sub-directory name carry payloads too. Every screen visited must show the
+literal (escaped) text and never a raw control character; clicking the `[@click]` text
+must not quit.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from hostiletools import (
+    EVIL,
+    EVIL_PREFIX,
+    assert_no_raw_controls,
+    poison_corpus,
+    read_only_proof,
+)
+from textual.widgets import DataTable
+from uitools import make_app, screen_text, wait_for
+
+from harn_tui.core.generator import Corpus, write_corpus
+from harn_tui.screens.json_view import JsonScreen
+from harn_tui.screens.run import RunScreen
+from harn_tui.screens.runs import RunsScreen
+from harn_tui.screens.stage import StageScreen
+
+SIZE = (160, 48)
+#: A payload that fits in a file name (no "/").
+NAME_PAYLOAD = "evil\x1b]0;PWNED\x07\x9b2J\u202e[@click=app.quit]Q[b]B"
+ESCAPED_OSC = "\\x1b]0;PWNED\\x07"
+
+
+def _evil_corpus(base: Path, *, keep_times: bool) -> Corpus:
+    corpus = write_corpus(base / ".harn-runs", seed=3, state_dir=base / ".harn", include_broken=False)
+    poison_corpus(corpus.root, corpus.state_dir, keep_times=keep_times)
+    # file names and folder names carry payloads as well
+    victim = corpus.runs[-1].path
+    victim.rename(victim.with_name(NAME_PAYLOAD + ".json"))
+    sub = corpus.root / ("dir" + NAME_PAYLOAD)
+    sub.mkdir()
+    shutil.copyfile(corpus.runs[0].path, sub / "copy.json")
+    (corpus.root / (NAME_PAYLOAD + "-broken.json")).write_bytes(b'{"_type": "run_record", "id": ')
+    return corpus
+
+
+@pytest.fixture(scope="module")
+def evil(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
+    return _evil_corpus(tmp_path_factory.mktemp("evil"), keep_times=True)
+
+
+def check_screen(app, where: str) -> str:  # type: ignore[no-untyped-def]
+    text = screen_text(app)
+    assert_no_raw_controls(text, where)
+    assert app.is_running, f"the app stopped on {where}"
+    return text
+
+
+async def _loaded(pilot) -> None:  # type: ignore[no-untyped-def]
+    await wait_for(pilot, lambda: pilot.app.scanned.is_set() and not pilot.app.loading_note)
+    await pilot.pause()
+
+
+async def test_run_list_shows_payloads_literally_and_click_markup_is_inert(evil: Corpus) -> None:
+    app = make_app(evil.root, evil.state_dir)
+    with read_only_proof(evil.root, evil.state_dir):
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await _loaded(pilot)
+            text = check_screen(app, "run list")
+            assert EVIL_PREFIX in text  # the markup is shown, not parsed
+            assert ESCAPED_OSC in text  # the escape is shown as \x1b, not sent
+            assert "evil\\x1b]0;PWNED\\x07\\x9b2J\\u202e[@click" in text  # the file name
+            # click exactly on the literal `[@click=app.quit]` text: nothing may happen
+            lines = text.splitlines()
+            y = next(i for i, ln in enumerate(lines) if EVIL_PREFIX in ln)
+            x = lines[y].index(EVIL_PREFIX) + 3
+            await pilot.click(offset=(x, y))
+            await pilot.pause()
+            assert app.is_running and isinstance(app.screen, (RunsScreen, RunScreen))
+            if isinstance(app.screen, RunScreen):
+                await pilot.press("escape")
+            # the filter box echoes typed markup literally as well
+            await pilot.press("slash", *"[b]x")
+            await pilot.pause()
+            check_screen(app, "filter")
+            await pilot.press("escape")
+            table = app.screen.table
+            # raw JSON of a hostile-named file: its title is the path
+            table.cursor = next(i for i, r in enumerate(table.rows) if r.path.startswith("evil"))
+            await pilot.press("r")
+            await wait_for(pilot, lambda: isinstance(app.screen, JsonScreen))
+            await pilot.pause(0.3)
+            text = check_screen(app, "raw json of a hostile-named file")
+            assert "evil\\x1b]0;PWNED" in text
+        assert app.return_code in (None, 0)
+
+
+async def _visit_detail(pilot, index: int) -> None:  # type: ignore[no-untyped-def]
+    app = pilot.app
+    table = app.screen.table
+    table.cursor = index
+    run = table.rows[index]
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: isinstance(app.screen, RunScreen)
+                   and (app.screen.detail is not None or app.screen.load_error is not None))
+    await pilot.pause()
+    screen = app.screen
+    where = f"run {run.path}"
+    text = check_screen(app, where)
+    assert EVIL_PREFIX in text or ESCAPED_OSC in text
+    for key, pane in zip("123456", ("stages", "children", "hitl", "compaction", "replay", "turns"), strict=True):
+        await pilot.press(key)
+        await pilot.pause()
+        check_screen(app, f"{where} pane {pane}")
+        for _ in range(3):  # walk the pane's list: the detail under it changes
+            await pilot.press("j")
+            await pilot.pause()
+            check_screen(app, f"{where} pane {pane} (moved)")
+    # a stage's internals: prompts, visible text, transcript messages, errors, metadata
+    await pilot.press("1")
+    await pilot.pause()
+    stages = screen.query_one("#stages-table", DataTable)
+    if stages.row_count:
+        stages.focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, StageScreen))
+        await pilot.pause()
+        text = check_screen(app, f"{where} stage")
+        assert EVIL_PREFIX in text or ESCAPED_OSC in text
+        for _ in range(12):
+            await pilot.press("tab")
+            await pilot.press("enter")
+            await pilot.pause()
+            check_screen(app, f"{where} stage sections")
+            if not isinstance(app.screen, StageScreen):  # a section opened a viewer
+                await pilot.press("escape")
+                await pilot.pause()
+        while isinstance(app.screen, StageScreen | JsonScreen) and app.screen is not screen:
+            await pilot.press("escape")
+            await pilot.pause()
+    # the whole record as a JSON tree
+    await pilot.press("R")
+    await wait_for(pilot, lambda: isinstance(app.screen, JsonScreen))
+    await pilot.press("e")
+    await pilot.pause(0.2)
+    check_screen(app, f"{where} raw json")
+    while app.screen is not screen:
+        await pilot.press("escape")
+        await pilot.pause()
+    await pilot.press("escape")
+    await pilot.pause()
+    assert isinstance(app.screen, RunsScreen)
+
+
+async def test_every_run_detail_pane_and_stage_screen_is_safe(evil: Corpus) -> None:
+    app = make_app(evil.root, evil.state_dir)
+    with read_only_proof(evil.root, evil.state_dir):
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await wait_for(pilot, lambda: app.event_log_done)
+            await _loaded(pilot)
+            rows = app.screen.table.rows
+            good = [i for i, r in enumerate(rows) if not r.broken]
+            assert len(good) >= 10
+            import time
+            for index in good:
+                t0 = time.perf_counter()
+                await _visit_detail(pilot, index)
+                print("VISIT", index, rows[index].path[-20:], round(time.perf_counter() - t0, 2))
+            assert app.return_code in (None, 0)
+
+
+async def test_agent_events_hitl_and_turns_show_payloads(evil: Corpus) -> None:
+    """The panes fed by the event log and the sidecar hold poisoned text, shown literally."""
+    app = make_app(evil.root, evil.state_dir)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_for(pilot, lambda: app.event_log_done)
+        await _loaded(pilot)
+        seen = {"hitl": False, "replay": False, "turns": False}
+        table = app.screen.table
+        for index in [i for i, r in enumerate(table.rows) if not r.broken]:
+            table.cursor = index
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.detail is not None)
+            await pilot.pause()
+            detail = app.screen.detail
+            if detail.record.hitl_questions:
+                await pilot.press("3")
+                await pilot.pause()
+                seen["hitl"] |= EVIL_PREFIX in check_screen(app, "hitl")
+            if detail.agent_sessions:
+                await pilot.press("5")
+                await pilot.pause()
+                for _ in range(6):
+                    await pilot.press("j")
+                await pilot.pause()
+                seen["replay"] |= ESCAPED_OSC in check_screen(app, "replay")
+            if detail.model_turns:
+                await pilot.press("6")
+                await pilot.pause()
+                seen["turns"] |= EVIL_PREFIX in check_screen(app, "turns")
+            await pilot.press("escape")
+            await pilot.pause()
+        assert seen == {"hitl": True, "replay": True, "turns": True}, seen
+
+
+async def test_regression_unparsed_timestamps_in_the_run_header(tmp_path: Path) -> None:
+    root = tmp_path / "runs"
+    root.mkdir()
+    (root / "r.json").write_text(
+        '{"_type":"run_record","id":"r","workflow_id":"w","status":"running",'
+        f'"started_at":{_json(EVIL)},"finished_at":{_json(EVIL)}}}'
+    )
+    app = make_app(root)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await _loaded(pilot)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.detail is not None)
+        await pilot.pause()
+        check_screen(app, "run header")
+
+
+async def test_regression_notification_of_a_hostile_file_name(evil: Corpus) -> None:
+    app = make_app(evil.root, evil.state_dir)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await _loaded(pilot)
+        table = app.screen.table
+        table.cursor = next(i for i, r in enumerate(table.rows) if r.broken and r.path.startswith("evil"))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "Cannot open" in screen_text(app))
+        text = check_screen(app, "cannot-open notification")
+        assert "evil\\x1b]0;PWNED" in text.split("Cannot open", 1)[1]
+
+
+def _json(value: str) -> str:
+    import json
+
+    return json.dumps(value)
