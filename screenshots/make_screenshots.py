@@ -102,12 +102,25 @@ class Shooter:
 
             await self.open_run(pilot, deploy)
             for key, name in (("1", "stages"), ("3", "hitl"), ("4", "compaction"),
-                              ("5", "replay"), ("6", "turns")):
+                              ("5", "replay"), ("6", "turns"), ("7", "lens"), ("8", "waterfall")):
                 await pilot.press(key)
                 await wait_until(pilot, lambda n=name: app.screen.query_one("#panes").active == f"pane-{n}")
                 await settle(pilot)
                 self.save(app, f"run-{name}.svg")
             await pilot.press("1")
+            await settle(pilot)
+            for _ in range(6):  # scrub back through the run's timeline
+                await pilot.press("left_square_bracket")
+            await settle(pilot)
+            self.save(app, "run-scrubber.svg")
+            await pilot.press("0")
+            await settle(pilot)
+            await pilot.press("c")
+            await wait_until(pilot, lambda: type(app.screen).__name__ == "CompareScreen")
+            await wait_until(pilot, lambda: getattr(app.screen, "comparison", None) is not None, 30)
+            await settle(pilot)
+            self.save(app, "compare.svg")
+            await pilot.press("escape")
             await settle(pilot)
             await pilot.press("j", "j", "enter")  # the `test` (verify) stage
             await wait_until(pilot, lambda: isinstance(app.screen, StageScreen))
@@ -127,6 +140,19 @@ class Shooter:
             await wait_until(pilot, lambda: app.screen.query_one("#panes").active == "pane-children")
             await settle(pilot)
             self.save(app, "run-children.svg")
+            await pilot.press("escape")
+            await settle(pilot)
+
+            await pilot.press("i")
+            await wait_until(pilot, lambda: type(app.screen).__name__ == "InboxScreen")
+            await wait_until(pilot, lambda: bool(getattr(app.screen, "items", None)), 30)
+            await settle(pilot)
+            self.save(app, "inbox.svg")
+            await pilot.press("escape")
+            await settle(pilot)
+            await pilot.press("colon", *"status=completed tokens>40k")
+            await settle(pilot)
+            self.save(app, "query.svg")
 
 
 def to_png(svg: Path) -> Path | None:

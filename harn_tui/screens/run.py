@@ -264,9 +264,10 @@ class RunScreen(AsOfMixin, Screen[None]):
         text.append("  tokens ", style="dim")
         text.append(f"{usage['input_tokens']:,} in / {usage['output_tokens']:,} out")
         text.append(f"  {usage['call_count']} calls", style="dim")
-        if usage["total_cost"]:
-            text.append(f"  ${usage['total_cost']:.4f}", style="dim")
         text.append("\n")
+        if usage["total_cost"]:
+            text.append("cost ", style="dim")
+            text.append(f"${usage['total_cost']:.4f}  ")
         if usage["models"]:
             text.append("models ", style="dim")
             text.append_text(line(", ".join(usage["models"]), "", 50))
