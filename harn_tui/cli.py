@@ -221,12 +221,14 @@ def require_dir(root: Path) -> None:
 def open_log(events: str | None) -> tuple[EventLog | None, str | None]:
     """The event log from --events or Harn's rules; (None, reason) when unusable."""
     from harn_tui.core.errors import EventLogError
-    from harn_tui.core.eventlog import open_default_event_log
+    from harn_tui.core.locations import event_log_location
 
     try:
-        return open_default_event_log(
-            Path(events) if events else None, os.environ, Path.cwd()
-        ), None
+        if events is None and event_log_location(os.environ, Path.cwd()) is None:
+            return None, None  # no log: skip importing the readers at all
+        from harn_tui.core.eventlog import open_default_event_log
+
+        return open_default_event_log(Path(events) if events else None, os.environ, Path.cwd()), None
     except EventLogError as exc:
         if events:
             raise UsageError(f"--events: {exc.reason}") from None
@@ -281,8 +283,8 @@ def cmd_ls(args: argparse.Namespace) -> int:
         limit=args.limit,
     )
     if args.json:
-        body = ",\n".join(run.doc for run in chosen)
-        sys.stdout.write(f"[\n{body}\n]\n" if chosen else "[]\n")
+        body = b",\n".join(run.doc for run in chosen)
+        sys.stdout.buffer.write(b"[\n" + body + b"\n]\n" if chosen else b"[]\n")
         sys.stdout.flush()
     else:
         from harn_tui.core.summary import RunSummary
@@ -310,7 +312,7 @@ def merge_log_hitl_listing(listed: list[Any], log: EventLog) -> tuple[list[Any],
         if asked:
             doc = orjson.loads(run.doc)
             doc["hitl_question_count"] = len(set(run.hitl_request_ids) | asked)
-            run = run._replace(doc=orjson.dumps(doc).decode())
+            run = run._replace(doc=orjson.dumps(doc))
         out.append(run)
     return out, None
 

@@ -28,7 +28,7 @@ class SummaryCache:
     def __init__(self, cache_dir: Path, root: Path) -> None:
         self.root_key = str(Path(root).resolve())
         digest = hashlib.sha256(self.root_key.encode("utf-8", "surrogatepass")).hexdigest()[:20]
-        self.path = Path(cache_dir) / f"index-{digest}.json"
+        self.path = Path(cache_dir) / f"index-{digest}.cache"
         self.entries: dict[str, Entry] = {}
         self.dirty = False
 
@@ -36,28 +36,14 @@ class SummaryCache:
         """Read the cache file; anything unexpected means an empty cache."""
         self.entries = {}
         try:
-            data = orjson.loads(self.path.read_bytes())
-        except (OSError, orjson.JSONDecodeError):
+            data = self.path.read_bytes()
+        except OSError:
             return
-        if (
-            not isinstance(data, dict)
-            or data.get("format") != CACHE_FORMAT
-            or data.get("version") != SUMMARY_VERSION
-            or data.get("root") != self.root_key
-            or data.get("fields") != list(FIELDS)
-            or not isinstance(data.get("entries"), dict)
-        ):
+        try:
+            self.entries = _decode(data, self.root_key)
+        except (ValueError, TypeError, KeyError, IndexError, orjson.JSONDecodeError):
+            self.entries = {}
             self.dirty = True
-            return
-        for rel, entry in data["entries"].items():
-            if (
-                isinstance(entry, list)
-                and len(entry) == 3
-                and isinstance(entry[0], int)
-                and isinstance(entry[1], int)
-                and (entry[2] is None or (isinstance(entry[2], list) and len(entry[2]) == ENTRY_LEN))
-            ):
-                self.entries[rel] = entry
 
     def get(self, rel: str, size: int, mtime_ns: int) -> tuple[bool, list[Any] | None]:
         """(hit, summary) for a file at this size and mtime; a stale entry is a miss."""
@@ -81,21 +67,15 @@ class SummaryCache:
         """Write atomically; a cache that cannot be written is simply not kept."""
         if not self.dirty:
             return
-        payload = {
-            "format": CACHE_FORMAT,
-            "version": SUMMARY_VERSION,
-            "fields": FIELDS,
-            "root": self.root_key,
-            "entries": self.entries,
-        }
         import tempfile
 
+        payload = _encode(self.entries, self.root_key)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=".index-", suffix=".tmp", dir=self.path.parent)
             try:
                 with os.fdopen(fd, "wb") as handle:
-                    handle.write(orjson.dumps(payload))
+                    handle.write(payload)
                 os.replace(tmp, self.path)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
@@ -103,3 +83,66 @@ class SummaryCache:
         except OSError:
             return
         self.dirty = False
+
+
+# On disk: MAGIC, one JSON header line (entries with each summary document replaced by its
+# offset and length), then the documents back to back. Loading parses only the small header;
+# the documents are sliced out as bytes, ready to print or parse.
+MAGIC = b"HARN-TUI-CACHE\n"
+
+
+def _encode(entries: dict[str, Entry], root_key: str) -> bytes:
+    rels, sizes, mtimes, lights, offsets, lengths = [], [], [], [], [], []
+    blob = bytearray()
+    for rel, (size, mtime_ns, entry) in entries.items():
+        rels.append(rel)
+        sizes.append(size)
+        mtimes.append(mtime_ns)
+        if entry is None:
+            lights.append(None)
+            offsets.append(0)
+            lengths.append(0)
+            continue
+        doc = entry[-1]
+        lights.append(entry[:-1])
+        offsets.append(len(blob))
+        lengths.append(len(doc))
+        blob += doc
+    header = {
+        "format": CACHE_FORMAT,
+        "version": SUMMARY_VERSION,
+        "fields": FIELDS,
+        "root": root_key,
+        "blob": len(blob),
+        "columns": [rels, sizes, mtimes, lights, offsets, lengths],
+    }
+    return MAGIC + orjson.dumps(header) + b"\n" + bytes(blob)
+
+
+def _decode(data: bytes, root_key: str) -> dict[str, Entry]:
+    if not data.startswith(MAGIC):
+        raise ValueError("not a harn-tui cache")
+    end = data.index(b"\n", len(MAGIC))
+    header = orjson.loads(memoryview(data)[len(MAGIC) : end])
+    blob = data[end + 1 :]
+    if (
+        not isinstance(header, dict)
+        or header.get("format") != CACHE_FORMAT
+        or header.get("version") != SUMMARY_VERSION
+        or header.get("root") != root_key
+        or header.get("fields") != list(FIELDS)
+        or header.get("blob") != len(blob)
+    ):
+        raise ValueError("foreign or outdated cache")
+    rels, sizes, mtimes, lights, offsets, lengths = header["columns"]
+    if not len(rels) == len(sizes) == len(mtimes) == len(lights) == len(offsets) == len(lengths):
+        raise ValueError("damaged cache")
+    size_of = len(blob)
+    want = ENTRY_LEN - 1
+    return {
+        rel: [size, mtime, None if light is None else [*light, blob[off : off + n]]]
+        for rel, size, mtime, light, off, n in zip(rels, sizes, mtimes, lights, offsets, lengths, strict=True)
+        if type(size) is int
+        and type(mtime) is int
+        and (light is None or (type(light) is list and len(light) == want and 0 <= off <= off + n <= size_of))
+    }

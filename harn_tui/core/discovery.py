@@ -38,61 +38,83 @@ def is_candidate_name(name: str) -> bool:
 
 
 def walk(root: Path) -> Iterator[FoundFile]:
-    """Yield every candidate run file under `root` (in directory order; callers sort)."""
-    root = Path(root)
-    visited: set[tuple[int, int]] = set()
+    """Yield every candidate run file under `root` (in directory order; callers sort).
+
+    Real folders cannot form loops (no hard links to folders), so only symlinked ones
+    are stat'ed and checked against every folder already entered. Plain files cost one
+    `stat` each (their size and mtime key the cache).
+    """
     try:
-        st = root.stat()
-        visited.add((st.st_dev, st.st_ino))
+        st = os.stat(root)
     except OSError:
         return
-    stack: list[tuple[str, str]] = [(str(root), "")]
+    device = st.st_dev
+    visited: set[tuple[int, int]] = {(device, st.st_ino)}
+    stack: list[tuple[str, str]] = [(os.fspath(root), "")]
+    regular = stat.S_ISREG
     while stack:
         folder, prefix = stack.pop()
         try:
-            with os.scandir(folder) as it:
-                entries = list(it)
+            it = os.scandir(folder)
         except OSError as exc:
             if prefix:  # the root itself failing is the caller's business
-                yield FoundFile(
-                    folder, prefix.rstrip("/"), error=_os_reason("cannot read folder", exc)
-                )
+                yield FoundFile(folder, prefix.rstrip("/"), error=_os_reason("cannot read folder", exc))
             continue
-        subdirs: list[tuple[str, str]] = []
-        for entry in entries:
-            name = entry.name
-            if is_ignored_name(name):
-                continue
-            rel = prefix + name
-            try:
-                is_dir = entry.is_dir()  # follows symlinks
-            except OSError:
-                is_dir = False
-            if is_dir:
-                try:
-                    st = entry.stat()
-                except OSError as exc:
-                    yield FoundFile(entry.path, rel, error=_os_reason("cannot read folder", exc))
+        with it:
+            for entry in it:
+                name = entry.name
+                if name[0] == "." or name.endswith(".tmp"):
                     continue
-                key = (st.st_dev, st.st_ino)
-                if key in visited:
-                    continue  # a symlink loop or a second link to the same folder
-                visited.add(key)
-                subdirs.append((entry.path, rel + "/"))
-                continue
-            if not name.endswith(".json"):
-                continue
-            try:
-                st = entry.stat()
-            except OSError as exc:
-                reason = "broken symlink" if entry.is_symlink() else _os_reason("cannot stat", exc)
-                yield FoundFile(entry.path, rel, error=reason)
-                continue
-            if not _is_regular(st.st_mode):
-                yield FoundFile(entry.path, rel, error="not a regular file")
-                continue
-            yield FoundFile(entry.path, rel, st.st_size, st.st_mtime_ns)
-        stack.extend(reversed(subdirs))
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        key = (device, entry.inode())
+                        if key not in visited:  # already entered through a symlink
+                            visited.add(key)
+                            stack.append((entry.path, prefix + name + "/"))
+                        continue
+                    linked = entry.is_symlink()
+                except OSError:
+                    linked = False
+                if linked:
+                    found = _linked(entry, prefix + name, visited, stack)
+                    if found is not None:
+                        yield found
+                    continue
+                if not name.endswith(".json"):
+                    continue
+                try:
+                    st = entry.stat(follow_symlinks=False)
+                except OSError as exc:
+                    yield FoundFile(entry.path, prefix + name, error=_os_reason("cannot stat", exc))
+                    continue
+                if not regular(st.st_mode):
+                    yield FoundFile(entry.path, prefix + name, error="not a regular file")
+                    continue
+                yield FoundFile(entry.path, prefix + name, st.st_size, st.st_mtime_ns)
+
+
+def _linked(
+    entry: os.DirEntry[str], rel: str, visited: set[tuple[int, int]], stack: list[tuple[str, str]]
+) -> FoundFile | None:
+    """A symlink: follow it once to a folder (no loops) or a run file; report broken ones."""
+    try:
+        st = entry.stat()  # follows the link
+    except OSError as exc:
+        if rel.endswith(".json"):
+            return FoundFile(entry.path, rel, error="broken symlink")
+        del exc
+        return None
+    if stat.S_ISDIR(st.st_mode):
+        key = (st.st_dev, st.st_ino)
+        if key not in visited:  # a loop, or a second link to the same folder
+            visited.add(key)
+            stack.append((entry.path, rel + "/"))
+        return None
+    if not rel.endswith(".json"):
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return FoundFile(entry.path, rel, error="not a regular file")
+    return FoundFile(entry.path, rel, st.st_size, st.st_mtime_ns)
 
 
 def _is_regular(mode: int) -> bool:

@@ -13,7 +13,7 @@ from harn_tui.core.schema import str_list, to_str
 from harn_tui.core.timestamps import parse_ms
 
 #: Bump when the summary's shape or derivation changes (invalidates caches).
-SUMMARY_VERSION = 5
+SUMMARY_VERSION = 6
 TASK_PREVIEW_CHARS = 240
 
 
@@ -98,12 +98,12 @@ class RunSummary:
     def from_row(cls, row: list[Any]) -> RunSummary:
         return cls(*row)
 
-    def to_doc(self) -> str:
+    def to_doc(self) -> bytes:
         """The summary as one compact JSON object (what `ls --json` prints per run)."""
-        return orjson.dumps(dict(zip(FIELDS, _getter(self), strict=True))).decode()
+        return orjson.dumps(dict(zip(FIELDS, _getter(self), strict=True)))
 
     @classmethod
-    def from_doc(cls, doc: str) -> RunSummary:
+    def from_doc(cls, doc: bytes | str) -> RunSummary:
         return cls(**orjson.loads(doc))
 
     def listing(self) -> Listed:
@@ -132,7 +132,7 @@ class Listed(NamedTuple):
     search: str
     hitl_request_ids: list[str]
     broken: bool
-    doc: str
+    doc: bytes
 
     def search_text(self) -> str:
         return self.search

@@ -13,7 +13,7 @@ import pytest
 
 from harn_tui.core import discovery
 from harn_tui.core import index as index_mod
-from harn_tui.core.cache import CACHE_FORMAT, SummaryCache
+from harn_tui.core.cache import CACHE_FORMAT, MAGIC, SummaryCache
 from harn_tui.core.discovery import FoundFile, walk
 from harn_tui.core.index import POOL_THRESHOLD, RunIndex, load_summary, matches, select, sort_runs
 from harn_tui.core.summary import SUMMARY_VERSION, RunSummary, broken, summarize
@@ -296,8 +296,11 @@ def test_same_mtime_new_size_is_reparsed(cached_root: tuple[Path, Path]) -> None
         orjson.dumps(
             {"format": CACHE_FORMAT, "version": SUMMARY_VERSION, "root": "/x", "entries": []}
         ),
+        MAGIC + b"{not json\n",
+        MAGIC + orjson.dumps({"format": CACHE_FORMAT, "version": SUMMARY_VERSION, "blob": 99,
+                              "columns": []}) + b"\nshort",
     ],
-    ids=["binary", "empty", "list", "foreign", "old-version", "bad-entries"],
+    ids=["binary", "empty", "list", "foreign", "old-version", "bad-entries", "bad-header", "bad-blob"],
 )
 def test_corrupt_or_foreign_cache_is_rebuilt(
     cached_root: tuple[Path, Path], content: bytes
@@ -312,9 +315,9 @@ def test_corrupt_or_foreign_cache_is_rebuilt(
     runs = index.scan()
     assert index.stats.cache_hits == 0 and index.stats.parsed == 8
     assert {r.path: r.to_dict() for r in runs} == expected
-    saved = orjson.loads(first.cache.path.read_bytes())
-    assert saved["format"] == CACHE_FORMAT and saved["version"] == SUMMARY_VERSION
-    assert len(saved["entries"]) == 8
+    saved = SummaryCache(cache_dir, root)
+    saved.load()
+    assert len(saved.entries) == 8 and not saved.dirty
     # and the rebuilt cache works
     again = RunIndex(root, cache_dir=cache_dir)
     again.scan()
@@ -347,11 +350,14 @@ def test_malformed_cache_entries_are_ignored(cached_root: tuple[Path, Path]) -> 
     first = RunIndex(root, cache_dir=cache_dir)
     first.scan()
     assert first.cache is not None
-    data = orjson.loads(first.cache.path.read_bytes())
-    data["entries"]["r0.json"] = [1, 2]
-    data["entries"]["r1.json"] = ["size", 0, None]
-    data["entries"]["r2.json"][2] = "not a dict"
-    first.cache.path.write_bytes(orjson.dumps(data))
+    raw = first.cache.path.read_bytes()
+    end = raw.index(b"\n", len(MAGIC))
+    data = orjson.loads(raw[len(MAGIC) : end])
+    rels, sizes, mtimes, lights, _offsets, _lengths = data["columns"]
+    sizes[rels.index("r0.json")] = "big"
+    mtimes[rels.index("r1.json")] = None
+    lights[rels.index("r2.json")] = "not a list"
+    first.cache.path.write_bytes(MAGIC + orjson.dumps(data) + raw[end:])
     index = RunIndex(root, cache_dir=cache_dir)
     index.scan()
     assert index.stats.cache_hits == 5 and index.stats.parsed == 3
@@ -366,9 +372,10 @@ def test_deleted_file_is_removed_from_cache(cached_root: tuple[Path, Path]) -> N
     index.scan()
     assert "r3.json" not in index.runs
     assert index.cache is not None
-    entries = orjson.loads(index.cache.path.read_bytes())["entries"]
-    assert "r3.json" not in entries and "r4.json" in entries
-    assert len(entries) == 7
+    saved = SummaryCache(cache_dir, root)
+    saved.load()
+    assert "r3.json" not in saved.entries and "r4.json" in saved.entries
+    assert len(saved.entries) == 7
 
 
 def test_cache_get_never_serves_stale(tmp_path: Path) -> None:
