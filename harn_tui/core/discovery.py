@@ -7,6 +7,7 @@ once (no loops). What cannot be read is reported, never silently dropped.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Iterator
@@ -101,8 +102,8 @@ def _linked(
         st = entry.stat()  # follows the link
     except OSError as exc:
         if rel.endswith(".json"):
-            return FoundFile(entry.path, rel, error="broken symlink")
-        del exc
+            loop = exc.errno == errno.ELOOP
+            return FoundFile(entry.path, rel, error="symlink loop" if loop else "broken symlink")
         return None
     if stat.S_ISDIR(st.st_mode):
         key = (st.st_dev, st.st_ino)

@@ -176,7 +176,10 @@ def _audit_run_id(record: LogEvent) -> str | None:
     if not isinstance(payload, dict):
         return None
     event = payload.get("event")
-    if not isinstance(event, dict) or event.get("type") not in _AUDITED_TYPES:
+    if not isinstance(event, dict):
+        return None
+    kind = event.get("type")
+    if not isinstance(kind, str) or kind not in _AUDITED_TYPES:  # a list/dict is unhashable
         return None
     audit = event.get("audit")
     if not isinstance(audit, dict):

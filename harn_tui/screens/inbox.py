@@ -25,7 +25,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 from harn_tui.core.inbox import STATE_FILTERS, InboxItem, build_inbox, filter_inbox, match_stage
 from harn_tui.core.timestamps import format_iso, format_relative
 from harn_tui.text import block, line, safe
-from harn_tui.widgets.virtual_list import VirtualList
+from harn_tui.widgets.virtual_list import KeyedList, VirtualList
 
 if TYPE_CHECKING:
     from harn_tui.screens.run import RunScreen
@@ -86,34 +86,20 @@ def _pad(text: Text, w: int) -> Text:
     return text
 
 
-class InboxList(VirtualList):
+class InboxList(KeyedList[InboxItem]):
     """Rows of inbox items, keyed by request id so the cursor survives reloads."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.rows: list[InboxItem] = []
         self.now_ms = now_ms()
+
+    def row_key(self, row: InboxItem) -> object:
+        return row.request_id
 
     def set_rows(self, rows: Sequence[InboxItem]) -> None:
-        current = self.current
-        self.rows = list(rows)
         self.now_ms = now_ms()
-        keep = 0
-        if current is not None:
-            for i, row in enumerate(self.rows):
-                if row.request_id == current.request_id:
-                    keep = i
-                    break
-            else:
-                keep = min(self.cursor, max(len(self.rows) - 1, 0))
-        self.set_count(len(self.rows), keep=keep)
+        super().set_rows(rows)
         self.post_message(self.Highlighted(self, self.cursor))
-
-    @property
-    def current(self) -> InboxItem | None:
-        if 0 <= self.cursor < len(self.rows):
-            return self.rows[self.cursor]
-        return None
 
     @staticmethod
     def header(width: int) -> Text:

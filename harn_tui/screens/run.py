@@ -54,6 +54,22 @@ def _panes() -> list[tuple[str, str, type[Pane]]]:
     ]
 
 
+class PaneTabs(TabbedContent):
+    """TabbedContent whose tab changes only by explicit choice (keys, clicks, actions).
+
+    Textual also switches tabs when a widget inside a hidden pane gets focus; with focus
+    placed asynchronously (after loads), a late focus would switch back to a pane the
+    user has already left. Every focus here targets the active pane, so that rule is off.
+    """
+
+    def select(self, pane_id: str) -> None:
+        self.active = pane_id
+
+    def _on_tab_pane_focused(self, event: TabPane.Focused) -> None:
+        event.prevent_default()  # Textual would also run the base class handler
+        event.stop()
+
+
 class RunScreen(AsOfMixin, Screen[None]):
     """One run, loaded in a worker; refreshed in place when its file changes."""
 
@@ -83,6 +99,9 @@ class RunScreen(AsOfMixin, Screen[None]):
     ]
 
     following: reactive[bool] = reactive(False)
+    #: Focus is placed by `_show` / the pane actions; Textual's auto-focus would grab the
+    #: first table after mount and, in a TabbedContent, switch back to its tab.
+    AUTO_FOCUS = ""
 
     def __init__(self, path: Path, *, trail: list[str] | None = None) -> None:
         super().__init__()
@@ -98,7 +117,7 @@ class RunScreen(AsOfMixin, Screen[None]):
         yield Static(id="run-header")
         yield TimeScrubber(id="run-scrubber")
         yield LoadingIndicator(id="run-loading")
-        with TabbedContent(id="panes"):
+        with PaneTabs(id="panes"):
             for pane_id, title, cls in _panes():
                 with TabPane(title, id=f"pane-{pane_id}"):
                     yield cls(id=pane_id)
@@ -303,9 +322,14 @@ class RunScreen(AsOfMixin, Screen[None]):
         active = self.query_one("#panes", TabbedContent).active or "pane-stages"
         return self.query_one(f"#{active.removeprefix('pane-')}", Pane)
 
+    def _focus_current_pane(self) -> None:
+        """Focus the pane that is active *now* (a deferred focus of a pane the user has
+        already left would switch the tabs back to it)."""
+        self.current_pane().focus_main()
+
     def action_pane(self, pane_id: str) -> None:
-        self.query_one("#panes", TabbedContent).active = f"pane-{pane_id}"
-        self.call_after_refresh(self.current_pane().focus_main)
+        self.query_one("#panes", PaneTabs).select(f"pane-{pane_id}")
+        self.call_after_refresh(self._focus_current_pane)
 
     def action_next_pane(self, step: int) -> None:
         tabs = self.query_one("#panes", TabbedContent)
@@ -315,7 +339,7 @@ class RunScreen(AsOfMixin, Screen[None]):
 
     @on(TabbedContent.TabActivated)
     def _tab_activated(self) -> None:
-        self.call_after_refresh(self.current_pane().focus_main)
+        self.call_after_refresh(self._focus_current_pane)
 
     # -- follow ---------------------------------------------------------------
 

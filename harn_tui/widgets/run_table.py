@@ -11,7 +11,7 @@ from harn_tui.core.summary import RunSummary
 from harn_tui.core.timestamps import format_duration, format_iso, format_relative
 from harn_tui.text import line
 from harn_tui.widgets.status import badge
-from harn_tui.widgets.virtual_list import VirtualList
+from harn_tui.widgets.virtual_list import KeyedList
 
 # (key, title, width, priority): lower priority columns are dropped first when narrow.
 COLUMNS: list[tuple[str, str, int, int]] = [
@@ -55,34 +55,19 @@ def layout(width: int) -> list[tuple[str, str, int]]:
     return []
 
 
-class RunTable(VirtualList):
+class RunTable(KeyedList[RunSummary]):
     """Rows of run summaries, keyed by path so the cursor survives updates."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.rows: list[RunSummary] = []
         self.now_ms = now_ms()
+
+    def row_key(self, row: RunSummary) -> object:
+        return row.path
 
     def set_rows(self, rows: Sequence[RunSummary]) -> None:
-        """Replace the rows, keeping the cursor on the same run (by path) when present."""
-        current = self.current
-        self.rows = list(rows)
         self.now_ms = now_ms()
-        keep = 0
-        if current is not None:
-            for i, row in enumerate(self.rows):
-                if row.path == current.path:
-                    keep = i
-                    break
-            else:
-                keep = min(self.cursor, max(len(self.rows) - 1, 0))
-        self.set_count(len(self.rows), keep=keep)
-
-    @property
-    def current(self) -> RunSummary | None:
-        if 0 <= self.cursor < len(self.rows):
-            return self.rows[self.cursor]
-        return None
+        super().set_rows(rows)
 
     def header(self, width: int) -> Text:
         out = Text(no_wrap=True, end="", style="bold")

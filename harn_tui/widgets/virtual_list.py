@@ -7,6 +7,9 @@ Subclasses implement `render_row(index, width, selected)`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Generic, TypeVar
+
 from rich.segment import Segment
 from rich.text import Text
 from textual import events
@@ -16,6 +19,8 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+
+R = TypeVar("R")
 
 
 class VirtualList(ScrollView, can_focus=True):
@@ -144,3 +149,35 @@ class VirtualList(ScrollView, can_focus=True):
             if index == self.cursor and event.chain >= 2:
                 self.action_select()
             self.cursor = index
+
+
+class KeyedList(VirtualList, Generic[R]):
+    """A VirtualList over `rows`, keyed by `row_key` so the cursor stays on the same item
+    when the rows are replaced (live updates, filters, re-sorts)."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.rows: list[R] = []
+
+    def row_key(self, row: R) -> object:
+        """The identity of a row (override)."""
+        return row
+
+    def set_rows(self, rows: Sequence[R]) -> None:
+        """Replace the rows, keeping the cursor on the same item when it is still there."""
+        current = self.current
+        self.rows = list(rows)
+        keep = 0
+        if current is not None:
+            wanted = self.row_key(current)
+            keep = next(
+                (i for i, row in enumerate(self.rows) if self.row_key(row) == wanted),
+                min(self.cursor, max(len(self.rows) - 1, 0)),
+            )
+        self.set_count(len(self.rows), keep=keep)
+
+    @property
+    def current(self) -> R | None:
+        if 0 <= self.cursor < len(self.rows):
+            return self.rows[self.cursor]
+        return None

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from hostiletools import (
+    DEEP,
     EVIL,
     EVIL_PREFIX,
     assert_no_raw_controls,
@@ -100,7 +101,7 @@ async def test_run_list_shows_payloads_literally_and_click_markup_is_inert(evil:
         assert app.return_code in (None, 0)
 
 
-async def _visit_detail(pilot, index: int) -> None:  # type: ignore[no-untyped-def]
+async def _visit_detail(pilot, index: int, seen: dict[str, bool], panes: set[str]) -> None:  # type: ignore[no-untyped-def]
     app = pilot.app
     table = app.screen.table
     table.cursor = index
@@ -114,13 +115,15 @@ async def _visit_detail(pilot, index: int) -> None:  # type: ignore[no-untyped-d
     text = check_screen(app, where)
     assert EVIL_PREFIX in text or ESCAPED_OSC in text
     for key, pane in zip("123456", ("stages", "children", "hitl", "compaction", "replay", "turns"), strict=True):
+        if pane not in panes and not DEEP:
+            continue  # switching panes costs ~1 s each under Pilot: visit the populated ones
         await pilot.press(key)
+        if pane in ("replay", "turns"):  # walk the list: the detail follows
+            await pilot.press("j", "j")
         await pilot.pause()
-        check_screen(app, f"{where} pane {pane}")
-        for _ in range(3):  # walk the pane's list: the detail under it changes
-            await pilot.press("j")
-            await pilot.pause()
-            check_screen(app, f"{where} pane {pane} (moved)")
+        text = check_screen(app, f"{where} pane {pane}")
+        if pane in seen and (EVIL_PREFIX in text or ESCAPED_OSC in text):
+            seen[pane] = True
     # a stage's internals: prompts, visible text, transcript messages, errors, metadata
     await pilot.press("1")
     await pilot.pause()
@@ -132,21 +135,16 @@ async def _visit_detail(pilot, index: int) -> None:  # type: ignore[no-untyped-d
         await pilot.pause()
         text = check_screen(app, f"{where} stage")
         assert EVIL_PREFIX in text or ESCAPED_OSC in text
-        for _ in range(12):
-            await pilot.press("tab")
-            await pilot.press("enter")
+        for _ in range(6 if DEEP else 2):
+            await pilot.press("tab", "enter")
             await pilot.pause()
             check_screen(app, f"{where} stage sections")
-            if not isinstance(app.screen, StageScreen):  # a section opened a viewer
-                await pilot.press("escape")
-                await pilot.pause()
-        while isinstance(app.screen, StageScreen | JsonScreen) and app.screen is not screen:
+        while app.screen is not screen:
             await pilot.press("escape")
             await pilot.pause()
     # the whole record as a JSON tree
     await pilot.press("R")
     await wait_for(pilot, lambda: isinstance(app.screen, JsonScreen))
-    await pilot.press("e")
     await pilot.pause(0.2)
     check_screen(app, f"{where} raw json")
     while app.screen is not screen:
@@ -157,55 +155,53 @@ async def _visit_detail(pilot, index: int) -> None:  # type: ignore[no-untyped-d
     assert isinstance(app.screen, RunsScreen)
 
 
-async def test_every_run_detail_pane_and_stage_screen_is_safe(evil: Corpus) -> None:
+def _pick_runs(corpus: Corpus, rows: list) -> dict[int, set[str]]:  # type: ignore[type-arg]
+    """Few runs that together reach every pane: sessions, HITL, turns, children, odd names."""
+    from harn_tui.core.eventlog import SqliteEventLog
+    from harn_tui.core.normalize import load_run
+
+    features: dict[int, set[str]] = {}
+    with SqliteEventLog(corpus.event_log_path) as log:
+        for i, row in enumerate(rows):
+            if row.broken:
+                continue
+            detail = load_run(corpus.root / row.path, root=corpus.root, event_log=log)
+            present = {
+                "replay": bool(detail.agent_sessions),
+                "hitl": bool(detail.normalized.get("hitl_questions")),
+                "turns": bool(detail.model_turns),
+                "children": bool(detail.normalized.get("child_runs")),
+                "name": row.path.startswith(("evil", "dir")),
+            }
+            features[i] = {name for name, yes in present.items() if yes}
+    if DEEP:
+        return features
+    # the fewest runs that reach every pane (greedy set cover)
+    # (hostile file names are also proven on the run list and in the raw JSON title)
+    todo = {"replay", "hitl", "turns", "children"}
+    picked: dict[int, set[str]] = {}
+    while todo:
+        best = max(features, key=lambda i: len(features[i] & todo))
+        assert features[best] & todo, f"no run has {todo}"
+        picked[best] = features[best] & todo
+        todo -= features[best]
+    return picked
+
+
+async def test_run_details_panes_stage_screen_and_json_are_safe(evil: Corpus) -> None:
+    """Task, ids, stage node ids/errors/text/prompts, transcript messages, agent-event tool
+    output (replay), HITL prompts, child tasks, model turns, paths: all literal."""
     app = make_app(evil.root, evil.state_dir)
     with read_only_proof(evil.root, evil.state_dir):
         async with app.run_test(size=SIZE, notifications=True) as pilot:
             await wait_for(pilot, lambda: app.event_log_done)
             await _loaded(pilot)
-            rows = app.screen.table.rows
-            good = [i for i, r in enumerate(rows) if not r.broken]
-            assert len(good) >= 10
-            import time
-            for index in good:
-                t0 = time.perf_counter()
-                await _visit_detail(pilot, index)
-                print("VISIT", index, rows[index].path[-20:], round(time.perf_counter() - t0, 2))
+            picked = _pick_runs(evil, app.screen.table.rows)
+            seen = {"children": False, "hitl": False, "replay": False, "turns": False}
+            for index, panes in sorted(picked.items()):
+                await _visit_detail(pilot, index, seen, panes)
+            assert all(seen.values()), seen
             assert app.return_code in (None, 0)
-
-
-async def test_agent_events_hitl_and_turns_show_payloads(evil: Corpus) -> None:
-    """The panes fed by the event log and the sidecar hold poisoned text, shown literally."""
-    app = make_app(evil.root, evil.state_dir)
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await wait_for(pilot, lambda: app.event_log_done)
-        await _loaded(pilot)
-        seen = {"hitl": False, "replay": False, "turns": False}
-        table = app.screen.table
-        for index in [i for i, r in enumerate(table.rows) if not r.broken]:
-            table.cursor = index
-            await pilot.press("enter")
-            await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.detail is not None)
-            await pilot.pause()
-            detail = app.screen.detail
-            if detail.record.hitl_questions:
-                await pilot.press("3")
-                await pilot.pause()
-                seen["hitl"] |= EVIL_PREFIX in check_screen(app, "hitl")
-            if detail.agent_sessions:
-                await pilot.press("5")
-                await pilot.pause()
-                for _ in range(6):
-                    await pilot.press("j")
-                await pilot.pause()
-                seen["replay"] |= ESCAPED_OSC in check_screen(app, "replay")
-            if detail.model_turns:
-                await pilot.press("6")
-                await pilot.pause()
-                seen["turns"] |= EVIL_PREFIX in check_screen(app, "turns")
-            await pilot.press("escape")
-            await pilot.pause()
-        assert seen == {"hitl": True, "replay": True, "turns": True}, seen
 
 
 async def test_regression_unparsed_timestamps_in_the_run_header(tmp_path: Path) -> None:
