@@ -7,10 +7,8 @@ the files named, so a watcher never triggers a rescan.
 
 from __future__ import annotations
 
-import gc
 import os
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +23,7 @@ from harn_tui.core.discovery import (
     walk,
 )
 from harn_tui.core.errors import LoadError
+from harn_tui.core.gcpause import gc_paused
 from harn_tui.core.jsonload import decode_json, read_bytes, type_name
 from harn_tui.core.summary import Listed, RunSummary
 
@@ -67,19 +66,6 @@ def _load_chunk(items: list[tuple[str, str, int, int]]) -> list[tuple[str, list[
             result = load_summary(FoundFile(path, rel, size, mtime_ns))
             out.append((rel, None if result is None else summary_mod.listing_entry(result)))
     return out
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic GC during bulk parsing: the objects made are acyclic trees, and
-    repeated collections over them cost more than the parse itself."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 @dataclass

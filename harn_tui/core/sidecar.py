@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 
 from harn_tui.core import schema as S
+from harn_tui.core.gcpause import gc_paused
 from harn_tui.core.schema import to_int, to_str
 
 
@@ -45,25 +46,56 @@ def iter_jsonl(data: bytes) -> Iterator[tuple[dict[str, Any] | None, bool]]:
         yield (value if isinstance(value, dict) else None), tail
 
 
+#: Bytes read per step: large sidecars are streamed, never split or held whole.
+CHUNK_BYTES = 1 << 20
+
+
 def read_sidecar(path: Path) -> SidecarLines:
-    """Read every line; a half-written last line is dropped, bad lines are counted."""
+    """Read every line; a half-written last line is dropped, bad lines are counted.
+
+    The file is streamed in chunks (a sidecar can be hundreds of MB) with the cyclic GC
+    paused while the line objects are built, so a reader thread never stalls the UI.
+    """
     out = SidecarLines()
     try:
-        data = path.read_bytes()
+        handle = open(path, "rb")  # noqa: SIM115 - closed by the `with` below
     except FileNotFoundError:
         return out
     except OSError as exc:
         out.error = f"cannot read sidecar: {exc.strerror or exc}"
         return out
-    for value, tail in iter_jsonl(data):
-        if value is None:
-            if tail:
-                out.partial_tail = True
-            else:
-                out.skipped += 1
-            continue
-        out.lines.append(value)
+    with gc_paused(), handle:
+        tail = b""
+        while True:
+            try:
+                chunk = handle.read(CHUNK_BYTES)
+            except OSError as exc:
+                out.error = f"cannot read sidecar: {exc.strerror or exc}"
+                return out
+            if not chunk:
+                break
+            lines = (tail + chunk).split(b"\n")
+            tail = lines.pop()
+            for line in lines:
+                _take(out, line, last=False)
+        if tail.strip():
+            _take(out, tail, last=True)
     return out
+
+
+def _take(out: SidecarLines, line: bytes, *, last: bool) -> None:
+    if not line.strip():
+        return
+    try:
+        value = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        value = None
+    if isinstance(value, dict):
+        out.lines.append(value)
+    elif last and value is None:
+        out.partial_tail = True
+    else:
+        out.skipped += 1
 
 
 def daemon_events(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -149,6 +149,7 @@ class RunScreen(AsOfMixin, Screen[None]):
     @work(thread=True, exclusive=True, group="run-load")
     def load(self) -> None:
         """Parse and enrich the run in a worker; retry briefly on a parse failure."""
+        from harn_tui.core.gcpause import gc_paused
         from harn_tui.core.normalize import load_run
 
         app: Any = self.app
@@ -157,7 +158,8 @@ class RunScreen(AsOfMixin, Screen[None]):
             if delay:
                 time.sleep(delay)
             try:
-                detail = load_run(self.path, root=app.root)
+                with gc_paused():  # a GC pass over a big run's objects would stall the UI
+                    detail = load_run(self.path, root=app.root)
             except HarnTuiError as exc:
                 last = exc
                 continue

@@ -182,14 +182,26 @@ def test_sidecar_eio_is_a_note_not_a_failure(tmp_path: Path, monkeypatch: pytest
     sidecar = root / "run-0-llm" / "llm_transcript.jsonl"
     sidecar.parent.mkdir()
     sidecar.write_text('{"type":"message","role":"user","content":"hi"}\n')
-    real = Path.read_bytes
+    import builtins
 
-    def eio(self: Path) -> bytes:
-        if self == sidecar:
+    import harn_tui.core.sidecar as sidecar_module
+
+    class Failing:
+        def __enter__(self) -> Failing:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+        def read(self, size: int = -1) -> bytes:
             raise OSError(errno.EIO, "Input/output error")
-        return real(self)
 
-    monkeypatch.setattr(Path, "read_bytes", eio)
+    def eio(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if Path(path) == sidecar:
+            return Failing()
+        return builtins.open(path, *args, **kwargs)
+
+    monkeypatch.setattr(sidecar_module, "open", eio, raising=False)
     assert read_sidecar(sidecar).error == "cannot read sidecar: Input/output error"
     detail = load_run(run)
     assert detail.sidecar_note == "cannot read sidecar: Input/output error"

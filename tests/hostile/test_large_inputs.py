@@ -130,12 +130,6 @@ async def _open_and_measure(
     return latencies, loaded
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="orjson.loads holds the GIL for the whole parse (~3 ms/MB: 50 MB ≈ 150 ms, "
-    "200 MB ≈ 600 ms), so a key pressed during that parse waits for it; fixing it needs "
-    "the parse in a subprocess or a streaming summary (see the closing note)",
-)
 async def test_large_run_file_keeps_input_responsive(tmp_path: Path) -> None:
     root = tmp_path / "runs"
     root.mkdir()
@@ -149,13 +143,6 @@ async def test_large_run_file_keeps_input_responsive(tmp_path: Path) -> None:
     assert max(latencies) < KEY_BUDGET_S, latencies
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="the sidecar is read whole (read_bytes + one dict per line, 30 MB -> 170k dicts, "
-    "~0.5 s read + ~0.65 s model_turns in the worker); the event loop stalls ~100-250 ms "
-    "meanwhile (GIL-held bytes.split and cyclic-GC passes over the new objects); the lazy "
-    "fix is a line-offset index (see the closing note)",
-)
 async def test_large_sidecar_keeps_input_responsive(tmp_path: Path) -> None:
     root = tmp_path / "runs"
     root.mkdir()
