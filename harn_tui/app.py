@@ -294,8 +294,15 @@ class HarnTuiApp(App[int]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
 
+    def output_dir(self) -> Path:
+        """Where exports and screenshots go: the current folder, unless that is inside the
+        run root (harn-tui never writes there), then the home folder."""
+        cwd = Path.cwd().resolve()
+        root = self.root.resolve()
+        return Path.home() if cwd == root or root in cwd.parents else cwd
+
     def action_save_screenshot(self) -> None:
-        path = self.save_screenshot()
+        path = self.save_screenshot(path=str(self.output_dir()))
         self.notify(path, title="Screenshot saved", markup=False)
 
     def on_unmount(self) -> None:

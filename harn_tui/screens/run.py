@@ -418,7 +418,7 @@ class RunScreen(AsOfMixin, Screen[None]):
         from harn_tui.export import export_run
 
         try:
-            target = export_run(self.detail, kind, Path.cwd())
+            target = export_run(self.detail, kind, self.app.output_dir())  # type: ignore[attr-defined]
         except OSError as exc:
             self.app.notify(f"export failed: {exc}", severity="error", markup=False)
             return

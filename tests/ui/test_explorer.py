@@ -260,3 +260,21 @@ async def test_hostile_text_is_shown_escaped_never_interpreted(tmp_path: Path, s
         assert "\\x1b]0;pwned" in text
         assert "[bold red]x[/]" in text
         assert "\x1b" not in text and "\x07" not in text
+
+
+async def test_exports_never_land_in_the_run_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "runs"
+    _hostile_run(root)
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "home").mkdir()
+    app = make_app(root)
+    async with app.run_test(size=SIZE) as pilot:
+        await _loaded(pilot)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.detail is not None)
+        await pilot.press("x", "X")
+        await wait_for(pilot, lambda: len(list((tmp_path / "home").glob("harn-run-*"))) == 2)
+    assert sorted(p.name for p in root.iterdir()) == ["hostile.json"]
+    markdown = (tmp_path / "home" / "harn-run-hostile-run.md").read_text()
+    assert "# hostile[bold]" in markdown and "\x1b" not in markdown
