@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from harn_tui.core.summary import ENTRY_LEN, FIELDS, SUMMARY_VERSION
+from harn_tui.core.listing import ENTRY_LEN, FIELDS, SUMMARY_VERSION
 
 CACHE_FORMAT = "harn-tui-summary-cache"
 

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from harn_tui.core import summary as summary_mod
 from harn_tui.core.cache import SummaryCache
 from harn_tui.core.discovery import (
     FoundFile,
@@ -25,7 +23,10 @@ from harn_tui.core.discovery import (
 from harn_tui.core.errors import LoadError
 from harn_tui.core.gcpause import gc_paused
 from harn_tui.core.jsonload import decode_json, read_bytes, type_name
-from harn_tui.core.summary import Listed, RunSummary
+from harn_tui.core.listing import Listed
+
+if TYPE_CHECKING:
+    from harn_tui.core.summary import RunSummary
 
 #: Below this many files to parse, a process pool costs more than it saves.
 POOL_THRESHOLD = 48
@@ -34,24 +35,32 @@ CHUNK = 64
 SORTS = ("newest", "oldest", "duration")
 
 
+def _summary() -> Any:
+    """The summary module, imported only when a file has to be parsed (a warm listing
+    never needs it)."""
+    from harn_tui.core import summary
+
+    return summary
+
+
 def load_summary(found: FoundFile) -> RunSummary | None:
     """Summarize one file; None when it is JSON but not a run record. Never raises."""
     if found.error:
-        return summary_mod.broken(found.rel, found.error, found.size, found.mtime_ns)
+        return _summary().broken(found.rel, found.error, found.size, found.mtime_ns)
     try:
         data = decode_json(read_bytes(found.path))
     except LoadError as exc:
-        return summary_mod.broken(found.rel, exc.reason, found.size, found.mtime_ns)
+        return _summary().broken(found.rel, exc.reason, found.size, found.mtime_ns)
     if not isinstance(data, dict):
         reason = f"top-level JSON is {_article(type_name(data))}, not an object"
-        return summary_mod.broken(found.rel, reason, found.size, found.mtime_ns)
+        return _summary().broken(found.rel, reason, found.size, found.mtime_ns)
     if data.get("_type") != "run_record":
         return None
     try:
-        return summary_mod.summarize(data, found.rel, found.size, found.mtime_ns)
+        return _summary().summarize(data, found.rel, found.size, found.mtime_ns)
     except Exception as exc:  # a safety net: one odd record never hides the others
         reason = f"cannot summarize: {type(exc).__name__}"
-        return summary_mod.broken(found.rel, reason, found.size, found.mtime_ns)
+        return _summary().broken(found.rel, reason, found.size, found.mtime_ns)
 
 
 def _article(name: str) -> str:
@@ -64,19 +73,18 @@ def _load_chunk(items: list[tuple[str, str, int, int]]) -> list[tuple[str, list[
     with gc_paused():
         for path, rel, size, mtime_ns in items:
             result = load_summary(FoundFile(path, rel, size, mtime_ns))
-            out.append((rel, None if result is None else summary_mod.listing_entry(result)))
+            out.append((rel, None if result is None else _summary().listing_entry(result)))
     return out
 
 
-@dataclass
 class IndexStats:
     """What the last operation cost (for benchmarks and tests)."""
 
-    files_seen: int = 0
-    parsed: int = 0
-    cache_hits: int = 0
-    reloads: int = 0
-    extra: dict[str, int] = field(default_factory=dict)
+    def __init__(self) -> None:
+        self.files_seen = 0
+        self.parsed = 0
+        self.cache_hits = 0
+        self.reloads = 0
 
 
 class RunIndex:
@@ -100,7 +108,7 @@ class RunIndex:
                 if fresh is not None:
                     runs[item.rel] = fresh
                 elif entry is not None:
-                    summary = RunSummary.from_doc(entry[-1])
+                    summary = _summary().RunSummary.from_doc(entry[-1])
                     runs[item.rel] = summary
                     hits.append(summary)
                     if on_batch and len(hits) >= 4 * CHUNK:
@@ -165,7 +173,7 @@ class RunIndex:
             results = ((item.rel, load_summary(item)) for item in (*errors, *good))
             batch: list[RunSummary] = []
             for rel, result in results:
-                entry = None if result is None else summary_mod.listing_entry(result)
+                entry = None if result is None else _summary().listing_entry(result)
                 if result is not None:
                     batch.append(result)
                     if on_batch and len(batch) >= CHUNK:
@@ -177,7 +185,7 @@ class RunIndex:
             return
         for item in errors:
             result = load_summary(item)
-            yield item.rel, None if result is None else summary_mod.listing_entry(result), result
+            yield item.rel, None if result is None else _summary().listing_entry(result), result
         from concurrent.futures import ProcessPoolExecutor
 
         chunks = [
@@ -190,7 +198,7 @@ class RunIndex:
                 for rel, entry in chunk_result:
                     result = None
                     if entry is not None and want_summaries:
-                        result = RunSummary.from_doc(entry[-1])
+                        result = _summary().RunSummary.from_doc(entry[-1])
                         batch.append(result)
                     yield rel, entry, result
                 if on_batch and batch:
@@ -198,7 +206,7 @@ class RunIndex:
 
     def _remember(self, item: FoundFile, result: RunSummary | None) -> None:
         if self.cache is not None and item.error is None:
-            entry = None if result is None else summary_mod.listing_entry(result)
+            entry = None if result is None else _summary().listing_entry(result)
             self.cache.put(item.rel, item.size, item.mtime_ns, entry)
 
     def update(self, paths: Iterable[Path]) -> tuple[list[RunSummary], list[str]]:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 from operator import attrgetter
-from typing import Any, NamedTuple
+from typing import Any
 
 import orjson
 
 from harn_tui.core import derive
+from harn_tui.core.listing import ENTRY_LEN, FIELDS, SUMMARY_VERSION, Listed
+
+__all__ = ["ENTRY_LEN", "FIELDS", "SUMMARY_VERSION", "Listed", "RunSummary", "broken", "listing_entry", "summarize"]
 from harn_tui.core.schema import str_list, to_str
 from harn_tui.core.timestamps import parse_ms
 
-#: Bump when the summary's shape or derivation changes (invalidates caches).
-SUMMARY_VERSION = 6
 TASK_PREVIEW_CHARS = 240
 
 
@@ -111,35 +112,9 @@ class RunSummary:
         return Listed(self.path, self.mtime_ns, *listing_entry(self)[:-1], self.to_doc())
 
 
-FIELDS: tuple[str, ...] = tuple(f.name for f in fields(RunSummary))
+if tuple(f.name for f in fields(RunSummary)) != FIELDS:  # pragma: no cover - a dev error
+    raise RuntimeError("harn_tui.core.listing.FIELDS is out of date with RunSummary")
 _getter = attrgetter(*FIELDS)
-
-
-class Listed(NamedTuple):
-    """A run as `ls` needs it: sort and filter keys, and its JSON document ready to print.
-
-    Built from the cache without materializing a `RunSummary`, which keeps warm
-    listings of thousands of runs cheap.
-    """
-
-    path: str
-    mtime_ns: int
-    started_at_ms: int | None
-    duration_ms: int | None
-    status_group: str
-    workflow_name: str
-    id: str
-    search: str
-    hitl_request_ids: list[str]
-    broken: bool
-    doc: bytes
-
-    def search_text(self) -> str:
-        return self.search
-
-
-#: Length of a cached listing entry: the Listed fields after path and mtime.
-ENTRY_LEN = len(Listed._fields) - 2
 
 
 def listing_entry(s: RunSummary) -> list[Any]:
