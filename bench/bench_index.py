@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -48,26 +49,19 @@ def floor(root: Path) -> float:
 
 
 def run_ls(root: Path, cache: Path) -> tuple[float, int, int]:
-    """(seconds, peak RSS in MB of the process tree, rows) for one `harn-tui ls --json`."""
+    """(seconds, peak RSS in MB so far of any child process, rows) for one real
+    `harn-tui ls --json` (the console script: start-up and exit included)."""
     env = dict(os.environ, HARN_TUI_CACHE_DIR=str(cache))
     for key in ("HARN_STATE_DIR", "HARN_EVENT_LOG_BACKEND", "HARN_EVENT_LOG_SQLITE_PATH", "HARN_EVENT_LOG_DIR"):
         env.pop(key, None)
-    code = (
-        "import resource, sys\n"
-        "from harn_tui.cli import main\n"
-        "rc = main(sys.argv[1:])\n"
-        "me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
-        "kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
-        "sys.stderr.write(f'RSS {max(me, kids)}\\n')\n"
-        "raise SystemExit(rc)\n"
-    )
+    binary = str(Path(sys.executable).with_name("harn-tui"))
     t0 = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-c", code, "ls", str(root), "--json"],
+        [binary, "ls", str(root), "--json"],
         env=env, capture_output=True, check=True, cwd=tempfile.gettempdir(),
     )
     elapsed = time.perf_counter() - t0
-    rss_kb = int(proc.stderr.decode().split("RSS ")[-1].split()[0])
+    rss_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     rows = len(orjson.loads(proc.stdout))
     return elapsed, rss_kb // 1024, rows
 

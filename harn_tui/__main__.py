@@ -1,5 +1,5 @@
 """`python -m harn_tui`."""
 
-from harn_tui.cli import main
+from harn_tui.cli import entry
 
-raise SystemExit(main())
+entry()

@@ -188,6 +188,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
 
 
+def entry() -> None:
+    """Console-script entry. Headless commands skip interpreter teardown once their output
+    is flushed: freeing thousands of summaries one by one costs more than the listing."""
+    args = sys.argv[1:]
+    code = main(args)
+    if args and args[0] in ("ls", "show"):
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except BrokenPipeError:
+            _silence_stdout()
+        os._exit(code)
+    raise SystemExit(code)
+
+
 def _fail(reason: str) -> None:
     sys.stderr.write(f"harn-tui: {reason}\n")
 
