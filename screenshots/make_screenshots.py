@@ -174,6 +174,9 @@ def main(argv: list[str] | None = None) -> int:
     out: Path = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     run_table.now_ms = lambda: BASE_MS  # freeze "STARTED 2h ago" at the demo's base time
+    from harn_tui.screens import inbox
+
+    inbox.now_ms = lambda: BASE_MS  # and the inbox's ages
     with tempfile.TemporaryDirectory(prefix="harn-tui-shots-") as tmp:
         corpus = write_demo(Path(tmp) / ".harn-runs", base_ms=BASE_MS)
         print(f"screenshots → {out}")
