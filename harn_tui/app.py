@@ -66,6 +66,9 @@ class HarnTuiApp(App[int]):
         self.index_lock = threading.Lock()
         self.scanned = threading.Event()
         self.event_log_done = False
+        self.log_poll_lock = threading.Lock()
+        self.log_poll_running = False
+        self.log_poll_again = False
         self.scan_count = 0  # full scans done (benchmarks check the watcher does not rescan)
         from harn_tui.core.hitl import QuestionIndex
 
@@ -139,6 +142,18 @@ class HarnTuiApp(App[int]):
         if changed:
             self.post_message(RunsChanged([], [], hitl_changed=True))
 
+    def _poll_event_log_loop(self) -> None:
+        while True:
+            with self.log_poll_lock:
+                if not self.log_poll_again:
+                    self.log_poll_running = False
+                    return
+                self.log_poll_again = False
+            try:
+                self.poll_event_log()
+            except Exception as exc:  # keep the loop (and later polls) alive
+                self.event_log_error = f"event log: {exc}"
+
     def with_log_hitl(self, run: RunSummary) -> RunSummary:
         """The summary with HITL questions from the event log counted in."""
         extra = self.log_questions.request_ids(run.id) if run.id else set()
@@ -180,7 +195,13 @@ class HarnTuiApp(App[int]):
     def on_event_log_changed(self, message: EventLogChanged) -> None:
         from harn_tui.screens.run import RunScreen
 
-        self.run_worker(self.poll_event_log, thread=True, group="eventlog-poll", exclusive=True)
+        # Coalesce: while a poll runs, further changes just ask it to go round once more.
+        with self.log_poll_lock:
+            self.log_poll_again = True
+            start = not self.log_poll_running
+            self.log_poll_running = True
+        if start:
+            self.run_worker(self._poll_event_log_loop, thread=True, group="eventlog-poll")
         for screen in self.screen_stack:
             if isinstance(screen, RunScreen) and screen.is_mounted:
                 screen.refresh_events()
