@@ -109,7 +109,7 @@ def _reject_constant(name: str) -> Any:
 def _decode_piecewise(data: bytes) -> Any:
     import json
 
-    text = data.decode("utf-8")
+    text = _decode_utf8_in_steps(data)
     decoder = json.JSONDecoder(parse_constant=_reject_constant)
     raw = decoder.raw_decode
     with gc_paused():
@@ -118,6 +118,17 @@ def _decode_piecewise(data: bytes) -> Any:
     if end != len(text):
         raise ValueError("unexpected content after document")
     return value
+
+
+def _decode_utf8_in_steps(data: bytes, step: int = 4 * 1024 * 1024) -> str:
+    """UTF-8 to text a few MB at a time (one 200 MB `decode` call would hold the GIL)."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    parts = [decoder.decode(view[i : i + step]) for i in range(0, len(data), step)]
+    parts.append(decoder.decode(b"", final=True))
+    return "".join(parts)
 
 
 def _skip(text: str, i: int) -> int:

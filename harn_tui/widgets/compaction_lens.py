@@ -187,7 +187,18 @@ class CompactionLens(Pane):
     # -- rendering ------------------------------------------------------------
 
     def show(self, detail) -> None:  # type: ignore[no-untyped-def]
+        """Take a fresh detail; the series (one point per model call) waits until on screen."""
         super().show(detail)
+        self._stale = True
+        if self.on_screen():
+            self._rebuild(detail)
+
+    def on_show(self) -> None:
+        if getattr(self, "_stale", False) and self.detail is not None:
+            self._rebuild(self.detail)
+
+    def _rebuild(self, detail) -> None:  # type: ignore[no-untyped-def]
+        self._stale = False
         self._diffs = {}
         self.points = lens.context_series(detail)
         self.events = lens.compactions(detail)

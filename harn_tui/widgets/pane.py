@@ -21,6 +21,11 @@ class Pane(Vertical):
         """Render (or re-render in place) from a freshly loaded detail."""
         self.detail = detail
 
+    def on_screen(self) -> bool:
+        """Displayed, and so are all its ancestors (an inactive tab hides its pane). Panes
+        with costly renders build only then, and again when next shown (`on_show`)."""
+        return self.is_attached and all(getattr(node, "display", True) for node in self.ancestors_with_self)
+
     def selection(self) -> tuple[str, Any] | None:
         """(title, JSON value) of the selected object, for the raw view and copy."""
         return None

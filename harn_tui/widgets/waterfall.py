@@ -321,12 +321,8 @@ class WaterfallPane(Pane):
         """Take a fresh detail; the (50,000-span) rebuild waits until the pane is on screen."""
         super().show(detail)
         self._stale = True
-        if self._on_screen():
+        if self.on_screen():
             self._rebuild()
-
-    def _on_screen(self) -> bool:
-        """Displayed, and so are all its ancestors (an inactive tab hides its pane)."""
-        return self.is_attached and all(getattr(node, "display", True) for node in self.ancestors_with_self)
 
     def on_show(self) -> None:
         if self._stale and self.detail is not None:
