@@ -9,6 +9,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, Input, Static
 
 from harn_tui.core.index import SORTS, select
@@ -20,6 +21,18 @@ from harn_tui.widgets.query_bar import QueryBar, SavedQueriesScreen, now_ms
 from harn_tui.widgets.run_table import RunTable
 
 STATUS_CYCLE = ("all", "active", "completed", "failed")
+
+
+class TableHeader(Widget):
+    """The run table's column titles, laid out at render time from the table's own width
+    (so they always line up with the rows, whatever the scrollbar does)."""
+
+    DEFAULT_CSS = "TableHeader { height: 1; }"
+
+    def render(self) -> Text:
+        table = self.screen.query_one(RunTable)
+        width = table.scrollable_content_region.width or table.size.width or self.size.width
+        return table.header(width)
 
 
 class RunsScreen(Screen[None]):
@@ -54,7 +67,7 @@ class RunsScreen(Screen[None]):
             placeholder=": query, e.g. status=failed tokens>50k model~sonnet since=2h (tab completes)",
             id="query",
         )
-        yield Static(id="table-header")
+        yield TableHeader(id="table-header")
         yield RunTable(id="runs")
         yield Static(id="runs-note")
         yield Footer()
@@ -125,8 +138,7 @@ class RunsScreen(Screen[None]):
         state.append(f" sort:{self.sort}", style="dim")
         state.append(f"  {len(rows)} shown ", style="dim")
         self.query_one("#filter-state", Static).update(state)
-        width = self.table.scrollable_content_region.width or self.app.size.width
-        self.query_one("#table-header", Static).update(self.table.header(width))
+        self.query_one(TableHeader).refresh()
         note = getattr(self.app, "root_note", "") or ""
         self.query_one("#runs-note", Static).update(line(note, "bold red") if note else "")
         self.query_one("#runs-note").display = bool(note)
