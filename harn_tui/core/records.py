@@ -166,7 +166,26 @@ class Transcript(View):
         return None
 
 
-class Stage(View):
+class _TimedWithTranscript(View):
+    """Shared by stages and runs: an embedded transcript and start/finish times."""
+
+    __slots__ = ()
+
+    @property
+    def transcript(self) -> Transcript | None:
+        value = self.raw.get("transcript")
+        return Transcript.from_raw(value) if isinstance(value, dict) else None
+
+    @property
+    def started_ms(self) -> int | None:
+        return parse_ms(self.raw.get("started_at"))
+
+    @property
+    def finished_ms(self) -> int | None:
+        return parse_ms(self.raw.get("finished_at"))
+
+
+class Stage(_TimedWithTranscript):
     SCHEMA = S.STAGE
     id: Field[str] = Field()
     node_id: Field[str] = Field()
@@ -186,18 +205,6 @@ class Stage(View):
     produced_artifact_ids: Field[list[str]] = Field()
     metadata: Field[dict[str, Any]] = Field()
 
-    @property
-    def transcript(self) -> Transcript | None:
-        value = self.raw.get("transcript")
-        return Transcript.from_raw(value) if isinstance(value, dict) else None
-
-    @property
-    def started_ms(self) -> int | None:
-        return parse_ms(self.started_at)
-
-    @property
-    def finished_ms(self) -> int | None:
-        return parse_ms(self.finished_at)
 
 
 class Transition(View):
@@ -313,7 +320,7 @@ class DaemonEvent(View):
     payload_summary: Field[str | None] = Field()
 
 
-class RunRecord(View):
+class RunRecord(_TimedWithTranscript):
     """A whole run record, normalized."""
 
     SCHEMA = S.RUN
@@ -348,15 +355,3 @@ class RunRecord(View):
         """`workflow_name`, falling back to `workflow_id` (as Harn's portal does)."""
         return self.workflow_name or self.workflow_id
 
-    @property
-    def transcript(self) -> Transcript | None:
-        value = self.raw.get("transcript")
-        return Transcript.from_raw(value) if isinstance(value, dict) else None
-
-    @property
-    def started_ms(self) -> int | None:
-        return parse_ms(self.started_at)
-
-    @property
-    def finished_ms(self) -> int | None:
-        return parse_ms(self.finished_at)

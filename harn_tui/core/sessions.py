@@ -197,18 +197,9 @@ def sessions_for_run(
     events, plus every session with a tool_call / tool_call_update /
     worker_update / tool_call_audit event whose ``audit.run_id`` is ``run_id``.
     """
-    wanted = {sid for sid in candidate_session_ids if sid}
-    if run_id:
-        for topic in _agent_topics(log):
-            for record in log.iter_topic(topic):
-                if _audit_run_id(record) == run_id:
-                    wanted.add(_record_session_id(record, topic))
-    result: dict[str, list[SessionEvent]] = {}
-    for sid in sorted(wanted):
-        events = load_session_events(log, sid)
-        if events:
-            result[sid] = events
-    return result
+    tracker = RunSessionsTracker(run_id, candidate_session_ids)
+    tracker.poll(log)
+    return tracker.result()
 
 
 class RunSessionsTracker:
