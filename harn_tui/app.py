@@ -235,12 +235,12 @@ class HarnTuiApp(App[int]):
         if run.broken:
             self.notify(f"{run.path}: {run.error}", title="Cannot open", severity="error", markup=False)
             return
-        self.open_path(self.root / run.path)
+        self.open_path(self.root / run.path, on_failure=run.status_group == "failed")
 
-    def open_path(self, path: Path, *, trail: list[str] | None = None) -> None:
+    def open_path(self, path: Path, *, trail: list[str] | None = None, on_failure: bool = False) -> None:
         from harn_tui.screens.run import RunScreen
 
-        self.push_screen(RunScreen(Path(path), trail=trail or []))
+        self.push_screen(RunScreen(Path(path), trail=trail or [], on_failure=on_failure))
 
     def open_raw_file(self, rel: str) -> None:
         from harn_tui.screens.json_view import JsonScreen

@@ -42,24 +42,35 @@ def failure_summary(run: dict[str, Any]) -> str | None:
     for stage in reversed(dicts(run.get("stages"))):
         status = to_str(stage.get("status"))
         outcome = to_str(stage.get("outcome"))
-        if status not in FAILED_STATUSES and outcome not in FAILED_STATUSES:
-            continue
-        node = to_str(stage.get("node_id"))
-        error = _stage_error(stage)
-        if error:
-            return f"{node} failed: {error}"
-        return f"{node} failed with {outcome}"
+        if status in FAILED_STATUSES or outcome in FAILED_STATUSES:
+            return stage_failure(stage)
     return None
+
+
+def stage_failure(stage: dict[str, Any]) -> str:
+    """One stage's part of the failure summary (the portal's wording)."""
+    node = to_str(stage.get("node_id"))
+    error = _stage_error(stage)
+    if error:
+        return f"{node} failed: {error}"
+    return f"{node} failed with {to_str(stage.get('outcome'))}"
+
+
+def compact(value: Any) -> str:
+    """The portal's `compact_json`: scalars as text, containers as "N items" / "N fields"."""
+    if isinstance(value, list):
+        return f"{len(value)} items"
+    if isinstance(value, dict):
+        return f"{len(value)} fields"
+    if value is None:
+        return "null"
+    return to_str(value)
 
 
 def _stage_error(stage: dict[str, Any]) -> str | None:
     error = obj(stage.get("metadata")).get("error")
     if error is not None:
-        if isinstance(error, list):
-            return f"{len(error)} items"
-        if isinstance(error, dict):
-            return f"{len(error)} fields"
-        return to_str(error)
+        return compact(error)
     for attempt in reversed(dicts(stage.get("attempts"))):
         value = attempt.get("error")
         if value is not None:

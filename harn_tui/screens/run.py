@@ -85,6 +85,7 @@ class RunScreen(AsOfMixin, Screen[None]):
         Binding("8", "pane('waterfall')", "Waterfall", show=False),
         Binding("tab", "next_pane(1)", "Next pane", show=False, priority=True),
         Binding("shift+tab", "next_pane(-1)", "Prev pane", show=False, priority=True),
+        Binding("e", "next_error", "Next error"),
         Binding("f", "toggle_follow", "Follow"),
         Binding("c", "compare", "Compare"),
         Binding("r", "raw", "Raw JSON"),
@@ -103,10 +104,14 @@ class RunScreen(AsOfMixin, Screen[None]):
     #: first table after mount and, in a TabbedContent, switch back to its tab.
     AUTO_FOCUS = ""
 
-    def __init__(self, path: Path, *, trail: list[str] | None = None) -> None:
+    def __init__(self, path: Path, *, trail: list[str] | None = None, on_failure: bool = False) -> None:
         super().__init__()
         self.path = Path(path)
         self.trail = list(trail or [])
+        #: Open on the failing stage (Enter on a failed run in the list).
+        self.on_failure = on_failure
+        self._failures: list[Any] | None = None
+        self._fail_cursor = -1
         self.detail: RunDetail | None = None
         self.load_error: str | None = None
         self.loaded_at = 0.0
@@ -244,6 +249,7 @@ class RunScreen(AsOfMixin, Screen[None]):
     def _show(self, detail: RunDetail) -> None:
         first = self.detail is None
         self.detail = detail
+        self._failures = None
         self.load_error = None
         self.loaded_at = time.monotonic()
         self.query_one("#run-loading").display = False
@@ -258,6 +264,8 @@ class RunScreen(AsOfMixin, Screen[None]):
             self._follow()
         if first or self.focused is None:
             self.current_pane().focus_main()
+        if first and self.on_failure:
+            self.call_after_refresh(self.open_on_failure)
         self.asof_sync(detail)
 
     def _header_text(self, detail: RunDetail) -> Text:
@@ -308,7 +316,9 @@ class RunScreen(AsOfMixin, Screen[None]):
             text.append_text(line(run.root_run_id, "", 40))
         if detail.failure:
             text.append("\n✗ ", style="bold red")
-            text.append_text(line(detail.failure, "red", 140))
+            text.append_text(line(detail.failure, "red", 110))
+            count = len(self.failures())
+            text.append(f"  e jumps ({count})", style="dim")
         return text
 
     def _render_header(self, detail: RunDetail) -> None:
@@ -342,6 +352,55 @@ class RunScreen(AsOfMixin, Screen[None]):
     @on(TabbedContent.TabActivated)
     def _tab_activated(self) -> None:
         self.call_after_refresh(self._focus_current_pane)
+
+    # -- failures -------------------------------------------------------------
+
+    def failures(self) -> list[Any]:
+        """The run's failure points (computed once per loaded version)."""
+        if self.detail is None:
+            return []
+        if self._failures is None:
+            from harn_tui.core.failures import failure_points
+
+            self._failures = failure_points(self.detail)
+        return self._failures
+
+    def open_on_failure(self) -> None:
+        """Show the stage the failure summary names, with its error under the table."""
+        from harn_tui.core.failures import portal_failure_stage
+
+        if self.detail is None:
+            return
+        index = portal_failure_stage(self.detail.normalized)
+        points = self.failures()
+        for i, point in enumerate(points):
+            if point.kind == "stage" and point.stage_index == index:
+                self._goto(i)
+                return
+        if points:
+            self._goto(0)
+
+    def action_next_error(self) -> None:
+        """The next failure point: in this pane if it shows any, else anywhere in the run."""
+        points = self.failures()
+        if not points:
+            self.app.notify("no failures in this run", markup=False)
+            return
+        here = (self.query_one("#panes", TabbedContent).active or "pane-stages").removeprefix("pane-")
+        candidates = [i for i, p in enumerate(points) if p.pane == here] or list(range(len(points)))
+        after = [i for i in candidates if i > self._fail_cursor]
+        self._goto(after[0] if after else candidates[0])
+
+    def _goto(self, index: int) -> None:
+        point = self.failures()[index]
+        self._fail_cursor = index
+        self.action_pane(point.pane)
+        pane = self.query_one(f"#{point.pane}", Pane)
+        pane.goto_failure(point)
+        self.app.notify(
+            f"{index + 1}/{len(self.failures())} {point.label}: {point.message}",
+            title="Failure", severity="error", markup=False,
+        )
 
     # -- follow ---------------------------------------------------------------
 

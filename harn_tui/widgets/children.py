@@ -125,6 +125,10 @@ class ChildrenPane(Pane):
         trail = [*getattr(self.screen, "trail", []), self.detail.record.id or self.detail.rel]
         self.app.open_path(path, trail=trail)  # type: ignore[attr-defined]
 
+    def goto_failure(self, point) -> None:  # type: ignore[no-untyped-def]
+        if point.child_index is not None and point.child_index < self.table.row_count:
+            self.table.move_cursor(row=point.child_index, animate=False)
+
     def follow(self) -> None:
         if self.table.row_count:
             self.table.move_cursor(row=self.table.row_count - 1, animate=False)

@@ -8,6 +8,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable
 
 if TYPE_CHECKING:
+    from harn_tui.core.failures import FailurePoint
     from harn_tui.core.normalize import RunDetail
 
 
@@ -39,6 +40,9 @@ class Pane(Vertical):
 
     def follow(self) -> None:
         """Follow mode: select the newest item."""
+
+    def goto_failure(self, point: FailurePoint) -> None:
+        """Select what a failure point names (panes that show failures override this)."""
 
 
 def table_cursor_key(table: DataTable) -> Any:

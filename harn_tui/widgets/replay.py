@@ -378,6 +378,19 @@ class ReplayPane(Pane):
     def action_next_hitl(self) -> None:
         self._find(lambda row: row.item.is_hitl)
 
+    def goto_failure(self, point) -> None:  # type: ignore[no-untyped-def]
+        """Select the failure's session, then its timeline row."""
+        if self.detail is None or point.session not in self.detail.agent_sessions:
+            return
+        if point.session != self.session:
+            self._stop()
+            self._load(point.session, keep=False)
+            select: Select[str] = self.query_one("#replay-session", Select)
+            if select.value != point.session:
+                select.value = point.session
+        if point.row_index is not None and point.row_index < len(self.rows):
+            self.timeline.cursor = point.row_index
+
     def follow(self) -> None:
         if self.rows:
             self.timeline.cursor = len(self.rows) - 1

@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
 from harn_tui.core import derive
+from harn_tui.core.failures import stage_errors
 from harn_tui.core.timestamps import format_duration
 from harn_tui.text import line
 from harn_tui.widgets.pane import Pane, restore_cursor, table_cursor_key
@@ -26,6 +27,7 @@ class StagesPane(Pane):
         table.add_columns("#", "node", "kind", "status", "outcome / branch", "duration", "att", "tokens in/out")
         yield table
         yield Static(id="stages-empty", classes="empty-note")
+        yield Static(id="stages-error")
 
     @property
     def table(self) -> DataTable[Any]:
@@ -62,6 +64,34 @@ class StagesPane(Pane):
         note = self.query_one("#stages-empty", Static)
         note.update("No stages recorded yet." if not stages else "")
         note.display = not stages
+        self._render_error()
+
+    @on(DataTable.RowHighlighted, "#stages-table")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._render_error()
+
+    def _render_error(self) -> None:
+        """The selected stage's errors (metadata.error, then each failed attempt), under the table."""
+        strip = self.query_one("#stages-error", Static)
+        index = self.current_index()
+        errors: list[str] = []
+        if self.detail is not None and index is not None and index < len(self.detail.record.stages):
+            errors = stage_errors(self.detail.record.stages[index].raw)
+        text = Text()
+        for i, error in enumerate(errors[:4]):
+            if i:
+                text.append("\n")
+            text.append("✗ ", style="bold red")
+            text.append_text(line(error, "red", 300))
+        if len(errors) > 4:
+            text.append(f"\n… {len(errors) - 4} more (enter opens the stage)", style="dim")
+        strip.update(text)
+        strip.display = bool(errors)
+
+    def goto_failure(self, point) -> None:  # type: ignore[no-untyped-def]
+        if point.stage_index is not None and point.stage_index < self.table.row_count:
+            self.table.move_cursor(row=point.stage_index, animate=False)
+            self._render_error()
 
     def current_index(self) -> int | None:
         key = table_cursor_key(self.table)

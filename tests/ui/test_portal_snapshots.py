@@ -1,0 +1,71 @@
+"""SVG snapshots of the portal views: failure jump, overview sections, costs (see test_snapshots)."""
+
+from __future__ import annotations
+
+import pytest
+from textual.pilot import Pilot
+from uitools import make_app, screen_text, wait_for
+
+from harn_tui.app import HarnTuiApp
+from harn_tui.core.generator import BASE_MS, Corpus, write_corpus
+from harn_tui.screens.run import RunScreen
+from harn_tui.screens.runs import RunsScreen
+from harn_tui.widgets import run_table
+
+BIG = (120, 36)
+SMALL = (80, 24)
+
+
+@pytest.fixture(scope="module")
+def snap_corpus(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
+    base = tmp_path_factory.mktemp("portal-snapshots")
+    return write_corpus(base / ".harn-runs", seed=3, state_dir=base / ".harn", base_ms=BASE_MS)
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(run_table, "now_ms", lambda: BASE_MS)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+
+
+def _app(corpus: Corpus) -> HarnTuiApp:
+    app = make_app(corpus.root, corpus.state_dir)
+    app.theme = "textual-dark"
+    app.animation_level = "none"
+    return app
+
+
+async def _settle(pilot: Pilot, corpus: Corpus) -> None:
+    await pilot.pause()
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()
+    assert str(corpus.root.parent) not in screen_text(pilot.app), "a temporary path is on screen"
+
+
+async def _loaded(pilot: Pilot) -> None:
+    app = pilot.app
+    await wait_for(pilot, lambda: app.scanned.is_set() and not app.loading_note and app.event_log_done)
+    await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen) and bool(app.screen.table.rows))
+    await pilot.pause()
+
+
+async def _open_failed(pilot: Pilot) -> RunScreen:
+    app = pilot.app
+    await _loaded(pilot)
+    app.screen.status_filter = "failed"
+    await pilot.pause()
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.detail is not None)
+    await pilot.pause()
+    return app.screen
+
+
+@pytest.mark.parametrize("size", [BIG, SMALL], ids=["120x36", "80x24"])
+def test_failed_run_opened_on_its_failure(snap_compare, snap_corpus: Corpus, size) -> None:  # type: ignore[no-untyped-def]
+    async def before(pilot: Pilot) -> None:
+        screen = await _open_failed(pilot)
+        await wait_for(pilot, lambda: screen.query_one("#stages-error").display)
+        pilot.app.clear_notifications()
+        await _settle(pilot, snap_corpus)
+
+    assert snap_compare(_app(snap_corpus), terminal_size=size, run_before=before)
