@@ -86,6 +86,7 @@ class RunScreen(AsOfMixin, Screen[None]):
         Binding("tab", "next_pane(1)", "Next pane", show=False, priority=True),
         Binding("shift+tab", "next_pane(-1)", "Prev pane", show=False, priority=True),
         Binding("e", "next_error", "Next error"),
+        Binding("o", "overview", "Overview"),
         Binding("f", "toggle_follow", "Follow"),
         Binding("c", "compare", "Compare"),
         Binding("r", "raw", "Raw JSON"),
@@ -267,6 +268,11 @@ class RunScreen(AsOfMixin, Screen[None]):
         if first and self.on_failure:
             self.call_after_refresh(self.open_on_failure)
         self.asof_sync(detail)
+        from harn_tui.screens.overview import OverviewScreen
+
+        for screen in self.app.screen_stack:
+            if isinstance(screen, OverviewScreen) and screen.run_screen is self:
+                screen.show(detail)
 
     def _header_text(self, detail: RunDetail) -> Text:
         run = detail.record
@@ -352,6 +358,33 @@ class RunScreen(AsOfMixin, Screen[None]):
     @on(TabbedContent.TabActivated)
     def _tab_activated(self) -> None:
         self.call_after_refresh(self._focus_current_pane)
+
+    # -- overview -------------------------------------------------------------
+
+    def action_overview(self) -> None:
+        """Insights, failures, policy, replay and eval, artifacts, story, activity, transitions."""
+        from harn_tui.screens.overview import OverviewScreen
+
+        if self.detail is not None:
+            self.app.push_screen(OverviewScreen(self))
+
+    def jump_to(self, pane_id: str, index: Any = None) -> None:
+        """Show a pane with its cursor on item `index` (a stage or a model turn)."""
+        self.action_pane(pane_id)
+        pane = self.query_one(f"#{pane_id}", Pane)
+        if isinstance(index, int):
+            if pane_id == "stages":
+                from harn_tui.widgets.stages import StagesPane
+
+                assert isinstance(pane, StagesPane)
+                if index < pane.table.row_count:
+                    pane.table.move_cursor(row=index, animate=False)
+            elif pane_id == "turns":
+                from harn_tui.widgets.turns import TurnsPane
+
+                assert isinstance(pane, TurnsPane)
+                if index < pane.turn_list.count:
+                    pane.turn_list.cursor = index
 
     # -- failures -------------------------------------------------------------
 

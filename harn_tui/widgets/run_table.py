@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from rich.text import Text
 
+from harn_tui.core.numbers import fmt_tokens
 from harn_tui.core.summary import RunSummary
 from harn_tui.core.timestamps import format_duration, format_iso, format_relative
 from harn_tui.text import line
@@ -32,16 +33,6 @@ COLUMNS: list[tuple[str, str, int, int]] = [
 def now_ms() -> int:
     """The wall clock in Unix ms ("STARTED 2h ago" is relative to it; snapshot tests freeze it)."""
     return int(time.time() * 1000)
-
-
-def fmt_tokens(n: int) -> str:
-    if n >= 1_000_000:
-        return f"{n / 1_000_000:.1f}M"
-    if n >= 10_000:
-        return f"{n / 1000:.0f}k"
-    if n >= 1000:
-        return f"{n / 1000:.1f}k"
-    return str(n)
 
 
 def layout(width: int) -> list[tuple[str, str, int]]:

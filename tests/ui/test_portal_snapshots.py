@@ -69,3 +69,35 @@ def test_failed_run_opened_on_its_failure(snap_compare, snap_corpus: Corpus, siz
         await _settle(pilot, snap_corpus)
 
     assert snap_compare(_app(snap_corpus), terminal_size=size, run_before=before)
+
+
+def _deploy(corpus: Corpus):  # type: ignore[no-untyped-def]
+    return next(r for r in corpus.runs if r.workflow == "deploy" and r.status == "completed" and r.sidecar)
+
+
+async def _open(pilot: Pilot, run_id: str) -> RunScreen:
+    app = pilot.app
+    await _loaded(pilot)
+    table = app.screen.table
+    table.cursor = next(i for i, r in enumerate(table.rows) if r.id == run_id)
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.detail is not None)
+    await pilot.pause()
+    return app.screen
+
+
+@pytest.mark.parametrize(("size", "section"), [(BIG, "1"), (SMALL, "1"), (BIG, "4"), (BIG, "7")],
+                         ids=["insights-120x36", "insights-80x24", "replay-120x36", "activity-120x36"])
+def test_overview(snap_compare, snap_corpus: Corpus, size, section: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from harn_tui.screens.overview import OverviewScreen
+
+    monkeypatch.chdir(snap_corpus.root.parent)  # commands name `.harn-runs/…`, as the portal does
+
+    async def before(pilot: Pilot) -> None:
+        await _open(pilot, _deploy(snap_corpus).run_id)
+        await pilot.press("o")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, OverviewScreen))
+        await pilot.press(section)
+        await _settle(pilot, snap_corpus)
+
+    assert snap_compare(_app(snap_corpus), terminal_size=size, run_before=before)
