@@ -223,11 +223,15 @@ class HarnTuiApp(App[int]):
         self.refresh_run_list()
 
     def refresh_run_list(self) -> None:
+        from harn_tui.screens.costs import CostsScreen
         from harn_tui.screens.runs import RunsScreen
 
         for screen in self.screen_stack:
             if isinstance(screen, RunsScreen) and screen.is_mounted:
                 screen.refresh_rows()
+        for screen in self.screen_stack:  # after the list: costs follow its rows
+            if isinstance(screen, CostsScreen) and screen.is_mounted:
+                screen.refresh_report()
 
     # -- navigation -----------------------------------------------------------
 

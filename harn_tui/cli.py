@@ -130,6 +130,20 @@ def build_ls_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def build_costs_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="harn-tui costs",
+        description="What the runs under ROOT cost: totals and one breakdown (llm_call spans, else run usage).",
+    )
+    parser.add_argument("root", nargs="?", metavar="ROOT", help="run directory (default: $HARN_RUN_DIR or ./.harn-runs)")
+    parser.add_argument("--by", choices=("day", "workflow", "model", "provider"), default="model",
+                        help="group by (default: model)")
+    parser.add_argument("--where", metavar="QUERY", help="only runs matching the query, e.g. 'since=7d workflow=deploy'")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--no-cache", action="store_true", help="do not read or write the summary cache")
+    return parser
+
+
 def build_show_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="harn-tui show", description="Show one run: a run file path, or a run id under ROOT."
@@ -174,6 +188,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_ls(build_ls_parser().parse_args(args[1:]))
         if args and args[0] == "show":
             return cmd_show(build_show_parser().parse_args(args[1:]))
+        if args and args[0] == "costs":
+            return cmd_costs(build_costs_parser().parse_args(args[1:]))
         return cmd_tui(build_tui_parser().parse_args(args))
     except UsageError as exc:
         _fail(exc.reason)
@@ -193,7 +209,7 @@ def entry() -> None:
     is flushed: freeing thousands of summaries one by one costs more than the listing."""
     args = sys.argv[1:]
     code = main(args)
-    if args and args[0] in ("ls", "show"):
+    if args and args[0] in ("ls", "show", "costs"):
         try:
             sys.stdout.flush()
             sys.stderr.flush()
@@ -307,6 +323,54 @@ def cmd_ls(args: argparse.Namespace) -> int:
         sys.stdout.write(format_table([RunSummary.from_doc(run.doc) for run in chosen]))
     if log_error and log is not None:
         _fail(f"event log: {log_error}")
+    return EXIT_OK
+
+
+# -- costs ----------------------------------------------------------------------
+
+
+def cmd_costs(args: argparse.Namespace) -> int:
+    """Totals and one breakdown of the runs matching --where (the run list's `$` screen)."""
+    import time
+
+    from harn_tui.core.costs import build_cost_report
+    from harn_tui.core.index import RunIndex
+    from harn_tui.core.summary import RunSummary
+
+    where = None
+    if args.where:
+        from harn_tui.core.query import parse_query
+
+        where = parse_query(args.where)
+    root = resolve_root(args.root)
+    require_dir(root)
+    listed = RunIndex(root, cache_dir=cache_dir_for(args.no_cache)).scan_listing()
+    if where is not None and not where.is_empty:
+        from harn_tui.core.query import filter_listed
+
+        listed = filter_listed(listed, where, int(time.time() * 1000))
+    report = build_cost_report(RunSummary.from_doc(run.doc) for run in listed if not run.broken)
+    if args.json:
+        write_json(report.to_json(args.by))
+        return EXIT_OK
+    from harn_tui.core.numbers import fmt_count, fmt_tokens, fmt_usd
+
+    s = report.summary
+    out = [
+        f"total {fmt_usd(s.cost_usd)}  {fmt_count(s.call_count)} calls  "
+        f"{fmt_tokens(s.input_tokens)} in / {fmt_tokens(s.output_tokens)} out  {fmt_count(s.run_count)} runs",
+        "",
+        f"{args.by.upper():<32} {'COST':>10} {'CALLS':>8} {'IN':>7} {'OUT':>7} {'RUNS':>6}",
+    ]
+    from harn_tui.core.textsafe import one_line
+
+    for key, t in report.ranked(args.by):
+        name = one_line(key)[:32]
+        out.append(
+            f"{name:<32} {fmt_usd(t.cost_usd):>10} {fmt_count(t.call_count):>8} "
+            f"{fmt_tokens(t.input_tokens):>7} {fmt_tokens(t.output_tokens):>7} {fmt_count(t.run_count):>6}"
+        )
+    sys.stdout.write("\n".join(out) + "\n")
     return EXIT_OK
 
 

@@ -26,6 +26,8 @@ class RunCommands(Provider):
             out.append((f"Workflow: {name}", partial(self._set, "workflow_filter", name), "Only this workflow"))
         out.append(("Help: keys", app.action_help, "Every key binding"))
         out.append(("HITL inbox", app.action_inbox, "Every HITL question, approval, dual-control and escalation across runs"))
+        out.append(("Costs: the runs shown, by model", partial(self._runs_action, "costs"), "Totals, trends by day and workflow, breakdowns by model / provider (key $)"))
+        out.append(("Costs: last 7 days by model", partial(self._costs, "7d"), "What last week cost, per model"))
         out.append(("Query runs…", partial(self._runs_action, "focus_query"), "status=failed tokens>50k model~sonnet since=2h …"))
         out.append(("Saved queries", partial(self._runs_action, "saved_queries"), "Apply, save or delete saved queries"))
         out.append(("Run: compaction lens", partial(self._run_pane, "lens"), "Context size over time, compactions, snapshot diffs (key 7)"))
@@ -49,6 +51,16 @@ class RunCommands(Provider):
             app.pop_screen()
         if isinstance(app.screen, RunsScreen):
             getattr(app.screen, f"action_{action}")()
+
+    def _costs(self, range_key: str) -> None:
+        from harn_tui.screens.costs import CostsScreen
+        from harn_tui.screens.runs import RunsScreen
+
+        app: Any = self.app
+        while not isinstance(app.screen, RunsScreen) and len(app.screen_stack) > 2:
+            app.pop_screen()
+        if isinstance(app.screen, RunsScreen):
+            app.push_screen(CostsScreen(app.screen, range_key=range_key))
 
     def _run_pane(self, pane: str) -> None:
         from harn_tui.screens.run import RunScreen

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 #: Bump when the summary's shape or derivation changes (invalidates caches).
-SUMMARY_VERSION = 6
+SUMMARY_VERSION = 7
 
 #: `RunSummary`'s fields in order (checked against the dataclass when it is imported).
 FIELDS: tuple[str, ...] = (

@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 
 from harn_tui.core import derive
+from harn_tui.core.costs import llm_rows
 from harn_tui.core.listing import ENTRY_LEN, FIELDS, SUMMARY_VERSION, Listed
 
 __all__ = ["ENTRY_LEN", "FIELDS", "SUMMARY_VERSION", "Listed", "RunSummary", "broken", "listing_entry", "summarize"]
@@ -65,6 +66,11 @@ class RunSummary:
     @property
     def output_tokens(self) -> int:
         return int(self.usage.get("output_tokens", 0) or 0)
+
+    @property
+    def cost_usd(self) -> float:
+        """What the run cost: its `llm_call` spans, else its usage (see `core.costs`)."""
+        return sum(row[5] for row in self.usage.get("llm") or [] if len(row) == 6)
 
     @property
     def models(self) -> list[str]:
@@ -194,11 +200,12 @@ def _usage_summary(run: dict[str, Any]) -> dict[str, Any]:
         "call_count": usage["call_count"],
         "models": usage["models"],
         "total_cost": usage["total_cost"],
+        "llm": llm_rows(run),
     }
 
 
 def _empty_usage() -> dict[str, Any]:
-    return {"input_tokens": 0, "output_tokens": 0, "call_count": 0, "models": [], "total_cost": 0.0}
+    return {"input_tokens": 0, "output_tokens": 0, "call_count": 0, "models": [], "total_cost": 0.0, "llm": []}
 
 
 def _opt_str(value: Any) -> str | None:

@@ -300,9 +300,13 @@ class RunScreen(AsOfMixin, Screen[None]):
         text.append(f"{usage['input_tokens']:,} in / {usage['output_tokens']:,} out")
         text.append(f"  {usage['call_count']} calls", style="dim")
         text.append("\n")
-        if usage["total_cost"]:
+        from harn_tui.core.costs import llm_rows
+        from harn_tui.core.numbers import fmt_usd
+
+        cost = sum(row[5] for row in llm_rows(detail.normalized))
+        if cost:
             text.append("cost ", style="dim")
-            text.append(f"${usage['total_cost']:.4f}  ")
+            text.append(f"{fmt_usd(cost)}  ")
         if usage["models"]:
             text.append("models ", style="dim")
             text.append_text(line(", ".join(usage["models"]), "", 50))

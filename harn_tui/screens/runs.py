@@ -13,6 +13,7 @@ from textual.widget import Widget
 from textual.widgets import Footer, Input, Static
 
 from harn_tui.core.index import SORTS, select
+from harn_tui.core.numbers import fmt_tokens, fmt_usd
 from harn_tui.core.query import Query, filter_runs
 from harn_tui.core.summary import RunSummary
 from harn_tui.core.timestamps import format_duration
@@ -46,6 +47,7 @@ class RunsScreen(Screen[None]):
         Binding("w", "cycle_workflow", "Workflow"),
         Binding("o", "cycle_sort", "Sort"),
         Binding("enter", "open_run", "Open", show=False),
+        Binding("dollar_sign", "costs", "Costs"),
         Binding("r", "raw", "Raw JSON"),
         Binding("c", "compare", "Compare", show=False),
         Binding("y", "copy", "Copy path"),
@@ -127,6 +129,14 @@ class RunsScreen(Screen[None]):
             totals.append("  ·  ")
             totals.append(f"! {broken} broken", style="magenta")
         totals.append(f"  ·  avg {avg}")
+        shown = [r for r in rows if not r.broken]
+        cost = sum(r.cost_usd for r in shown)
+        tin = sum(r.input_tokens for r in shown)
+        tout = sum(r.output_tokens for r in shown)
+        totals.append("  ·  ")
+        totals.append(fmt_usd(cost), style="bold")
+        totals.append(f" {fmt_tokens(tin)}/{fmt_tokens(tout)} tok shown", style="dim")
+        totals.append("  $ costs", style="dim")
         loading = getattr(self.app, "loading_note", "")
         if loading:
             totals.append(f"  ·  {loading}", style="dim italic")
@@ -231,6 +241,12 @@ class RunsScreen(Screen[None]):
     @on(RunTable.Selected)
     def _selected(self, event: RunTable.Selected) -> None:
         self.action_open_run()
+
+    def action_costs(self) -> None:
+        """Costs and usage of the runs shown (follows the filter and the query)."""
+        from harn_tui.screens.costs import CostsScreen
+
+        self.app.push_screen(CostsScreen(self))
 
     def action_compare(self) -> None:
         run = self.table.current

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from rich.text import Text
 
-from harn_tui.core.numbers import fmt_tokens
+from harn_tui.core.numbers import fmt_tokens, fmt_usd
 from harn_tui.core.summary import RunSummary
 from harn_tui.core.timestamps import format_duration, format_iso, format_relative
 from harn_tui.text import line
@@ -22,6 +22,7 @@ COLUMNS: list[tuple[str, str, int, int]] = [
     ("started", "STARTED", 9, 1),
     ("started_abs", "AT (UTC)", 19, 5),
     ("duration", "DURATION", 8, 1),
+    ("cost", "COST", 8, 1),
     ("stages", "STG", 4, 3),
     ("children", "CHD", 4, 4),
     ("hitl", "HITL", 4, 3),
@@ -100,6 +101,9 @@ class RunTable(KeyedList[RunSummary]):
             return _pad(line(value, "dim", w), w)
         if key == "duration":
             return _rpad(format_duration(run.duration_ms) or "-", w)
+        if key == "cost":
+            cost = run.cost_usd
+            return _rpad(fmt_usd(cost) if cost else "", w)
         if key == "stages":
             return _rpad(str(run.stage_count), w)
         if key == "children":

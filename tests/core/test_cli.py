@@ -665,9 +665,9 @@ def test_subprocess_show_json(root: Path) -> None:
     assert {"compaction_events", "daemon_events", "agent_sessions", "model_turns"} <= set(doc)
 
 
-@pytest.mark.parametrize("command", ["ls", "show"])
+@pytest.mark.parametrize("command", ["ls", "show", "costs"])
 def test_headless_commands_never_import_textual(root: Path, command: str) -> None:
-    target = str(root) if command == "ls" else str(EXAMPLES / "merge_captain_smoke.run.json")
+    target = str(root) if command in ("ls", "costs") else str(EXAMPLES / "merge_captain_smoke.run.json")
     code = (
         "import sys\n"
         "from harn_tui.cli import main\n"

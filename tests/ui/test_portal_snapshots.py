@@ -101,3 +101,16 @@ def test_overview(snap_compare, snap_corpus: Corpus, size, section: str, monkeyp
         await _settle(pilot, snap_corpus)
 
     assert snap_compare(_app(snap_corpus), terminal_size=size, run_before=before)
+
+
+@pytest.mark.parametrize("size", [BIG, SMALL], ids=["120x36", "80x24"])
+def test_costs(snap_compare, snap_corpus: Corpus, size) -> None:  # type: ignore[no-untyped-def]
+    from harn_tui.screens.costs import CostsScreen
+
+    async def before(pilot: Pilot) -> None:
+        await _loaded(pilot)
+        await pilot.press("dollar_sign")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, CostsScreen))
+        await _settle(pilot, snap_corpus)
+
+    assert snap_compare(_app(snap_corpus), terminal_size=size, run_before=before)
