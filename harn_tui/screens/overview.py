@@ -33,11 +33,11 @@ def shell_path(path: Any) -> str:
 
 
 class OverviewScreen(Screen[None]):
-    """One virtual list of sections; `1`–`9` jump to a section, `enter` acts on a row."""
+    """One virtual list of sections; `1`–`9`, `0` jump to a section, `enter` acts on a row."""
 
     BINDINGS = [
         Binding("escape,o", "back", "Back"),
-        *(Binding(str(n), f"section('{sid}')", title, show=False) for n, (sid, title) in enumerate(SECTIONS, start=1)),
+        *(Binding(str(n % 10), f"section('{sid}')", title, show=False) for n, (sid, title) in enumerate(SECTIONS, start=1)),
         Binding("tab", "next_section(1)", "Next section", show=False, priority=True),
         Binding("shift+tab", "next_section(-1)", "Prev section", show=False, priority=True),
         Binding("r", "raw", "Raw JSON"),
@@ -70,7 +70,7 @@ class OverviewScreen(Screen[None]):
         header.append_text(line(detail.record.display_name, "bold cyan", 40))
         header.append("  ")
         header.append_text(line(detail.record.id, "dim", 44))
-        header.append("\n1-9 sections · enter jump/open · r raw · y copy · esc back", style="dim")
+        header.append("\n0-9 sections · enter jump/open · r raw · y copy · esc back", style="dim")
         self.query_one("#overview-header", Static).update(header)
 
     # -- navigation -----------------------------------------------------------

@@ -33,6 +33,7 @@ SECTIONS = (
     ("activity", "Runtime activity"),
     ("transitions", "Transitions"),
     ("checkpoints", "Checkpoints"),
+    ("skills", "Skills: timeline, tool loads, matcher"),
 )
 
 
@@ -197,6 +198,40 @@ def _checkpoints(detail: RunDetail) -> list[Row]:
     ]
 
 
+def _skills(detail: RunDetail) -> list[Row]:
+    from harn_tui.core.skill_events import extract
+
+    ev = extract(detail.normalized)
+    rows = []
+    for i, sk in enumerate(ev.timeline):
+        until = f"→{sk.deactivated_iteration}" if sk.deactivated_iteration is not None else "→…"
+        score = f" score {sk.score:g}" if sk.score is not None else ""
+        tools = f" · tools {', '.join(sk.allowed_tools)}" if sk.allowed_tools else ""
+        rows.append(_item("skills", f"skill:{i}", ("★ " + sk.name, "bold yellow", 24),
+                          (f"it {sk.activated_iteration}{until}{score}", "cyan", 22),
+                          (f"{sk.reason}{tools} · {sk.scope}", "dim", None),
+                          action=("json", f"skill {sk.name}", _asdict(sk))))
+    for i, load in enumerate(ev.tool_loads):
+        how = "/".join(x for x in (load.strategy, load.mode) if x)
+        promoted = ", ".join(load.promoted) or "nothing"
+        refs = f" (refs {', '.join(load.references)})" if load.references else ""
+        rows.append(_item("skills", f"toolload:{i}", ("⌕ " + (load.query or "(no query)"), "bold", 30),
+                          (f"[{how}]" if how else "", "dim", 14), (f"→ {promoted}{refs}", "green", None),
+                          action=("json", f"tool load {i + 1}", _asdict(load))))
+    for i, m in enumerate(ev.matches):
+        ranked = " · ".join(f"{name} {score:g}" + (f" ({reason})" if reason else "") for name, score, reason in m.candidates)
+        flags = f"{m.strategy}{' reassess' if m.reassess else ''}"
+        rows.append(_item("skills", f"match:{i}", (f"matcher it {m.iteration}", "bold", 24), (flags, "dim", 22),
+                          (ranked or "no candidates", "", None), action=("json", f"matcher it {m.iteration}", _asdict(m))))
+    return rows
+
+
+def _asdict(value: Any) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    return asdict(value)
+
+
 def build_rows(detail: RunDetail, run_path: str) -> list[Row]:
     """Every section, each under a header row naming it and its count."""
     story = build_story(detail.normalized)
@@ -210,9 +245,11 @@ def build_rows(detail: RunDetail, run_path: str) -> list[Row]:
         "activity": _activity(detail),
         "transitions": _transitions(detail),
         "checkpoints": _checkpoints(detail),
+        "skills": _skills(detail),
     }
     rows: list[Row] = []
     for n, (section, title) in enumerate(SECTIONS, start=1):
+        n %= 10  # the tenth section is key 0
         items = parts[section]
         count = "" if section in ("insights", "policy", "replay") else f" ({fmt_count(len(items))})"
         rows.append(Row(section, f"header:{section}", header=f"{n} {title}{count}"))
