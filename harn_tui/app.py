@@ -202,9 +202,13 @@ class HarnTuiApp(App[int]):
             self.log_poll_running = True
         if start:
             self.run_worker(self._poll_event_log_loop, thread=True, group="eventlog-poll")
+        from harn_tui.screens.dlq import DlqScreen
+
         for screen in self.screen_stack:
             if isinstance(screen, RunScreen) and screen.is_mounted:
                 screen.refresh_events()
+            elif isinstance(screen, DlqScreen) and screen.is_mounted:
+                screen.reload()
 
     def on_root_status(self, message: RootStatus) -> None:
         from harn_tui.screens.empty import EmptyScreen

@@ -28,6 +28,7 @@ class RunCommands(Provider):
         out.append(("HITL inbox", app.action_inbox, "Every HITL question, approval, dual-control and escalation across runs"))
         out.append(("Costs: the runs shown, by model", partial(self._runs_action, "costs"), "Totals, trends by day and workflow, breakdowns by model / provider (key $)"))
         out.append(("Costs: last 7 days by model", partial(self._costs, "7d"), "What last week cost, per model"))
+        out.append(("Trigger dead letters", partial(self._runs_action, "dlq"), "The event log's trigger DLQ grouped by error class (key D)"))
         out.append(("Query runs…", partial(self._runs_action, "focus_query"), "status=failed tokens>50k model~sonnet since=2h …"))
         out.append(("Saved queries", partial(self._runs_action, "saved_queries"), "Apply, save or delete saved queries"))
         out.append(("Run: compaction lens", partial(self._run_pane, "lens"), "Context size over time, compactions, snapshot diffs (key 7)"))

@@ -48,6 +48,7 @@ class RunsScreen(Screen[None]):
         Binding("o", "cycle_sort", "Sort"),
         Binding("enter", "open_run", "Open", show=False),
         Binding("dollar_sign", "costs", "Costs"),
+        Binding("D", "dlq", "Dead letters", show=False),
         Binding("r", "raw", "Raw JSON"),
         Binding("c", "compare", "Compare", show=False),
         Binding("y", "copy", "Copy path"),
@@ -247,6 +248,12 @@ class RunsScreen(Screen[None]):
         from harn_tui.screens.costs import CostsScreen
 
         self.app.push_screen(CostsScreen(self))
+
+    def action_dlq(self) -> None:
+        """Trigger dead letters from the event log, grouped by error class."""
+        from harn_tui.screens.dlq import DlqScreen
+
+        self.app.push_screen(DlqScreen())
 
     def action_compare(self) -> None:
         run = self.table.current
