@@ -99,8 +99,38 @@ class Shooter:
             self.save(app, "help.svg")
             await pilot.press("escape")
             await settle(pilot)
+            await pilot.press("dollar_sign")
+            await wait_until(pilot, lambda: type(app.screen).__name__ == "CostsScreen")
+            await settle(pilot)
+            self.save(app, "costs.svg")
+            await pilot.press("escape")
+            await settle(pilot)
+            await pilot.press("D")
+            await wait_until(pilot, lambda: type(app.screen).__name__ == "DlqScreen")
+            await wait_until(pilot, lambda: bool(app.screen.list.rows))
+            await settle(pilot)
+            self.save(app, "dlq.svg")
+            await pilot.press("escape")
+            await settle(pilot)
+            failed = next(r for r in runs if r.status == "failed" and r.workflow == "deploy")
+            await self.open_run(pilot, failed)
+            await wait_until(pilot, lambda: app.screen.query_one("#stages-error").display)
+            app.clear_notifications()
+            await settle(pilot)
+            self.save(app, "run-failure.svg")
+            await pilot.press("escape")
+            await settle(pilot)
 
             await self.open_run(pilot, deploy)
+            await pilot.press("o")
+            await wait_until(pilot, lambda: type(app.screen).__name__ == "OverviewScreen")
+            await settle(pilot)
+            self.save(app, "overview.svg")
+            await pilot.press("7")
+            await settle(pilot)
+            self.save(app, "overview-activity.svg")
+            await pilot.press("escape")
+            await settle(pilot)
             for key, name in (("1", "stages"), ("3", "hitl"), ("4", "compaction"),
                               ("5", "replay"), ("6", "turns"), ("7", "lens"), ("8", "waterfall")):
                 await pilot.press(key)
@@ -155,6 +185,31 @@ class Shooter:
             self.save(app, "query.svg")
 
 
+def write_dead_letters(state_dir: Path, ms: int) -> None:
+    """A few trigger dead letters in the demo's event log (the demo itself writes none)."""
+    from harn_tui.core.generator import EventLogWriter
+
+    writer = EventLogWriter(state_dir)
+    for n, (trigger, error, provider, kind) in enumerate((
+        ("pr-review@v3", "provider returned 503 service unavailable", "github", "pull_request.opened"),
+        ("pr-review@v3", "provider upstream 502 bad gateway", "github", "pull_request.synchronize"),
+        ("nightly-triage@v1", "handler timed out after 300s", "cron", "tick"),
+        ("slack-ask@v2", "HTTP 401 unauthorized", "slack", "app_mention"),
+    )):
+        event_id = f"trigger_evt_{n + 1}"
+        writer.append("trigger.dlq", "dlq_moved", {
+            "trigger_id": trigger.split("@")[0], "binding_key": trigger, "attempt_count": 3, "final_error": error,
+            "event": {"id": event_id, "provider": provider, "kind": kind, "headers": {"x-delivery": f"d-{n}"},
+                      "provider_payload": {"number": 40 + n}},
+            "attempts": [{"attempt": a, "completed_at": datetime.fromtimestamp((ms - 60_000 * (10 - a - n)) / 1000,
+                          UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "outcome": "failed", "error_msg": error}
+                         for a in (1, 2, 3)],
+        }, None, ms - 60_000 * (5 - n))
+        writer.append("triggers.lifecycle", "predicate.evaluated", {"result": True}, {"event_id": event_id},
+                      ms - 60_000 * (6 - n))
+    writer.close()
+
+
 def to_png(svg: Path) -> Path | None:
     """Convert with rsvg-convert (None when it is not installed)."""
     tool = shutil.which("rsvg-convert")
@@ -179,6 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     inbox.now_ms = lambda: BASE_MS  # and the inbox's ages
     with tempfile.TemporaryDirectory(prefix="harn-tui-shots-") as tmp:
         corpus = write_demo(Path(tmp) / ".harn-runs", base_ms=BASE_MS)
+        write_dead_letters(corpus.state_dir, BASE_MS)
         print(f"screenshots → {out}")
         shooter = Shooter(corpus, out)
         asyncio.run(shooter.shoot())
