@@ -115,3 +115,30 @@ async def test_overview_policy_replay_on_harns_own_persona_run() -> None:
         app.copy_value = copied.append  # type: ignore[method-assign]
         await pilot.press("enter")
         assert copied and copied[0].startswith("harn replay ") and copied[0].endswith("merge_captain_smoke.run.json")
+
+
+async def test_overview_is_live_with_the_run_file(tmp_path: Path) -> None:
+    import json
+
+    from harn_tui.messages import RunFileChanged
+
+    record = {"_type": "run_record", "id": "live", "workflow_id": "wf", "status": "running",
+              "started_at": "2026-04-24T10:00:00Z",
+              "stages": [{"id": "s1", "node_id": "plan", "status": "completed", "outcome": "success",
+                          "started_at": "2026-04-24T10:00:00Z", "finished_at": "2026-04-24T10:00:02Z"}],
+              "artifacts": [{"id": "a1", "kind": "plan", "text": "first"}]}
+    path = tmp_path / "live.json"
+    path.write_text(json.dumps(record))
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await _open_run(pilot, path)
+        await pilot.press("o")
+        await wait_for(pilot, lambda: isinstance(app.screen, OverviewScreen))
+        await wait_for_text(pilot, "5 Artifacts (1)")
+        record["artifacts"].append({"id": "a2", "kind": "diff", "title": "second artifact", "text": "x"})
+        record["stages"].append({"id": "s2", "node_id": "act", "status": "failed", "outcome": "error",
+                                 "attempts": [{"attempt": 1, "error": "went wrong"}]})
+        path.write_text(json.dumps(record))
+        app.post_message(RunFileChanged("live.json"))
+        text = await wait_for_text(pilot, "5 Artifacts (2)")
+        assert "2 Failures (2)" in text and "went wrong" in text
