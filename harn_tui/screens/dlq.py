@@ -34,7 +34,9 @@ class DlqList(KeyedList[Row]):
             out = Text("── ", style="bold red", no_wrap=True, end="")
             out.append_text(line(value.error_class, "bold", 30))
             out.append(f" {fmt_count(value.count)}", style="bold")
-            out.append(f"  newest {value.newest_failed_at or '-'} ", style="dim")
+            out.append("  newest ", style="dim")
+            out.append_text(line(value.newest_failed_at or "-", "dim", 32))
+            out.append(" ")
             out.append("─" * max(width - out.cell_len, 0), style="red")
             return out
         e: DlqEntry = value
@@ -45,7 +47,8 @@ class DlqList(KeyedList[Row]):
         out.append_text(line(f"{e.provider}/{e.event_kind}", "cyan", 20))
         out.pad_right(max(67 - out.cell_len, 0))
         out.append(f"{e.retry_count}× ", style="yellow")
-        out.append(f"{e.state:<8} ", style="dim")
+        out.append_text(line(e.state, "dim", 8))
+        out.pad_right(max(76 - out.cell_len, 0))
         out.append_text(line(e.last_error, "red", max(width - out.cell_len, 1)))
         out.truncate(width)
         return out
@@ -55,24 +58,31 @@ def entry_text(e: DlqEntry) -> Text:
     """An entry's headers, attempts and predicate trace, for the detail box."""
     out = Text()
     out.append_text(line(e.id, "bold"))
-    out.append(f"\nevent {e.event_id} · trigger {e.trigger_id} · {e.error_class} · {e.state}\n", style="dim")
+    out.append("\n")
+    out.append_text(line(f"event {e.event_id} · trigger {e.trigger_id} · {e.error_class} · {e.state}", "dim"))
+    out.append("\n")
     out.append("error ", style="bold")
     out.append_text(safe(e.last_error, "red", limit=2000))
     out.append("\nheaders\n", style="bold")
     for key, value in sorted(e.headers.items()):
-        out.append(f"  {key}: ", style="cyan")
+        out.append("  ")
+        out.append_text(line(key, "cyan", 60))
+        out.append(": ", style="cyan")
         out.append_text(line(value, "", 200))
         out.append("\n")
     if not e.headers:
         out.append("  none\n", style="dim")
     out.append(f"attempts ({len(e.attempt_history)})\n", style="bold")
     for a in e.attempt_history:
-        out.append(f"  #{a.attempt} {a.at} {a.status} ", style="")
+        out.append(f"  #{a.attempt} ")
+        out.append_text(line(f"{a.at} {a.status} ", "", 80))
         out.append_text(line(a.error or "", "red", 200))
         out.append("\n")
     out.append(f"predicate trace ({len(e.predicate_trace)})\n", style="bold")
     for step in e.predicate_trace:
-        out.append(f"  {step.get('occurred_at', '')} ", style="dim")
+        out.append("  ")
+        out.append_text(line(step.get("occurred_at", ""), "dim", 30))
+        out.append(" ")
         out.append_text(line(step.get("kind"), "", 60))
         out.append("\n")
     out.append("payload ", style="bold")
@@ -166,7 +176,7 @@ class DlqScreen(Screen[None]):
             box.update("")
         elif row[0] == "group":
             g = row[1]
-            box.update(Text(f"{g.error_class}: {g.count} entries, newest {g.newest_failed_at}", style="bold"))
+            box.update(line(f"{g.error_class}: {g.count} entries, newest {g.newest_failed_at}", "bold"))
         else:
             box.update(entry_text(row[1]))
 

@@ -434,8 +434,10 @@ class RunScreen(AsOfMixin, Screen[None]):
         self.action_pane(point.pane)
         pane = self.query_one(f"#{point.pane}", Pane)
         pane.goto_failure(point)
+        from harn_tui.core.textsafe import one_line
+
         self.app.notify(
-            f"{index + 1}/{len(self.failures())} {point.label}: {point.message}",
+            one_line(f"{index + 1}/{len(self.failures())} {point.label}: {point.message}")[:300],
             title="Failure", severity="error", markup=False,
         )
 

@@ -98,3 +98,24 @@ def test_dlq_snapshot(snap_compare, dlq_root) -> None:  # type: ignore[no-untype
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=before)
+
+
+async def test_dead_letter_text_is_shown_literally(tmp_path: Path) -> None:
+    root = tmp_path / ".harn-runs"
+    root.mkdir()
+    state = tmp_path / ".harn"
+    evil = "\x1b]0;PWNED\x07[@click=app.quit]Q[b]B"
+    w = EventLogWriter(state)
+    w.append("trigger.dlq", "dlq_moved", {
+        "trigger_id": "t" + evil, "final_error": "boom " + evil,
+        "event": {"id": "e1", "provider": evil, "kind": evil, "headers": {"x" + evil: evil},
+                  "provider_payload": {"k": evil}}}, None, 1_777_000_000_000)
+    w.close()
+    app = make_app(root, state)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(pilot)
+        await wait_for(pilot, lambda: bool(screen.list.rows))
+        text = screen_text(app)
+        assert "\x1b" not in text and "\x07" not in text
+        assert "\\x1b]0;PWNED" in text and "[@click=app.quit]" in text
+        assert app.is_running
