@@ -88,3 +88,27 @@ async def test_costs_of_harns_runs_view_files_come_from_their_usage() -> None:
         report = app.screen.report
         assert report.summary.run_count == 2 and report.summary.cost_usd == pytest.approx(0.02)
         assert fmt_usd(report.summary.cost_usd) in screen_text(app)
+
+
+async def test_costs_are_live_with_the_run_list(tmp_path: Path) -> None:
+    import json
+
+    from harn_tui.core.summary import summarize
+    from harn_tui.messages import RunsChanged
+
+    def record(run_id: str, cost: float) -> dict:
+        return {"_type": "run_record", "id": run_id, "workflow_id": "wf", "status": "completed",
+                "started_at": "2026-04-24T10:00:00Z",
+                "trace_spans": [{"span_id": 1, "kind": "llm_call", "name": "x", "start_ms": 0, "duration_ms": 1,
+                                 "metadata": {"provider": "p", "model": "m", "input_tokens": 3, "cost_usd": cost}}]}
+
+    (tmp_path / "a.json").write_text(json.dumps(record("a", 1.5)))
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await _loaded(pilot)
+        await pilot.press("dollar_sign")
+        await wait_for(pilot, lambda: isinstance(app.screen, CostsScreen))
+        assert app.screen.report.summary.cost_usd == pytest.approx(1.5)
+        app.post_message(RunsChanged([summarize(record("b", 2.25), "b.json")], []))
+        await wait_for(pilot, lambda: app.screen.report.summary.cost_usd == pytest.approx(3.75))
+        assert "$3.75" in screen_text(app)
