@@ -144,7 +144,7 @@ _FIELD_LIST: tuple[FieldSpec, ...] = (
               f"({_usage('input_tokens')} + {_usage('output_tokens')})", ("tok",)),
     FieldSpec("in", "int", "input tokens", ">", _usage("input_tokens")),
     FieldSpec("out", "int", "output tokens", ">", _usage("output_tokens")),
-    FieldSpec("cost", "float", "total cost", ">", _usage("total_cost")),
+    FieldSpec("cost", "float", "what the run cost, USD (the COST column)", ">", "s.cost_usd"),
     FieldSpec("calls", "int", "LLM call count", ">", _usage("call_count")),
     FieldSpec("stages", "int", "stage count", ">", "s.stage_count"),
     FieldSpec("children", "int", "child run count", ">", "s.child_run_count"),

@@ -69,8 +69,12 @@ class RunSummary:
 
     @property
     def cost_usd(self) -> float:
-        """What the run cost: its `llm_call` spans, else its usage (see `core.costs`)."""
-        return sum(row[5] for row in self.usage.get("llm") or [] if len(row) == 6)
+        """What the run cost: its `llm_call` spans, else its usage (see `core.costs`); a
+        summary built without those rows says its usage's `total_cost`."""
+        rows = self.usage.get("llm")
+        if rows is None:
+            return float(self.usage.get("total_cost") or 0.0)
+        return sum(row[5] for row in rows if len(row) == 6)
 
     @property
     def models(self) -> list[str]:

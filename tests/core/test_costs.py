@@ -136,3 +136,14 @@ def test_cli_costs_on_harns_runs_view_files(capsys: pytest.CaptureFixture[str], 
     assert [(g["key"], g["run_count"]) for g in doc["groups"]] == [("model-a", 2)]
     assert doc["trend"] == [{"date": "2026-01-01", "pipeline": "Workflow", "cost_usd": 0.02, "call_count": 2,
                              "input_tokens": 20, "output_tokens": 10}]
+
+
+def test_query_cost_is_the_cost_column() -> None:
+    from harn_tui.core.query import filter_runs
+
+    spans_only = _summary("a", "deploy", "2026-11-20T01:00:00Z", span(provider="p", model="m", input_tokens=1,
+                                                                     cost_usd=2.0))
+    cheap = _summary("b", "deploy", "2026-11-20T01:00:00Z", span(provider="p", model="m", input_tokens=1,
+                                                                cost_usd=0.1))
+    assert spans_only.cost_usd == 2.0 and spans_only.usage["total_cost"] == 0.0
+    assert [r.id for r in filter_runs([spans_only, cheap], "cost>$1", 0)] == ["a"]
