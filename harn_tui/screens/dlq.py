@@ -40,15 +40,18 @@ class DlqList(KeyedList[Row]):
             out.append("─" * max(width - out.cell_len, 0), style="red")
             return out
         e: DlqEntry = value
+        narrow = width < 110  # drop the provider/kind column, shorter time and binding
         out = Text("  ", no_wrap=True, end="")
-        out.append(f"{format_iso(e.failed_at_ms):<20}", style="dim")
-        out.append_text(line(e.binding_key, "bold", 24))
-        out.pad_right(max(46 - out.cell_len, 0))
-        out.append_text(line(f"{e.provider}/{e.event_kind}", "cyan", 20))
-        out.pad_right(max(67 - out.cell_len, 0))
+        out.append(format_iso(e.failed_at_ms)[5 if narrow else 0:] + " ", style="dim")
+        out.append_text(line(e.binding_key, "bold", 18 if narrow else 24))
+        out.pad_right(max((35 if narrow else 46) - out.cell_len, 0))
+        if not narrow:
+            out.append_text(line(f"{e.provider}/{e.event_kind}", "cyan", 20))
+            out.pad_right(max(67 - out.cell_len, 0))
         out.append(f"{e.retry_count}× ", style="yellow")
+        state_at = out.cell_len
         out.append_text(line(e.state, "dim", 8))
-        out.pad_right(max(76 - out.cell_len, 0))
+        out.pad_right(max(state_at + 9 - out.cell_len, 0))
         out.append_text(line(e.last_error, "red", max(width - out.cell_len, 1)))
         out.truncate(width)
         return out

@@ -85,7 +85,8 @@ async def test_dead_letters_are_live(dlq_root) -> None:  # type: ignore[no-untyp
         await wait_for_text(pilot, "auth_failed")
 
 
-def test_dlq_snapshot(snap_compare, dlq_root) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("size", [SIZE, (80, 24)], ids=["120x36", "80x24"])
+def test_dlq_snapshot(snap_compare, dlq_root, size) -> None:  # type: ignore[no-untyped-def]
     root, state = dlq_root
     app = make_app(root, state)
     app.theme = "textual-dark"
@@ -97,7 +98,7 @@ def test_dlq_snapshot(snap_compare, dlq_root) -> None:  # type: ignore[no-untype
         await pilot.press("s")
         await pilot.pause()
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=before)
+    assert snap_compare(app, terminal_size=size, run_before=before)
 
 
 async def test_dead_letter_text_is_shown_literally(tmp_path: Path) -> None:
