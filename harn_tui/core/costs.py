@@ -198,27 +198,63 @@ def run_cost(usage: dict[str, Any]) -> float:
 
 
 def build_cost_report(runs: Iterable[Any]) -> CostReport:
-    """Aggregate run summaries (anything with `usage`, `workflow_name`, `started_at[_ms]`)."""
-    report = CostReport()
+    """Aggregate run summaries (anything with `usage`, `workflow_name`, `started_at[_ms]`).
+
+    One pass into a fine table keyed by (day, workflow, provider, model) — one dict update per
+    row — plus run counts per group; every grouping is folded from the fine table at the end.
+    Each distinct `started_at` text is dated once.
+    """
+    dates: dict[tuple[str, int | None], str] = {}
+    fine: dict[tuple[str, str, str, str], list[Any]] = {}
+    run_counts: dict[str, dict[str, int]] = {b: {} for b in BY}
+    day_n, wf_n, model_n, prov_n = (run_counts[b] for b in BY)
+    n_runs = 0
     for run in runs:
         if getattr(run, "broken", False):
             continue
-        rows = [r for r in (run.usage.get("llm") or []) if isinstance(r, list) and len(r) == 6]
+        rows = run.usage.get("llm")
         if not rows:
             continue
-        date = run_date(run.started_at or "", run.started_at_ms)
+        key = (run.started_at or "", run.started_at_ms)
+        date = dates.get(key)
+        if date is None:
+            date = dates[key] = run_date(*key)
         workflow = run.workflow_name or run.workflow_id or "unknown"
-        keys = {"day": set(), "workflow": set(), "model": set(), "provider": set()}
-        report.summary.run_count += 1
-        for provider, model, calls, tin, tout, cost in rows:
-            args = (calls, tin, tout, cost)
-            report.summary.add(*args)
-            report.trend.setdefault((date, workflow), Totals()).add(*args)
-            report.providers.setdefault((provider, model), Totals()).add(*args)
-            for by, key in (("day", date), ("workflow", workflow), ("model", model), ("provider", provider)):
-                group = report.groups[by].setdefault(key, Totals())
-                group.add(*args)
-                if key not in keys[by]:
-                    keys[by].add(key)
-                    group.run_count += 1
+        n_runs += 1
+        day_n[date] = day_n.get(date, 0) + 1
+        wf_n[workflow] = wf_n.get(workflow, 0) + 1
+        models: set[str] = set()
+        provs: set[str] = set()
+        for row in rows:
+            if not isinstance(row, list) or len(row) != 6:
+                continue
+            provider, model, calls, tin, tout, cost = row
+            k = (date, workflow, provider, model)
+            cell = fine.get(k)
+            if cell is None:
+                fine[k] = [cost, calls, tin, tout]
+            else:
+                cell[0] += cost
+                cell[1] += calls
+                cell[2] += tin
+                cell[3] += tout
+            models.add(model)
+            provs.add(provider)
+        for m in models:
+            model_n[m] = model_n.get(m, 0) + 1
+        for pv in provs:
+            prov_n[pv] = prov_n.get(pv, 0) + 1
+    report = CostReport()
+    report.summary.run_count = n_runs
+    for (date, workflow, provider, model), (cost, calls, tin, tout) in fine.items():
+        report.summary.add(calls, tin, tout, cost)
+        for table, k in (
+            (report.trend, (date, workflow)), (report.providers, (provider, model)),
+            (report.groups["day"], date), (report.groups["workflow"], workflow),
+            (report.groups["model"], model), (report.groups["provider"], provider),
+        ):
+            table.setdefault(k, Totals()).add(calls, tin, tout, cost)  # type: ignore[attr-defined]
+    for by in BY:
+        for k, t in report.groups[by].items():
+            t.run_count = run_counts[by].get(k, 0)
     return report
