@@ -36,7 +36,7 @@ class RunCommands(Provider):
 
         if isinstance(app.screen, RunScreen):
             out.append(("Compare: this run with the previous run", app.screen.action_compare, "Stage, tool-call, usage and turn differences; first divergence"))
-            out.append(("Run: overview (insights, policy, replay & eval, artifacts, story, activity)", app.screen.action_overview, "The portal's run-level views (key o)"))
+            out.append(("Run: overview (insights, policy, replay & eval, artifacts, story, activity)", app.screen.action_overview, "The portal's run-level views (key O)"))
             out.append(("Run: next failure", app.screen.action_next_error, "Failed stage, attempt error, failed tool call or error event (key e)"))
         out.append(("Run: waterfall timeline", partial(self._run_pane, "waterfall"), "Stages and trace spans as nested bars (key 8)"))
         from harn_tui.widgets.scrubber import palette_commands

@@ -122,7 +122,7 @@ class Shooter:
             await settle(pilot)
 
             await self.open_run(pilot, deploy)
-            await pilot.press("o")
+            await pilot.press("O")
             await wait_until(pilot, lambda: type(app.screen).__name__ == "OverviewScreen")
             await settle(pilot)
             self.save(app, "overview.svg")

@@ -1,4 +1,4 @@
-"""`o` in the run detail: the portal's run-level views (insights, failures, policy, replay and
+"""`O` in the run detail: the portal's run-level views (insights, failures, policy, replay and
 eval, artifacts, story, activity, transitions, checkpoints), live with the run."""
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ class OverviewScreen(Screen[None]):
     """One virtual list of sections; `1`–`9`, `0` jump to a section, `enter` acts on a row."""
 
     BINDINGS = [
-        Binding("escape,o", "back", "Back"),
+        Binding("escape,O", "back", "Back"),
         *(Binding(str(n % 10), f"section('{sid}')", title, show=False) for n, (sid, title) in enumerate(SECTIONS, start=1)),
         Binding("tab", "next_section(1)", "Next section", show=False, priority=True),
         Binding("shift+tab", "next_section(-1)", "Prev section", show=False, priority=True),

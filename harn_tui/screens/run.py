@@ -86,7 +86,7 @@ class RunScreen(AsOfMixin, Screen[None]):
         Binding("tab", "next_pane(1)", "Next pane", show=False, priority=True),
         Binding("shift+tab", "next_pane(-1)", "Prev pane", show=False, priority=True),
         Binding("e", "next_error", "Next error"),
-        Binding("o", "overview", "Overview"),
+        Binding("O", "overview", "Overview"),
         Binding("f", "toggle_follow", "Follow"),
         Binding("c", "compare", "Compare"),
         Binding("r", "raw", "Raw JSON"),

@@ -269,7 +269,7 @@ async def test_portal_views_overview_costs_and_failures_are_safe(evil: Corpus) -
             await pilot.press("e")
             await pilot.pause()
             check_screen(app, "failure jump")
-            await pilot.press("o")
+            await pilot.press("O")
             await wait_for(pilot, lambda: isinstance(app.screen, OverviewScreen))
             for key in "1234567890":
                 await pilot.press(key)

@@ -33,7 +33,7 @@ async def test_overview_sections_and_insight_jumps(corpus) -> None:
     app = make_app(corpus.root, corpus.state_dir)
     async with app.run_test(size=SIZE) as pilot:
         run_screen = await _open_run(pilot, _rich(corpus).path)
-        await pilot.press("o")
+        await pilot.press("O")
         await wait_for(pilot, lambda: isinstance(app.screen, OverviewScreen))
         ov = app.screen
         text = await wait_for_text(pilot, "1 Insights")
@@ -50,7 +50,7 @@ async def test_overview_sections_and_insight_jumps(corpus) -> None:
         assert run_screen.query_one("#panes").active == "pane-stages"
         assert run_screen.query_one("#stages").current_index() == slowest.target[1]
         # heaviest model turn -> Turns pane on that turn
-        await pilot.press("o")
+        await pilot.press("O")
         await wait_for(pilot, lambda: isinstance(app.screen, OverviewScreen))
         ov = app.screen
         ov.list.cursor = next(i for i, r in enumerate(ov.list.rows) if r.key == "insight:4")
@@ -66,7 +66,7 @@ async def test_overview_lists_every_activity_transition_and_checkpoint(corpus) -
     app = make_app(corpus.root, corpus.state_dir)
     async with app.run_test(size=SIZE) as pilot:
         run_screen = await _open_run(pilot, _rich(corpus).path)
-        await pilot.press("o")
+        await pilot.press("O")
         await wait_for(pilot, lambda: isinstance(app.screen, OverviewScreen))
         ov = app.screen
         run = run_screen.detail.normalized
@@ -95,7 +95,7 @@ async def test_overview_policy_replay_on_harns_own_persona_run() -> None:
     app = make_app(EXAMPLES)
     async with app.run_test(size=SIZE) as pilot:
         run_screen = await _open_run(pilot, path)
-        await pilot.press("o")
+        await pilot.press("O")
         await wait_for(pilot, lambda: isinstance(app.screen, OverviewScreen))
         policy = ra.build_policy_summary(run_screen.detail.normalized)
         replay = ra.build_replay_summary(run_screen.detail.normalized)
@@ -132,7 +132,7 @@ async def test_overview_is_live_with_the_run_file(tmp_path: Path) -> None:
     app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await _open_run(pilot, path)
-        await pilot.press("o")
+        await pilot.press("O")
         await wait_for(pilot, lambda: isinstance(app.screen, OverviewScreen))
         await wait_for_text(pilot, "5 Artifacts (1)")
         record["artifacts"].append({"id": "a2", "kind": "diff", "title": "second artifact", "text": "x"})
@@ -142,3 +142,17 @@ async def test_overview_is_live_with_the_run_file(tmp_path: Path) -> None:
         app.post_message(RunFileChanged("live.json"))
         text = await wait_for_text(pilot, "5 Artifacts (2)")
         assert "2 Failures (2)" in text and "went wrong" in text
+
+
+async def test_overview_key_works_from_every_pane(corpus) -> None:
+    """`O` is free in every pane (the Turns pane keeps `o` for a turn's full text)."""
+    app = make_app(corpus.root, corpus.state_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        run_screen = await _open_run(pilot, _rich(corpus).path)
+        for key in "12345678":
+            await pilot.press(key)
+            await pilot.pause()
+            await pilot.press("O")
+            await wait_for(pilot, lambda: isinstance(app.screen, OverviewScreen))
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: app.screen is run_screen)

@@ -95,7 +95,7 @@ def test_overview(snap_compare, snap_corpus: Corpus, size, section: str, monkeyp
 
     async def before(pilot: Pilot) -> None:
         await _open(pilot, _deploy(snap_corpus).run_id)
-        await pilot.press("o")
+        await pilot.press("O")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, OverviewScreen))
         await pilot.press(section)
         await _settle(pilot, snap_corpus)
