@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
 import shutil
 import subprocess
@@ -235,9 +236,14 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="harn-tui-shots-") as tmp:
         corpus = write_demo(Path(tmp) / ".harn-runs", base_ms=BASE_MS)
         write_dead_letters(corpus.state_dir, BASE_MS)
+        here = Path.cwd()
+        os.chdir(tmp)  # commands on screen name `.harn-runs/…`, not the temporary folder
         print(f"screenshots → {out}")
         shooter = Shooter(corpus, out)
-        asyncio.run(shooter.shoot())
+        try:
+            asyncio.run(shooter.shoot())
+        finally:
+            os.chdir(here)
     pngs = [png for svg in shooter.saved if (png := to_png(svg)) is not None]
     if pngs:
         print(f"{len(pngs)} PNGs written with rsvg-convert")
