@@ -1,4 +1,5 @@
-"""`harn-tui serve` end to end: headless Chromium opens the page, the run list renders, a key works.
+"""`harn-tui serve` end to end: headless Chromium opens the page, the run list renders, a key works,
+and `?` offers no key that needs a terminal.
 
 The browser is driven over the Chrome DevTools Protocol (aiohttp's websocket client,
 already installed with textual-serve). The terminal is drawn on a canvas, so the test
@@ -115,6 +116,10 @@ async def drive(url: str, debug_port: int, png: Path) -> None:
             await page.send("Input.dispatchKeyEvent", type="keyUp", key="?")
             await page.wait_text("harn-tui keys")
             assert len(page.frames) > before
+            await asyncio.sleep(0.5)
+            help_text = ANSI.sub(b"", bytes(page.frames[before:])).decode("utf-8", "replace")
+            # served: the real WebDriver hides what needs a terminal ($PAGER); the rest is there
+            assert "Filter" in help_text and "Pager" not in help_text
             page.reader.cancel()
 
 
