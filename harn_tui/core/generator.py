@@ -530,7 +530,7 @@ def make_run(
         # a delegating stage then waits for its worker's child run.
         n_calls = (1 if i in child_slots else rng.randint(1, 4)) if llm else 0
         calls: list[dict[str, Any]] = []
-        cursor = s_start + dur(20, 300)
+        cursor = s_start + dur(10, 120)
         for c in range(n_calls):
             inp, out = rng.randint(800, 9000), rng.randint(80, 1500)
             call: dict[str, Any] = {
@@ -540,14 +540,14 @@ def make_run(
                 "stage_id": stage_id, "node_id": node, "tool": None}
             cursor += call["duration_ms"]
             if c < n_calls - 1:
-                tool_start = cursor + dur(2, 40)
-                call["tool"] = (rng.choice(TOOLS)[0], tool_start, dur(5, 3000))
-                cursor = tool_start + call["tool"][2] + dur(2, 40)
+                tool_start = cursor + dur(2, 20)
+                call["tool"] = (rng.choice(TOOLS)[0], tool_start, dur(5, 1200))
+                cursor = tool_start + call["tool"][2] + dur(2, 20)
             calls.append(call)
         child: dict[str, Any] | None = None
         if i in child_slots:
             spec = specs[worker_no] if worker_no < len(specs) else {}
-            w_start = cursor + dur(20, 100)
+            w_start = cursor + dur(10, 60)
             child_id = spec.get("run_id") or uuidv7(rng, w_start)
             sess = (child_sessions[worker_no] if len(child_sessions) > worker_no
                     else f"session_{uuidv7(rng, w_start + 1)}")
@@ -558,20 +558,23 @@ def make_run(
                 status=spec.get("status", "completed"), ts_format=ts_format,
                 session_ids=[sess], unknown_keys=spec.get("unknown_keys", False),
                 time_scale=time_scale, size_hint_kb=size_hint_kb, plan_out=child_plan)
-            cursor = child_plan["end_ms"] + dur(20, 200)
+            cursor = child_plan["end_ms"] + dur(10, 120)
             child["__window"] = (w_start, child_plan["end_ms"], sess)
+            # Workers run in the parent's VM: their LLM calls count in the delegating stage
+            # (usage, trace spans, the run's LLM transcript) as well as in the child's record.
+            calls.extend(dict(c, stage_id=stage_id, node_id=node) for c in child_plan["calls"])
         if not llm:
             cursor = s_start + dur(200, 3000)
-        s_end = cursor + dur(20, 300)
+        s_end = cursor + dur(10, 120)
         stage_times.append((s_start, s_end))
-        t = s_end + dur(20, 600)
+        t = s_end + dur(10, 200)
         all_calls.extend(calls)
         llm_ms = sum(c["duration_ms"] for c in calls)
         usage = ({"input_tokens": sum(c["input_tokens"] for c in calls),
                   "output_tokens": sum(c["output_tokens"] for c in calls),
                   "total_duration_ms": llm_ms, "call_count": len(calls),
                   "total_cost": round(sum(c["cost_usd"] for c in calls), 6),
-                  "models": [model]} if llm else None)
+                  "models": list(dict.fromkeys(c["model"] for c in calls))} if llm else None)
         used = [c["tool"][0] for c in calls if c["tool"]]
         # attempts split the stage's time
         attempts: list[dict[str, Any]] = []
@@ -1950,8 +1953,9 @@ def _write_corpus_events(
                {"request_id": q2["request_id"], "answer": True, "reviewer": "bob",
                 "responded_at": rfc3339(a2_ms)},
                {"request_id": q2["request_id"]}, a2_ms)
-    # 3) run id in payload only, pending (the paused run)
-    q3_ms = _stage_at(r5, -1, 0.3)
+    # 3) run id in payload only, pending: the paused run asked it as it paused (after its
+    # last stage, before finished_at)
+    q3_ms = (_stage_at(r5, -1, 1.0) + run_window(r5)[1]) // 2
     q3 = _hitl_question(rng, q3_ms, "Merge now or wait for the release freeze to end?",
                         r5["id"], tid(r5))
     log.append(HITL_QUESTIONS, "hitl.question_asked", q3, hdr(q3, with_run=False), q3_ms)

@@ -7,8 +7,10 @@ Harn (harn-vm 0.8.x, `stdlib/workflow`) writes a run's times from one clock, so:
 * **stages**: a running run has at least one stage (only its last may still run); a finished run
   has every stage finished.
 * **durations** (the rule harn-tui shows, `derive.run_duration_ms`, in the header and the list
-  alike): LLM time (`usage.total_duration_ms`) fits inside its stage; the run's usage is the sum
-  of its stages' usage; so shown duration <= the sum of stage times <= the run's wall time.
+  alike: LLM time, else the trace-span extent, else the stage sum): LLM time
+  (`usage.total_duration_ms`) fits inside its stage; the run's usage is the sum of its stages'
+  usage (a worker runs in its parent's VM, so its calls count in the delegating stage too); so
+  LLM time <= the sum of stage times <= the run's wall time, and the shown duration <= wall time.
 * **spans** (`trace_spans`, `start_ms` from the run's start): a span lies inside its parent;
   every `llm_call` span lies inside one stage, and a stage's `llm_call` spans add up to its usage
   (calls and LLM time), because Harn times both around the same provider call.
@@ -145,8 +147,9 @@ def _usage_violations(
             out.append(f"{rid}: usage.models != the stages' models")
     shown = derive.run_duration_ms(dict(run))
     stage_sum = sum(walls)
-    if shown is not None and walls and len(walls) == len(stages) and shown > stage_sum + slack:
-        out.append(f"{rid}: shown duration {shown} ms > sum of stage times {stage_sum} ms")
+    llm_total = to_int(run_usage.get("total_duration_ms"))
+    if llm_total > 0 and walls and len(walls) == len(stages) and llm_total > stage_sum + slack:
+        out.append(f"{rid}: shown duration (LLM time) {llm_total} ms > sum of stage times {stage_sum} ms")
     if start is not None and end is not None:
         if walls and stage_sum > end - start + slack:
             out.append(f"{rid}: stage times {stage_sum} ms > run time {end - start} ms")

@@ -84,7 +84,7 @@ def test_every_corpus_run_obeys_the_invariants(tmp_path: Path, seed: int, n_extr
             assert len(detail.model_turns) == calls > 0
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     seed=st.integers(0, 2**32),
     workflow=st.sampled_from(sorted(g.WORKFLOWS)),
