@@ -1473,7 +1473,7 @@ def agent_session_stream(
 
 def sidecar_lines(
     rng: random.Random, start_ms: int, *, iterations: int = 2,
-    calls: Sequence[dict[str, Any]] | None = None,
+    calls: Sequence[dict[str, Any]] | None = None, task: str = "Triage the failing job",
 ) -> list[dict]:
     """Lines of an ``llm_transcript.jsonl`` sidecar (incl. an unknown line type).
 
@@ -1499,7 +1499,7 @@ def sidecar_lines(
          "schemas": [{"name": t, "description": f"{t} tool",
                       "parameters": {"type": "object", "properties": {"path": {
                           "type": "string"}}}} for t, _ in TOOLS[:4]]}, 3, gap=head_gap)
-    add({"type": "message", "iteration": 1, "role": "user", "content": "Triage the failing job",
+    add({"type": "message", "iteration": 1, "role": "user", "content": task,
          "tool_calls": None, "tool_call_id": None, "name": None}, 3, gap=head_gap)
     plan: list[dict[str, Any]] = list(calls or [])
     if not plan:
@@ -1795,13 +1795,13 @@ def write_corpus(
         save(start_of(re_, te), f"extra/{re_['id']}.json", fmt)
 
     # sidecars
-    lines1 = sidecar_lines(rng, t1 + 500, calls=plan1["calls"])
+    lines1 = sidecar_lines(rng, t1 + 500, calls=plan1["calls"], task=r1["task"])
     sc1 = p1.parent / f"{p1.stem}-llm" / "llm_transcript.jsonl"
     write_sidecar(sc1, lines1, half_written=False)
-    lines4 = sidecar_lines(rng, t4 + 500, calls=plan4["calls"])
+    lines4 = sidecar_lines(rng, t4 + 500, calls=plan4["calls"], task=r4["task"])
     sc4 = p4.parent / f"{p4.stem}-llm" / "llm_transcript.jsonl"
     write_sidecar(sc4, lines4, half_written=True)
-    lines12 = sidecar_lines(rng, t12 + 500, calls=plan12["calls"])
+    lines12 = sidecar_lines(rng, t12 + 500, calls=plan12["calls"], task=r12["task"])
     sc12 = p12.parent / "run-llm" / "llm_transcript.jsonl"
     write_sidecar(sc12, lines12, half_written=False)
     corpus.sidecars = [sc1, sc4, sc12]

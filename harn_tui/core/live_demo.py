@@ -221,7 +221,7 @@ class LiveDemoWriter:
         path = self.root / f"{uuidv7(self.rng, start + 1)}.json"
         self.run_paths.append(path)
         self.sidecar_path = path.parent / f"{path.stem}-llm" / "llm_transcript.jsonl"
-        lines = sidecar_lines(self.rng, start, calls=plan["calls"])
+        lines = sidecar_lines(self.rng, start, calls=plan["calls"], task=run["task"])
         stage_times: list[tuple[int, int]] = plan["stage_times"]
         n = len(stage_times)
         ask_k = n // 2 - 1 if n // 2 - 1 >= self.head_start else self.head_start
