@@ -54,7 +54,8 @@ class LiveDemoWriter:
     ``head_start`` stages are already done when the writer starts. Counters
     (``rewrites``, ``events_written``, ``runs_finished``) and ``run_paths`` /
     ``child_paths`` are updated as it goes; with ``keep_states`` every record written is
-    kept in ``states`` as ``(path, record)``. ``finished`` is set when the run is complete.
+    kept in ``states`` as ``(path, record)`` (and the sidecar in ``sidecar_states``).
+    ``finished`` is set when the run is complete.
     """
 
     def __init__(
@@ -86,6 +87,8 @@ class LiveDemoWriter:
         self.sidecar_path: Path | None = None
         self.session_id = ""
         self.states: list[tuple[Path, dict[str, Any]]] = []
+        #: With ``keep_states``: the LLM sidecar's lines as of each rewrite of the run.
+        self.sidecar_states: list[list[dict[str, Any]]] = []
         self.error: BaseException | None = None
         self.finished = threading.Event()
         self._stop = threading.Event()
@@ -210,6 +213,8 @@ class LiveDemoWriter:
         shown = [x for x in lines if (parse_ms(x["timestamp"]) or 0) <= upto_ms]
         data = b"".join(orjson.dumps(x) + b"\n" for x in shown)
         atomic_write_bytes(self.sidecar_path, data)
+        if self.keep_states:
+            self.sidecar_states.append(copy.deepcopy(shown))
 
     def _run(self) -> None:
         run, children, plan = self.plan(_now_ms())

@@ -218,6 +218,9 @@ def test_every_state_the_live_demo_writes_obeys_the_invariants(tmp_path: Path) -
     for _path, rec in w.states:
         assert run_violations(rec, children=children) == [], rec["status"]
     run_states = [r for p, r in w.states if p == w.run_paths[0]]
+    assert len(w.sidecar_states) == len(run_states)
+    for rec, lines in zip(run_states, w.sidecar_states, strict=True):  # model turns so far
+        assert run_violations(rec, sidecar=lines) == []
     counts = [len(r["stages"]) for r in run_states]
     assert counts == [2, 3, 4, 5, 6, 7, 8, 8]  # opens mid-flight, one stage per rewrite
     assert [r["status"] for r in run_states] == [*["running"] * 7, "completed"]
