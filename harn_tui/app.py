@@ -284,6 +284,11 @@ class HarnTuiApp(App[int]):
                 handle.write(target)
             path, cleanup = Path(name), True
         command = os.environ.get("EDITOR" if editor else "PAGER") or ("vi" if editor else "less -R")
+        if self.served:  # the keys are hidden; a stray call must not try App.suspend
+            self.notify(f"{command} needs a terminal: not available in a browser", severity="warning", markup=False)
+            if cleanup:
+                path.unlink(missing_ok=True)
+            return
         try:
             with self.suspend():
                 subprocess.run([*shlex.split(command), str(path)], check=False)
@@ -330,9 +335,38 @@ class HarnTuiApp(App[int]):
         root = self.root.resolve()
         return Path.home() if cwd == root or root in cwd.parents else cwd
 
+    @property
+    def served(self) -> bool:
+        """True in a browser (`harn-tui serve`): files go out as downloads, no pager or editor."""
+        from harn_tui.served import is_served
+
+        return is_served(self)
+
     def action_save_screenshot(self) -> None:
+        if self.served:
+            self.deliver_screenshot()
+            self.notify("the SVG is downloading in your browser", title="Screenshot", markup=False)
+            return
         path = self.save_screenshot(path=str(self.output_dir()))
         self.notify(path, title="Screenshot saved", markup=False)
+
+    def hand_over_text(self, name: str, text: str, title: str) -> None:
+        """Give the user a text file: a browser download when served, else a file in `output_dir()`."""
+        import io
+        import mimetypes
+
+        if self.served:
+            mime = mimetypes.guess_type(name)[0] or "text/plain"
+            self.deliver_text(io.StringIO(text), save_filename=name, open_method="download", mime_type=mime)
+            self.notify(f"{name} is downloading in your browser", title=title, markup=False)
+            return
+        target = self.output_dir() / name
+        try:
+            target.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            self.notify(f"could not write {target}: {exc}", severity="error", markup=False)
+            return
+        self.notify(str(target), title=title, markup=False)
 
     def on_unmount(self) -> None:
         self.index.save_cache()

@@ -31,7 +31,7 @@ harn-tui: explore Harn run records, follow live runs and replay agent sessions.
   harn-tui --demo [DIR]     open it on a generated demo with a run progressing live
   harn-tui ls [ROOT]        list runs (table, or --json)
   harn-tui show RUN         summarize one run (or --json for the normalized record)
-  harn-tui serve [ROOT]     the explorer in a browser on 127.0.0.1 (--port)
+  harn-tui serve [ROOT]     the explorer in a browser on 127.0.0.1 (--port, --host)
 
 ROOT defaults to $HARN_RUN_DIR, else ./.harn-runs. The event log is found by Harn's
 rules ($HARN_STATE_DIR, $HARN_EVENT_LOG_BACKEND, $HARN_EVENT_LOG_SQLITE_PATH,
@@ -164,7 +164,14 @@ def build_serve_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("root", nargs="?", metavar="ROOT", help="run directory (default: $HARN_RUN_DIR or ./.harn-runs)")
     parser.add_argument("--port", type=_port, default=8000, help="port to listen on (default 8000)")
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument(
+        "--host", default="127.0.0.1",
+        help="address to bind (default 127.0.0.1; 0.0.0.0 lets anyone who can reach the port read every run)",
+    )
+    parser.add_argument(
+        "--public-url", metavar="URL",
+        help="the address browsers use, e.g. behind a proxy (default http://HOST:PORT, this machine's name for 0.0.0.0)",
+    )
     parser.add_argument("--events", metavar="PATH", help="events.sqlite, an events/ dir, or a .harn state root")
     parser.add_argument("--poll", type=_positive_float, metavar="SECONDS", help="poll instead of native file events")
     return parser

@@ -1,4 +1,4 @@
-"""Export a run as Markdown or JSON to a file (never into the run directory)."""
+"""Export a run as Markdown or JSON: to a file (never into the run directory) or a download."""
 
 from __future__ import annotations
 
@@ -12,14 +12,23 @@ if TYPE_CHECKING:
     from harn_tui.core.normalize import RunDetail
 
 
-def export_run(detail: RunDetail, kind: str, folder: Path) -> Path:
-    """Write `harn-run-<id>.md|json` into `folder` and return its path."""
+def export_name(detail: RunDetail, kind: str) -> str:
+    """`harn-run-<id>.md|json` (the id made safe for a file name)."""
+    ident = re.sub(r"[^A-Za-z0-9._-]+", "_", detail.record.id or detail.path.stem)[:80] or "run"
+    return f"harn-run-{ident}.{'md' if kind == 'md' else 'json'}"
+
+
+def export_text(detail: RunDetail, kind: str) -> str:
+    """The export's content: the Markdown report, or the normalized record as JSON."""
     from harn_tui.core.report import render_markdown
 
-    ident = re.sub(r"[^A-Za-z0-9._-]+", "_", detail.record.id or detail.path.stem)[:80] or "run"
-    target = Path(folder) / f"harn-run-{ident}.{'md' if kind == 'md' else 'json'}"
     if kind == "md":
-        target.write_text(render_markdown(detail), encoding="utf-8")
-    else:
-        target.write_bytes(orjson.dumps(detail.to_json(), option=orjson.OPT_INDENT_2, default=str))
+        return render_markdown(detail)
+    return orjson.dumps(detail.to_json(), option=orjson.OPT_INDENT_2, default=str).decode()
+
+
+def export_run(detail: RunDetail, kind: str, folder: Path) -> Path:
+    """Write the export into `folder` and return its path."""
+    target = Path(folder) / export_name(detail, kind)
+    target.write_text(export_text(detail, kind), encoding="utf-8")
     return target

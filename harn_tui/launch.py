@@ -31,7 +31,7 @@ def launch(args: argparse.Namespace) -> int:
         corpus = write_demo(demo_dir, base_ms=int(time.time() * 1000) - 15 * 60 * 1000)
         root = corpus.root
         events: Path | None = Path(corpus.state_dir)
-        writer = LiveDemoWriter(corpus.root, corpus.state_dir, max_runs=25)
+        writer = LiveDemoWriter(corpus.root, corpus.state_dir)
     else:
         root = Path(args.root) if args.root else run_root(os.environ, Path.cwd())
         events = Path(args.events) if args.events else None

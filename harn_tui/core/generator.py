@@ -22,6 +22,8 @@ from typing import Any
 
 import orjson
 
+from harn_tui.core.timestamps import parse_ms
+
 BASE_MS = int(datetime(2026, 11, 20, 9, 0, 0, tzinfo=UTC).timestamp() * 1000)
 TS_FORMATS = ("uuidv7", "rfc3339", "unix", "secs_millis", "unknown")
 MODELS = ("claude-sonnet-4", "gpt-5-mini", "claude-haiku-4-5", "gpt-5")
@@ -35,6 +37,7 @@ PROVENANCE_SCHEMA = "harn-eventlog-provenance-v1"
 HITL_QUESTIONS = "hitl.questions"
 HITL_APPROVALS = "hitl.approvals"
 HITL_ESCALATIONS = "hitl.escalations"
+HITL_DUAL_CONTROL = "hitl.dual_control"
 ACTION_GRAPH_TOPIC = "observability.action_graph"
 LLM_TRANSCRIPT_TOPIC = "agent.transcript.llm"
 AGENT_EVENTS_PREFIX = "observability.agent_events."
@@ -295,23 +298,32 @@ def make_transcript(
     transcript_id: str,
     task: str,
     start_ms: int,
+    end_ms: int | None = None,
     n_turns: int = 2,
     msg_chars: int = 300,
     compactions: Sequence[str] = (),
     skill: str | None = None,
     nested_snapshot: int = 1,
 ) -> dict[str, Any]:
-    """A v2 transcript with message events, optional skill and compaction events."""
+    """A v2 transcript with message events, optional skill and compaction events.
+
+    Every event's time (the UUIDv7 in its id) lies in ``[start_ms, end_ms]``, messages
+    first and compactions after them, in order.
+    """
     msgs = _conversation(rng, task, n_turns, msg_chars)
+    n_events = len(msgs) + len(compactions)
+    if end_ms is None:
+        end_ms = start_ms + 1500 * n_events
+    end_ms = max(end_ms, start_ms)
+    times = [start_ms + (end_ms - start_ms) * (k + 1) // (n_events + 1) for k in range(n_events)]
     events: list[dict[str, Any]] = []
     assets: list[dict[str, Any]] = []
-    ms = start_ms
-    for msg in msgs:
-        ms += rng.randint(50, 3000)
+    for msg, ms in zip(msgs, times, strict=False):
         events.append(_message_event(rng, ms, msg))
     if skill:
         body = f"Activated skill {skill}"
-        events.insert(2, {"id": uuidv7(rng, start_ms + 10), "kind": "skill_activated",
+        events.insert(2, {"id": uuidv7(rng, times[min(1, len(times) - 1)]),
+                          "kind": "skill_activated",
                           "role": "system", "visibility": "internal", "text": body,
                           "blocks": [_block("text", body, "internal")],
                           "metadata": {"skill_name": skill, "iteration": 1,
@@ -320,7 +332,7 @@ def make_transcript(
                                   "state": "active", "messages": msgs, "events": events,
                                   "assets": assets}
     for i, mode in enumerate(compactions):
-        ms += rng.randint(100, 2000)
+        ms = times[len(msgs) + i]
         strategy = "truncate" if mode == "manual" else rng.choice(
             ["llm", "observation_mask", "hybrid"])
         archived = rng.randint(3, 24)
@@ -337,7 +349,7 @@ def make_transcript(
             meta["snapshot_asset_id"] = asset_id
             if nested_snapshot > 0:
                 inner = make_transcript(
-                    rng, transcript_id=transcript_id, task=task, start_ms=start_ms - 60_000,
+                    rng, transcript_id=transcript_id, task=task, start_ms=start_ms, end_ms=ms,
                     n_turns=1, msg_chars=120,
                     compactions=("manual",) if nested_snapshot > 1 else (),
                     nested_snapshot=nested_snapshot - 1)
@@ -435,11 +447,22 @@ def make_run(
     compactions: int = 0,
     unknown_keys: bool = False,
     session_ids: Sequence[str] | None = None,
+    time_scale: float = 1.0,
+    child_specs: Sequence[dict[str, Any]] | None = None,
+    children_out: list[dict[str, Any]] | None = None,
+    plan_out: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Build one realistic RunRecord dict.
+    """Build one realistic RunRecord dict that obeys :mod:`harn_tui.core.invariants`.
 
-    ``session_ids`` (optional) supplies, in order, the run's own agent session id
-    and the child workers' session ids; missing ones are generated.
+    Times derive from one timeline: a stage lasts as long as its LLM calls, tool calls
+    (and, when it delegates, its worker's child run) take, so usage, spans, stages and the
+    run's own times agree. ``time_scale`` stretches every duration (the live demo uses
+    short ones). ``session_ids`` (optional) supplies, in order, the run's own agent
+    session id and the child workers' session ids; missing ones are generated.
+    ``child_specs`` (``workflow``, ``status``, ``n_stages``, ``unknown_keys``, ``run_id``)
+    describe the children; their records (whose times lie inside the delegating stage)
+    are appended to ``children_out``. ``plan_out`` receives ``end_ms``, ``stage_times``
+    and ``calls`` (every LLM call: stage, start, duration, model, tokens).
     """
     if sparse:
         return _make_sparse(rng, run_id=run_id, workflow=workflow, started_ms=started_ms,
@@ -470,16 +493,20 @@ def make_run(
     def ts(ms: int) -> str:
         return format_ts(rng, ms, ts_format)
 
+    def dur(lo: int, hi: int) -> int:
+        return max(1, int(rng.randint(lo, hi) * time_scale))
+
+    specs = list(child_specs or [])
+    all_calls: list[dict[str, Any]] = []
     stages: list[dict[str, Any]] = []
     artifacts: list[dict[str, Any]] = []
     spans: list[dict[str, Any]] = []
     tool_recs: list[dict[str, Any]] = []
     run_messages: list[dict[str, Any]] = []
-    span_clock = rng.randint(5, 40)
     spans.append({"span_id": 1, "parent_id": None, "kind": "pipeline", "name": workflow,
                   "start_ms": 0, "duration_ms": 0, "metadata": {"workflow_id": workflow}})
     next_span = 2
-    t = started_ms + rng.randint(100, 900)
+    t = started_ms + dur(100, 900)
     stage_times: list[tuple[int, int]] = []
     comp_plan: dict[int, list[str]] = {}
     llm_idx = [i for i, (_, k) in enumerate(seq) if k != "condition"]
@@ -494,22 +521,67 @@ def make_run(
     worker_no = 0
     for i, (node, kind) in enumerate(seq):
         stage_id = f"{run_id}:{node}:{i + 1}"
-        dur = rng.randint(1_500, 45_000)
-        s_start, s_end = t, t + dur
-        stage_times.append((s_start, s_end))
-        t = s_end + rng.randint(20, 600)
+        s_start = t
         is_last = i == n_stages - 1
         stage_failed = failed_like and is_last
         llm = kind != "condition"
         model = main_model if rng.random() < 0.7 else rng.choice(MODELS)
-        calls = rng.randint(1, 4) if llm else 0
-        usage = _usage(rng, model, calls, dur) if llm else None
-        # attempts
+        # The stage's own timeline: LLM calls, each but the last followed by a tool call;
+        # a delegating stage then waits for its worker's child run.
+        n_calls = (1 if i in child_slots else rng.randint(1, 4)) if llm else 0
+        calls: list[dict[str, Any]] = []
+        cursor = s_start + dur(10, 120)
+        for c in range(n_calls):
+            inp, out = rng.randint(800, 9000), rng.randint(80, 1500)
+            call: dict[str, Any] = {
+                "start_ms": cursor, "duration_ms": dur(400, 9000), "model": model,
+                "provider": PROVIDERS[model], "input_tokens": inp, "output_tokens": out,
+                "cost_usd": round(inp * 3e-6 + out * 1.5e-5, 6), "iteration": c + 1,
+                "stage_id": stage_id, "node_id": node, "tool": None}
+            cursor += call["duration_ms"]
+            if c < n_calls - 1:
+                tool_start = cursor + dur(2, 20)
+                call["tool"] = (rng.choice(TOOLS)[0], tool_start, dur(5, 1200))
+                cursor = tool_start + call["tool"][2] + dur(2, 20)
+            calls.append(call)
+        child: dict[str, Any] | None = None
+        if i in child_slots:
+            spec = specs[worker_no] if worker_no < len(specs) else {}
+            w_start = cursor + dur(10, 60)
+            child_id = spec.get("run_id") or uuidv7(rng, w_start)
+            sess = (child_sessions[worker_no] if len(child_sessions) > worker_no
+                    else f"session_{uuidv7(rng, w_start + 1)}")
+            child_plan: dict[str, Any] = {}
+            child = make_run(
+                rng, run_id=child_id, workflow=spec.get("workflow", "research"),
+                started_ms=w_start, n_stages=spec.get("n_stages", 3),
+                status=spec.get("status", "completed"), ts_format=ts_format,
+                session_ids=[sess], unknown_keys=spec.get("unknown_keys", False),
+                time_scale=time_scale, size_hint_kb=size_hint_kb, plan_out=child_plan)
+            cursor = child_plan["end_ms"] + dur(10, 120)
+            child["__window"] = (w_start, child_plan["end_ms"], sess)
+            # Workers run in the parent's VM: their LLM calls count in the delegating stage
+            # (usage, trace spans, the run's LLM transcript) as well as in the child's record.
+            calls.extend(dict(c, stage_id=stage_id, node_id=node) for c in child_plan["calls"])
+        if not llm:
+            cursor = s_start + dur(200, 3000)
+        s_end = cursor + dur(10, 120)
+        stage_times.append((s_start, s_end))
+        t = s_end + dur(10, 200)
+        all_calls.extend(calls)
+        llm_ms = sum(c["duration_ms"] for c in calls)
+        usage = ({"input_tokens": sum(c["input_tokens"] for c in calls),
+                  "output_tokens": sum(c["output_tokens"] for c in calls),
+                  "total_duration_ms": llm_ms, "call_count": len(calls),
+                  "total_cost": round(sum(c["cost_usd"] for c in calls), 6),
+                  "models": list(dict.fromkeys(c["model"] for c in calls))} if llm else None)
+        used = [c["tool"][0] for c in calls if c["tool"]]
+        # attempts split the stage's time
         attempts: list[dict[str, Any]] = []
         n_att = 2 if stage_failed else (2 if rng.random() < 0.2 else 1)
         a_t = s_start
         for a in range(1, n_att + 1):
-            a_end = s_start + dur * a // n_att
+            a_end = s_start + (s_end - s_start) * a // n_att
             ok = not stage_failed and a == n_att
             if ok:
                 attempts.append({"attempt": a, "status": "completed", "outcome": "success",
@@ -522,7 +594,7 @@ def make_run(
                                  "branch": "error", "error": err,
                                  "verification": {"ok": False} if kind == "verify" else None,
                                  "started_at": ts(a_t), "finished_at": ts(a_end)})
-            a_t = a_end + 5
+            a_t = a_end
         # outcome
         verification: Any = None
         if stage_failed:
@@ -572,26 +644,31 @@ def make_run(
         if llm:
             transcript = make_transcript(
                 rng, transcript_id=uuidv7(rng, s_start), task=task, start_ms=s_start,
-                n_turns=1 if lean else rng.randint(1, 3), msg_chars=120 if lean else 400,
-                compactions=comp_plan.get(i, ()),
+                end_ms=s_end, n_turns=max(1, len(used)) if not lean else 1,
+                msg_chars=120 if lean else 400, compactions=comp_plan.get(i, ()),
                 skill=rng.choice(SKILLS) if rng.random() < 0.3 else None)
             run_messages.extend(m for m in transcript["messages"][2:])
-        # artifact
+        # artifact, spans and tool recordings
         stage_artifacts: list[dict[str, Any]] = []
         produced: list[str] = []
+        stage_span = next_span
+        next_span += 1
+        spans.append({"span_id": stage_span, "parent_id": 1, "kind": "fn_call",
+                      "name": f"stage {node}", "start_ms": s_start - started_ms,
+                      "duration_ms": s_end - s_start, "metadata": {"node_id": node}})
         if llm:
             art_id = f"artifact_{uuidv7(rng, s_end)}"
-            used = [rng.choice(TOOLS)[0] for _ in range(rng.randint(1, 4))]
-            tool_calls_n = len(used)
             body = text(rng, 200 if lean else 700)
             data: dict[str, Any] = {
-                "trace": {"iterations": calls + 1, "llm_calls": calls,
-                          "tool_executions": tool_calls_n,
-                          "tool_rejections": rng.randint(0, 1),
-                          "interventions": 0, "compactions": len(comp_plan.get(i, [])),
+                "trace": {"iterations": len(calls), "llm_calls": len(calls),
+                          "tool_executions": len(used),
+                          "tool_rejections": 0,
+                          "interventions": 0,
+                          "compactions": len(comp_plan.get(i, [])),
                           "native_text_tool_fallbacks": 0,
                           "native_text_tool_fallback_rejections": 0,
-                          "empty_completion_retries": rng.randint(0, 1), "tools_used": used},
+                          "empty_completion_retries": rng.randint(0, 1),
+                          "tools_used": list(dict.fromkeys(used))},
                 "tools": {"calls": used, "successful": used[: max(1, len(used) - 1)]},
             }
             if node in ("plan", "merge_plan"):
@@ -615,40 +692,33 @@ def make_run(
             stage_artifacts.append(art)
             artifacts.append(art)
             produced.append(art_id)
-            # spans and tool recordings
-            span_clock += rng.randint(5, 50)
-            for c in range(calls):
-                llm_span = next_span
-                next_span += 1
-                d = rng.randint(400, 9000)
-                spans.append({"span_id": llm_span, "parent_id": 1, "kind": "llm_call",
-                              "name": f"{node}:llm_call", "start_ms": span_clock,
-                              "duration_ms": d, "metadata": {
-                                  "model": model, "provider": PROVIDERS[model],
-                                  "input_tokens": usage["input_tokens"] // calls if usage else 0,
-                                  "output_tokens": usage["output_tokens"] // calls
-                                  if usage else 0,
-                                  "cost_usd": round(usage["total_cost"] / calls, 6)
-                                  if usage else 0.0,
+            for call in calls:
+                spans.append({"span_id": next_span, "parent_id": stage_span, "kind": "llm_call",
+                              "name": f"{node}:llm_call",
+                              "start_ms": call["start_ms"] - started_ms,
+                              "duration_ms": call["duration_ms"], "metadata": {
+                                  "model": call["model"], "provider": call["provider"],
+                                  "input_tokens": call["input_tokens"],
+                                  "output_tokens": call["output_tokens"],
+                                  "cost_usd": call["cost_usd"],
                                   "cache_read_tokens": rng.randint(0, 4000),
                                   "cache_write_tokens": rng.randint(0, 800),
-                                  "iteration": c + 1}})
-                span_clock += d
-                if c < len(used):
-                    td = rng.randint(5, 3000)
-                    spans.append({"span_id": next_span, "parent_id": llm_span,
-                                  "kind": "tool_call", "name": used[c], "start_ms": span_clock,
-                                  "duration_ms": td, "metadata": {"tool_name": used[c]}})
-                    next_span += 1
-                    span_clock += td
-            for n_call, tool in enumerate(used):
+                                  "iteration": call["iteration"]}})
+                next_span += 1
+                if call["tool"] is None:
+                    continue
+                tool, tool_start, tool_ms = call["tool"]
+                spans.append({"span_id": next_span, "parent_id": stage_span,
+                              "kind": "tool_call", "name": tool,
+                              "start_ms": tool_start - started_ms, "duration_ms": tool_ms,
+                              "metadata": {"tool_name": tool}})
+                next_span += 1
                 res = text(rng, 80 if lean else 300)
                 tool_recs.append({
                     "tool_name": tool, "tool_use_id": f"toolu_{rng.getrandbits(48):012x}",
                     "args_hash": f"{rng.getrandbits(64):016x}", "result": res,
-                    "is_rejected": n_call == len(used) - 1 and rng.random() < 0.15,
-                    "duration_ms": rng.randint(3, 4000), "iteration": n_call + 1,
-                    "timestamp": unix_secs(s_start + 300 * (n_call + 1))})
+                    "is_rejected": False, "duration_ms": tool_ms,
+                    "iteration": call["iteration"], "timestamp": unix_secs(tool_start)})
             prev_artifact = art_id
         stage: dict[str, Any] = {
             "id": stage_id, "node_id": node, "kind": kind, "status": st, "outcome": outcome,
@@ -660,20 +730,16 @@ def make_run(
             "consumed_artifact_ids": list(meta["selected_artifact_ids"]),
             "produced_artifact_ids": produced, "attempts": attempts, "metadata": meta,
         }
-        if i in child_slots:
+        if child is not None:
             worker_no += 1
-            w_id = f"worker_{uuidv7(rng, s_start)[-12:]}"
-            child_id = uuidv7(rng, s_start + 50)
-            sess = (child_sessions[worker_no - 1] if len(child_sessions) >= worker_no
-                    else f"session_{uuidv7(rng, s_start + 60)}")
-            w_status = "completed"
-            if status == "running" and is_last:
-                w_status = "running"
+            w_start, w_end, sess = child.pop("__window")
+            w_id = f"worker_{uuidv7(rng, w_start)[-12:]}"
+            child_id = child["id"]
             worker = {
                 "id": w_id, "name": rng.choice(["researcher", "reviewer", "fixer", "scout"]),
-                "task": f"Sub-task {worker_no}: " + _sentence(rng), "status": w_status,
-                "mode": "sub_agent", "started_at": ts(s_start + 50),
-                "finished_at": ts(s_end - 50) if w_status == "completed" else None,
+                "task": f"Sub-task {worker_no}: " + _sentence(rng), "status": child["status"],
+                "mode": "sub_agent", "started_at": ts(w_start),
+                "finished_at": ts(w_end) if child["status"] != "running" else None,
                 "audit": {"session_id": sess, "parent_session_id": run_session,
                           "run_id": child_id, "worker_id": w_id, "execution_kind": "worker",
                           "mutation_scope": rng.choice(["read_only", "apply_workspace"]),
@@ -684,13 +750,23 @@ def make_run(
             }
             meta["worker"] = worker
             meta["worker_id"] = w_id
+            child["parent_run_id"] = run_id
+            child["root_run_id"] = run_id
+            child["metadata"].update({
+                "parent_worker_id": w_id, "parent_stage_id": stage_id, "delegated": True,
+                "parent_run_id": run_id, "root_run_id": run_id})
+            child["metadata"]["mutation_session"].update(
+                {"parent_session_id": run_session, "worker_id": w_id,
+                 "mutation_scope": worker["audit"]["mutation_scope"]})
+            if children_out is not None:
+                children_out.append(child)
         if unknown_keys:
             stage["x_stage_annotations"] = {"reviewer_score": rng.randint(1, 5)}
             stage["cache_key"] = f"{rng.getrandbits(64):016x}"
         stages.append(stage)
     # run-level timestamps
-    run_end = stage_times[-1][1] + rng.randint(50, 500)
-    spans[0]["duration_ms"] = span_clock + 10
+    run_end = stage_times[-1][1] + dur(50, 500)
+    spans[0]["duration_ms"] = run_end - started_ms
     nodes_done = [s["node_id"] for s in stages if s["status"] == "completed"]
     completed_nodes = list(dict.fromkeys(nodes_done))
     all_nodes = [n for n, _ in (WORKFLOWS.get(workflow) or [])]
@@ -704,14 +780,14 @@ def make_run(
         transitions.append({
             "id": uuidv7(rng, stage_times[i][0]), "from_stage_id": prev["id"],
             "from_node_id": prev["node_id"], "to_node_id": cur["node_id"],
-            "branch": prev["branch"], "timestamp": ts(stage_times[i][0] - 10),
+            "branch": prev["branch"], "timestamp": ts(stage_times[i - 1][1]),
             "consumed_artifact_ids": list(prev["produced_artifact_ids"]),
             "produced_artifact_ids": []})
     if pending:
         transitions.append({
-            "id": uuidv7(rng, run_end), "from_stage_id": stages[-1]["id"],
+            "id": uuidv7(rng, stage_times[-1][1]), "from_stage_id": stages[-1]["id"],
             "from_node_id": stages[-1]["node_id"], "to_node_id": pending[0],
-            "branch": stages[-1]["branch"], "timestamp": ts(run_end),
+            "branch": stages[-1]["branch"], "timestamp": ts(stage_times[-1][1]),
             "consumed_artifact_ids": [], "produced_artifact_ids": []})
     checkpoints = [{"id": uuidv7(rng, started_ms), "ready_nodes": [seq[0][0]],
                     "completed_nodes": [], "last_stage_id": None,
@@ -721,7 +797,7 @@ def make_run(
         ready = [stages[i + 1]["node_id"]] if i + 1 < len(stages) else list(pending)
         checkpoints.append({"id": uuidv7(rng, stage_times[i][1]), "ready_nodes": ready,
                             "completed_nodes": done, "last_stage_id": s["id"],
-                            "persisted_at": ts(stage_times[i][1] + 3),
+                            "persisted_at": ts(stage_times[i][1]),
                             "reason": "stage_complete"})
     if finished_run:
         checkpoints.append({"id": uuidv7(rng, run_end), "ready_nodes": list(pending),
@@ -730,17 +806,22 @@ def make_run(
                             "reason": "finalize"})
     run_transcript = None
     if run_messages:
+        last_end = stage_times[-1][1]
         run_transcript = make_transcript(rng, transcript_id=run_session, task=task,
-                                         start_ms=started_ms, n_turns=0, msg_chars=100,
+                                         start_ms=started_ms, end_ms=stage_times[0][0],
+                                         n_turns=0, msg_chars=100,
                                          compactions=run_compactions)
         extra = run_messages[-6:] if lean else run_messages[-40:]
         run_transcript["messages"].extend(extra)
+        first = stage_times[0][0]
         run_transcript["events"].extend(
-            _message_event(rng, started_ms + 1000 + k, m) for k, m in enumerate(extra))
+            _message_event(rng, first + (last_end - first) * (k + 1) // (len(extra) + 1), m)
+            for k, m in enumerate(extra))
     # HITL questions already in the record
     hitl_qs = []
     for q in range(hitl):
-        q_ms = stage_times[min(q, len(stage_times) - 1)][0] + 1000
+        q_start, q_end = stage_times[min(q, len(stage_times) - 1)]
+        q_ms = q_start + (q_end - q_start) // 3
         hitl_qs.append({"request_id": f"hitl_question_{uuidv7(rng, q_ms)}",
                         "prompt": rng.choice(["Which environment should I deploy to?",
                                               "Should I include the migration in this PR?",
@@ -793,6 +874,12 @@ def make_run(
     if failed_like or status == "paused":
         _add_handoff(rng, record, run_end)
     record["replay_fixture"] = _replay_fixture(rng, record, run_end)
+    if not finished_run:
+        # Harn snapshots trace spans, drains tool recordings and builds the replay fixture
+        # when the run finishes; a running run's file has none of them yet.
+        record.update(trace_spans=[], tool_recordings=[], replay_fixture=None)
+    if plan_out is not None:
+        plan_out.update(end_ms=run_end, stage_times=stage_times, calls=all_calls)
     obs_roll = rng.random()
     if obs_roll < 0.6:
         record["observability"] = derive_observability(record, record["persisted_path"])
@@ -1384,8 +1471,16 @@ def agent_session_stream(
 # --------------------------------------------------------------------------- sidecar
 
 
-def sidecar_lines(rng: random.Random, start_ms: int, *, iterations: int = 2) -> list[dict]:
-    """Lines of an ``llm_transcript.jsonl`` sidecar (incl. an unknown line type)."""
+def sidecar_lines(
+    rng: random.Random, start_ms: int, *, iterations: int = 2,
+    calls: Sequence[dict[str, Any]] | None = None, task: str = "Triage the failing job",
+) -> list[dict]:
+    """Lines of an ``llm_transcript.jsonl`` sidecar (incl. an unknown line type).
+
+    With ``calls`` (a run's LLM calls from ``make_run(plan_out=...)``) there is one model
+    turn per call, at the call's time, with its model, tokens and duration; otherwise
+    ``iterations`` made-up turns follow ``start_ms``.
+    """
     ms = start_ms
     lines: list[dict[str, Any]] = []
 
@@ -1395,55 +1490,76 @@ def sidecar_lines(rng: random.Random, start_ms: int, *, iterations: int = 2) -> 
         lines.append({"type": obj.pop("type"), "timestamp": secs_millis(ms), "span_id": span,
                       **obj})
 
+    head_gap = 5
+    if calls:  # the prompt goes out with the first call
+        ms, head_gap = calls[0]["start_ms"], 0
     add({"type": "system_prompt", "hash": rng.getrandbits(63),
-         "content": "You are a careful engineering agent. " + text(rng, 300)}, 3)
+         "content": "You are a careful engineering agent. " + text(rng, 300)}, 3, gap=head_gap)
     add({"type": "tool_schemas", "hash": rng.getrandbits(63),
          "schemas": [{"name": t, "description": f"{t} tool",
                       "parameters": {"type": "object", "properties": {"path": {
-                          "type": "string"}}}} for t, _ in TOOLS[:4]]}, 3)
-    add({"type": "message", "iteration": 1, "role": "user", "content": "Triage the failing job",
-         "tool_calls": None, "tool_call_id": None, "name": None}, 3)
-    for it in range(1, iterations + 1):
+                          "type": "string"}}}} for t, _ in TOOLS[:4]]}, 3, gap=head_gap)
+    add({"type": "message", "iteration": 1, "role": "user", "content": task,
+         "tool_calls": None, "tool_call_id": None, "name": None}, 3, gap=head_gap)
+    plan: list[dict[str, Any]] = list(calls or [])
+    if not plan:
+        for _ in range(iterations):
+            model = rng.choice(MODELS)
+            inp, out = rng.randint(1000, 9000), rng.randint(100, 900)
+            plan.append({"start_ms": ms + 10, "duration_ms": rng.randint(800, 9000),
+                         "model": model, "provider": PROVIDERS[model], "input_tokens": inp,
+                         "output_tokens": out, "cost_usd": round(inp * 3e-6 + out * 1.5e-5, 6),
+                         "tool": ("read_file", 0, rng.randint(10, 400))})
+            ms = plan[-1]["start_ms"] + plan[-1]["duration_ms"] + plan[-1]["tool"][2] + 20
+        ms = start_ms
+    for it, call in enumerate(plan, start=1):
         call_id = f"call-{it}-{rng.getrandbits(24):06x}"
-        model = rng.choice(MODELS)
-        prov = PROVIDERS[model]
+        model, prov = call["model"], call["provider"]
         span = 3 + it
+        ms = max(ms, call["start_ms"])
         add({"type": "routing_decision", "iteration": it, "call_id": call_id,
              "policy": "quality_first", "requested_quality": "high", "selected_provider": prov,
              "selected_model": model, "fallback_chain": ["gpt-5-mini"],
-             "alternatives": [{"provider": "openai", "model": "gpt-5", "score": 0.71}]}, span)
+             "alternatives": [{"provider": "openai", "model": "gpt-5", "score": 0.71}]}, span,
+            gap=0)
         thinking = {"mode": "adaptive", "enabled": True, "budget_tokens": 4096}
         add({"type": "provider_call_request", "iteration": it, "call_id": call_id,
              "model": model, "provider": prov, "max_tokens": 8192, "temperature": 0.2,
              "thinking": thinking, "tool_choice": "auto", "tool_format": "native",
              "native_tool_count": 4, "message_count": 1 + 2 * (it - 1),
              "structural_experiment": None, "route_policy": "quality_first",
-             "fallback_chain": ["gpt-5-mini"], "routing_decision": None}, span)
-        tc = [{"id": f"toolu_{rng.getrandbits(40):010x}", "name": "read_file",
-               "arguments": {"path": "src/log.rs"}}]
-        inp, out = rng.randint(1000, 9000), rng.randint(100, 900)
+             "fallback_chain": ["gpt-5-mini"], "routing_decision": None}, span, gap=0)
+        tool = call.get("tool")
+        tc = ([{"id": f"toolu_{rng.getrandbits(40):010x}", "name": tool[0],
+                "arguments": {"path": "src/log.rs"}}] if tool else [])
         resp_text = text(rng, 240)
+        # the response arrives when the call ends
+        ms = call["start_ms"] + call["duration_ms"] - 1
         add({"type": "provider_call_response", "iteration": it, "call_id": call_id,
              "provider": prov, "model": model, "text": resp_text, "tool_calls": tc,
-             "input_tokens": inp, "output_tokens": out,
-             "cost_usd": round(inp * 3e-6 + out * 1.5e-5, 6), "cache_read_tokens": 512,
+             "input_tokens": call["input_tokens"], "output_tokens": call["output_tokens"],
+             "cost_usd": call["cost_usd"], "cache_read_tokens": 512,
              "cache_write_tokens": 0, "cache_creation_input_tokens": 0, "cache_hit_ratio": 0.12,
              "cache_savings_usd": 0.0004, "cache_hit": True,
              "thinking": "Considering the reader loop. " + _sentence(rng),
-             "thinking_summary": "Inspect the reader", "response_ms": rng.randint(800, 9000),
-             "structural_experiment": None}, span, gap=rng.randint(800, 9000))
+             "thinking_summary": "Inspect the reader", "response_ms": call["duration_ms"],
+             "structural_experiment": None}, span, gap=0)
         add({"type": "interpreted_response", "iteration": it, "call_id": call_id,
              "tool_format": "native", "prose": resp_text[:80], "tool_calls": tc,
-             "tool_parse_errors": []}, span)
+             "tool_parse_errors": []}, span, gap=0)
         add({"type": "message", "iteration": it, "role": "assistant", "content": resp_text,
-             "tool_calls": tc, "tool_call_id": None, "name": None}, span)
-        add({"type": "message", "iteration": it, "role": "tool", "content": text(rng, 200),
-             "tool_calls": None, "tool_call_id": tc[0]["id"], "name": "read_file"}, span,
-            gap=rng.randint(10, 400))
+             "tool_calls": tc or None, "tool_call_id": None, "name": None}, span, gap=0)
+        if tool:
+            tool_end = (tool[1] + tool[2]) if tool[1] else ms + tool[2]
+            ms = max(ms, tool_end - 1)
+            add({"type": "message", "iteration": it, "role": "tool", "content": text(rng, 200),
+                 "tool_calls": None, "tool_call_id": tc[0]["id"], "name": tool[0]}, span,
+                gap=1)
     add({"type": "daemon_event", "daemon_id": "daemon-1", "name": "reviewer",
          "kind": "spawned", "persist_path": ".harn/daemons/reviewer",
-         "payload_summary": "always-on reviewer"}, None)
-    add({"type": "model_route_trace", "route": "primary", "note": "unknown line type"}, None)
+         "payload_summary": "always-on reviewer"}, None, gap=1)
+    add({"type": "model_route_trace", "route": "primary", "note": "unknown line type"}, None,
+        gap=0)
     return lines
 
 
@@ -1568,7 +1684,7 @@ def write_corpus(
     s1 = sess(t1)
     r1 = make_run(rng, run_id=rid(t1), workflow="deploy", started_ms=t1, n_stages=8,
                   status="completed", ts_format="uuidv7", compactions=3, hitl=1,
-                  session_ids=[s1])
+                  session_ids=[s1], plan_out=(plan1 := {}))
     p1 = save(start_of(r1, t1), f"{uuidv7(rng, t1 + 1)}.json", "uuidv7", session=s1)
     specs.append(("r1", r1, p1))
     # R2: deploy failed in verify stage
@@ -1581,13 +1697,18 @@ def write_corpus(
     t3 = base_ms - 8 * hour
     s3 = sess(t3)
     child_sess = [sess(t3 + k) for k in range(1, 4)]
+    r3_children: list[dict[str, Any]] = []
     r3 = make_run(rng, run_id=f"run_{rid(t3)}", workflow="review_captain", started_ms=t3,
                   n_stages=6, status="completed", ts_format="uuidv7", with_children=3,
-                  compactions=1, session_ids=[s3, *child_sess])
+                  compactions=1, session_ids=[s3, *child_sess],
+                  child_specs=[{"workflow": "research", "n_stages": 4, "status": "completed"},
+                               {"workflow": "research", "n_stages": 4, "status": "failed",
+                                "unknown_keys": True},
+                               {"workflow": "research", "n_stages": 3, "status": "completed"}],
+                  children_out=r3_children)
     child_specs = workers_of(r3)
-    for k, (stage, worker) in enumerate(child_specs):
+    for k, ((_stage, worker), child) in enumerate(zip(child_specs, r3_children, strict=True)):
         cid = worker["child_run_id"]
-        c_start = decode_uuidv7_ms(cid)
         if k == len(child_specs) - 1:
             dangling = f"archive/2026-10/{cid}.json"
             worker["child_run_path"] = dangling
@@ -1596,19 +1717,7 @@ def write_corpus(
                     c["run_path"] = dangling
             corpus.dangling_child_run_id = cid
             continue
-        child = make_run(rng, run_id=cid, workflow="research", started_ms=c_start,
-                         n_stages=4, status="completed" if k == 0 else "failed",
-                         ts_format="uuidv7", session_ids=[worker["audit"]["session_id"]],
-                         unknown_keys=(k == 1))
-        child["parent_run_id"] = r3["id"]
-        child["root_run_id"] = r3["id"]
-        child["metadata"].update({
-            "parent_worker_id": worker["id"], "parent_stage_id": stage["id"],
-            "delegated": True, "parent_run_id": r3["id"], "root_run_id": r3["id"]})
-        child["metadata"]["mutation_session"].update(
-            {"parent_session_id": s3, "worker_id": worker["id"],
-             "mutation_scope": worker["audit"]["mutation_scope"]})
-        save(start_of(child, c_start), worker["child_run_path"], "uuidv7",
+        save(start_of(child, decode_uuidv7_ms(cid)), worker["child_run_path"], "uuidv7",
              session=worker["audit"]["session_id"])
     if r3.get("observability") is not None:
         r3["observability"] = derive_observability(r3, f".harn-runs/{r3['id']}.json")
@@ -1617,7 +1726,8 @@ def write_corpus(
     t4 = base_ms - 10 * 60_000
     s4 = sess(t4)
     r4 = make_run(rng, run_id=rid(t4), workflow="research", started_ms=t4, n_stages=3,
-                  status="running", ts_format="uuidv7", session_ids=[s4])
+                  status="running", ts_format="uuidv7", session_ids=[s4],
+                  plan_out=(plan4 := {}))
     p4 = save(start_of(r4, t4), f"{r4['id']}.json", "uuidv7", session=s4)
     # R5: merge_captain paused (rfc3339)
     t5 = base_ms - 26 * hour
@@ -1659,7 +1769,8 @@ def write_corpus(
     job = f"job-{t12}"
     s12 = sess(t12)
     r12 = make_run(rng, run_id=rid(t12), workflow="research", started_ms=t12, n_stages=4,
-                   status="completed", ts_format="uuidv7", session_ids=[s12])
+                   status="completed", ts_format="uuidv7", session_ids=[s12],
+                   plan_out=(plan12 := {}))
     p12 = save(start_of(r12, t12), f"playground/{job}/run.json", "uuidv7", session=s12)
     jobdir = root / "playground" / job
     (jobdir / "workflow.harn").write_text(
@@ -1684,13 +1795,13 @@ def write_corpus(
         save(start_of(re_, te), f"extra/{re_['id']}.json", fmt)
 
     # sidecars
-    lines1 = sidecar_lines(rng, t1 + 500, iterations=3)
+    lines1 = sidecar_lines(rng, t1 + 500, calls=plan1["calls"], task=r1["task"])
     sc1 = p1.parent / f"{p1.stem}-llm" / "llm_transcript.jsonl"
     write_sidecar(sc1, lines1, half_written=False)
-    lines4 = sidecar_lines(rng, t4 + 500, iterations=2)
+    lines4 = sidecar_lines(rng, t4 + 500, calls=plan4["calls"], task=r4["task"])
     sc4 = p4.parent / f"{p4.stem}-llm" / "llm_transcript.jsonl"
     write_sidecar(sc4, lines4, half_written=True)
-    lines12 = sidecar_lines(rng, t12 + 500, iterations=2)
+    lines12 = sidecar_lines(rng, t12 + 500, calls=plan12["calls"], task=r12["task"])
     sc12 = p12.parent / "run-llm" / "llm_transcript.jsonl"
     write_sidecar(sc12, lines12, half_written=False)
     corpus.sidecars = [sc1, sc4, sc12]
@@ -1766,6 +1877,39 @@ def _hitl_question(
     return env
 
 
+def run_window(rec: dict[str, Any]) -> tuple[int, int]:
+    """(start, end) of a generated run in ms: finished_at, or its last stage's end."""
+    start = parse_ms(rec.get("started_at")) or 0
+    end = parse_ms(rec.get("finished_at"))
+    if end is None:
+        ends = [parse_ms(s.get("finished_at")) for s in rec.get("stages") or []]
+        end = max([e for e in ends if e is not None], default=start)
+    return start, end
+
+
+def _stage_at(rec: dict[str, Any], index: int, fraction: float) -> int:
+    """A moment `fraction` of the way through stage `index` of a generated run."""
+    stage = (rec.get("stages") or [])[index]
+    start = parse_ms(stage.get("started_at")) or 0
+    end = parse_ms(stage.get("finished_at")) or start
+    return start + int((end - start) * fraction)
+
+
+def _fit_stream(
+    stream: Sequence[tuple[dict[str, Any], int]], start: int, end: int
+) -> list[tuple[dict[str, Any], int]]:
+    """Times for (event, delay) pairs from `start`, squeezed to end by `end` if needed."""
+    total = sum(delay for _ev, delay in stream)
+    room = max(end - start - 1, 0)
+    scale = min(1.0, room / total) if total else 1.0
+    out, ms, acc = [], start, 0.0
+    for ev, delay in stream:
+        acc += delay * scale
+        ms = start + int(acc)
+        out.append((ev, ms))
+    return out
+
+
 def _write_corpus_events(
     rng: random.Random, log: EventLogWriter, corpus: Corpus,
     records: dict[str, tuple[dict[str, Any], Path]], starts: dict[str, int],
@@ -1784,49 +1928,52 @@ def _write_corpus_events(
             h["run_id"] = env["run_id"]
         return h
 
-    t = starts[r1["id"]]
-    # 1) log value wins over the record's existing entry
+    # Every HITL moment lies inside the stage that asked (answers later in the run).
     existing = r1["hitl_questions"][0]
-    q1_ms = t + 60_000
+    q1_ms = parse_ms(existing["asked_at"]) or starts[r1["id"]]
     q1 = _hitl_question(rng, q1_ms, "Deploy to staging-eu or staging-us?", r1["id"], tid(r1),
                         request_id=existing["request_id"])
     log.append(HITL_QUESTIONS, "hitl.question_asked", q1, hdr(q1), q1_ms)
+    a1_ms = _stage_at(r1, 2, 0.5)
     log.append(HITL_QUESTIONS, "hitl.response_received",
                {"request_id": q1["request_id"], "answer": "staging-eu", "reviewer": "alice",
-                "responded_at": rfc3339(q1_ms + 90_000)},
-               {"request_id": q1["request_id"]}, q1_ms + 90_000)
+                "responded_at": rfc3339(a1_ms)},
+               {"request_id": q1["request_id"]}, a1_ms)
     corpus.hitl_log_wins = {"run_id": r1["id"], "request_id": q1["request_id"],
                             "prompt": q1["payload"]["prompt"],
                             "record_prompt": existing["prompt"]}
     # 2) run id in headers only (payload omits run_id), answered
-    t4 = starts[r4["id"]]
-    q2 = _hitl_question(rng, t4 + 30_000, "Include the Go SDK in the survey?", None, tid(r4))
+    q2_ms = _stage_at(r4, 0, 0.4)
+    q2 = _hitl_question(rng, q2_ms, "Include the Go SDK in the survey?", None, tid(r4))
     h2 = hdr(q2)
     h2["run_id"] = r4["id"]
-    log.append(HITL_QUESTIONS, "hitl.question_asked", q2, h2, t4 + 30_000)
+    log.append(HITL_QUESTIONS, "hitl.question_asked", q2, h2, q2_ms)
+    a2_ms = _stage_at(r4, 1, 0.5)
     log.append(HITL_QUESTIONS, "hitl.response_received",
                {"request_id": q2["request_id"], "answer": True, "reviewer": "bob",
-                "responded_at": rfc3339(t4 + 95_000)},
-               {"request_id": q2["request_id"]}, t4 + 95_000)
-    # 3) run id in payload only, pending (the paused run)
-    t5 = starts[r5["id"]]
-    q3 = _hitl_question(rng, t5 + 120_000, "Merge now or wait for the release freeze to end?",
+                "responded_at": rfc3339(a2_ms)},
+               {"request_id": q2["request_id"]}, a2_ms)
+    # 3) run id in payload only, pending: the paused run asked it as it paused (after its
+    # last stage, before finished_at)
+    q3_ms = (_stage_at(r5, -1, 1.0) + run_window(r5)[1]) // 2
+    q3 = _hitl_question(rng, q3_ms, "Merge now or wait for the release freeze to end?",
                         r5["id"], tid(r5))
-    log.append(HITL_QUESTIONS, "hitl.question_asked", q3, hdr(q3, with_run=False),
-               t5 + 120_000)
-    # 4) timed out question on the failed run
-    t2 = starts[r2["id"]]
-    q4 = _hitl_question(rng, t2 + 50_000, "Retry the flaky smoke test?", r2["id"], tid(r2))
-    log.append(HITL_QUESTIONS, "hitl.question_asked", q4, hdr(q4), t2 + 50_000)
+    log.append(HITL_QUESTIONS, "hitl.question_asked", q3, hdr(q3, with_run=False), q3_ms)
+    # 4) timed out question on the failed run (its timeout_ms is when it timed out)
+    q4_ms, to_ms = _stage_at(r2, 1, 0.3), _stage_at(r2, 2, 0.5)
+    q4 = _hitl_question(rng, q4_ms, "Retry the flaky smoke test?", r2["id"], tid(r2))
+    q4["payload"]["timeout_ms"] = to_ms - q4_ms
+    log.append(HITL_QUESTIONS, "hitl.question_asked", q4, hdr(q4), q4_ms)
     log.append(HITL_QUESTIONS, "hitl.timeout",
                {"request_id": q4["request_id"], "kind": "question", "trace_id": q4["trace_id"],
-                "timed_out_at": rfc3339(t2 + 650_000)}, hdr(q4, with_run=False), t2 + 650_000)
+                "timed_out_at": rfc3339(to_ms)}, hdr(q4, with_run=False), to_ms)
     # a question for an unknown run
+    t = starts[r1["id"]]
     q5 = _hitl_question(rng, t + 5_000, "Which region?", "run_not_in_root", "trace_x")
     log.append(HITL_QUESTIONS, "hitl.question_asked", q5, hdr(q5), t + 5_000)
     corpus.hitl_question_runs = [r1["id"], r4["id"], r5["id"], r2["id"]]
-    # approvals
-    ap_ms = t5 + 200_000
+    # approvals: one pending on the paused run, one approved during the deploy's canary
+    ap_ms = _stage_at(r5, -1, 0.6)
     ap_id = f"hitl_approval_{uuidv7(rng, ap_ms)}"
     areq = {"id": ap_id, "action": "merge_pull_request", "args": {"pr": 471},
             "principal": "merge_captain", "requested_at": rfc3339(ap_ms),
@@ -1838,7 +1985,7 @@ def _write_corpus_events(
                         "quorum": 1, "reviewers": ["alice", "bob"],
                         "deadline_ms": 86_400_000}}
     log.append(HITL_APPROVALS, "hitl.approval_requested", aenv, hdr(aenv), ap_ms)
-    ap2_ms = t + 400_000
+    ap2_ms, ok2_ms = _stage_at(r1, 4, 0.2), _stage_at(r1, 4, 0.3)
     ap2 = f"hitl_approval_{uuidv7(rng, ap2_ms)}"
     a2req = dict(areq, id=ap2, action="deploy_to_staging", args={"version": "v2.14.0"},
                  principal="deploy", requested_at=rfc3339(ap2_ms))
@@ -1849,13 +1996,36 @@ def _write_corpus_events(
     log.append(HITL_APPROVALS, "hitl.approval_requested", a2env, hdr(a2env), ap2_ms)
     log.append(HITL_APPROVALS, "hitl.response_received",
                {"request_id": ap2, "approved": True, "reviewer": "alice",
-                "reason": "looks good", "responded_at": rfc3339(ap2_ms + 40_000)},
-               {"request_id": ap2}, ap2_ms + 40_000)
+                "reason": "looks good", "responded_at": rfc3339(ok2_ms)},
+               {"request_id": ap2}, ok2_ms)
     log.append(HITL_APPROVALS, "hitl.approval_approved",
                {"request_id": ap2, "reviewers": ["alice"], "reason": "looks good"},
-               {"request_id": ap2, "trace_id": tid(r1)}, ap2_ms + 40_001)
-    # escalations
-    es_ms = t2 + 700_000
+               {"request_id": ap2, "trace_id": tid(r1)}, ok2_ms + 1)
+    # dual control: the production deploy needs two people, then it runs
+    dc_ms, dc_ok, dc_run = (_stage_at(r1, 5, f) for f in (0.2, 0.4, 0.6))
+    dc_id = f"hitl_dual_control_{uuidv7(rng, dc_ms)}"
+    dreq = dict(areq, id=dc_id, action="deploy_to_production", args={"version": "v2.14.0"},
+                principal="deploy", requested_at=rfc3339(dc_ms), approvers_required=2,
+                capabilities_requested=["deploy.production"])
+    denv = {"request_id": dc_id, "kind": "dual_control", "agent": "deploy",
+            "trace_id": tid(r1), "run_id": r1["id"], "requested_at": rfc3339(dc_ms),
+            "payload": {"approval_request": dreq, **dreq, "detail": None, "quorum": 2,
+                        "reviewers": ["alice", "dave"], "deadline_ms": 3_600_000}}
+    log.append(HITL_DUAL_CONTROL, "hitl.dual_control_requested", denv, hdr(denv), dc_ms)
+    for k, reviewer in enumerate(("alice", "dave")):
+        log.append(HITL_DUAL_CONTROL, "hitl.response_received",
+                   {"request_id": dc_id, "approved": True, "reviewer": reviewer,
+                    "reason": "change window open", "responded_at": rfc3339(dc_ok - 1 + k)},
+                   {"request_id": dc_id}, dc_ok - 1 + k)
+    log.append(HITL_DUAL_CONTROL, "hitl.dual_control_approved",
+               {"request_id": dc_id, "reviewers": ["alice", "dave"],
+                "record": {"approved_at": rfc3339(dc_ok + 1), "reviewers": ["alice", "dave"]}},
+               {"request_id": dc_id, "trace_id": tid(r1)}, dc_ok + 1)
+    log.append(HITL_DUAL_CONTROL, "hitl.dual_control_executed",
+               {"request_id": dc_id, "result": {"ok": True, "deployed": "v2.14.0"}},
+               {"request_id": dc_id, "trace_id": tid(r1)}, dc_run)
+    # escalations: the failed deploy asks on-call near its end; accepted afterwards
+    es_ms = _stage_at(r2, -1, 0.5)
     es_id = f"hitl_escalation_{uuidv7(rng, es_ms)}"
     eenv = {"request_id": es_id, "kind": "escalation", "agent": "deploy", "trace_id": tid(r2),
             "run_id": r2["id"], "requested_at": rfc3339(es_ms),
@@ -1867,35 +2037,37 @@ def _write_corpus_events(
                 "responded_at": rfc3339(es_ms + 300_000)},
                {"request_id": es_id}, es_ms + 300_000)
 
-    # agent events per session: every run session plus every worker session
-    sessions: dict[str, tuple[int, dict[str, Any] | None, bool]] = {}
+    # agent events per session (every run session plus every worker session), fitted
+    # into the time of the run or worker that owns the session
+    sessions: dict[str, tuple[int, int, dict[str, Any] | None, bool]] = {}
     for _rid, (rec, _path) in records.items():
         sid = ((rec.get("metadata") or {}).get("mutation_session") or {}).get("session_id")
         if not sid:
             continue
         workers = workers_of(rec)
-        sessions.setdefault(sid, (starts.get(rec["id"], BASE_MS),
-                                  workers[0][1] if workers else None, rec is r1))
+        r_start, r_end = run_window(rec)
+        sessions.setdefault(sid, (r_start, r_end, workers[0][1] if workers else None,
+                                  rec is r1))
         for _stage, w in workers:
             wsid = (w.get("audit") or {}).get("session_id")
-            if wsid:
-                sessions.setdefault(wsid, (decode_uuidv7_ms(w["child_run_id"]), None, False))
-    for sid, (start, worker, is_r1) in sessions.items():
+            w_start, w_end = parse_ms(w.get("started_at")), parse_ms(w.get("finished_at"))
+            if wsid and w_start is not None and w_end is not None:
+                sessions.setdefault(wsid, (w_start, w_end, None, False))
+    for sid, (start, end, worker, is_r1) in sessions.items():
         stream = agent_session_stream(
             rng, sid, worker=worker, hitl_request_id=q1["request_id"] if is_r1 else None,
             turns=4 if is_r1 else 3)
-        ms = start + 200
         topic = agent_events_topic(sid)
-        for ev, delay in stream:
-            ms += delay
+        ms = start
+        for ev, ms in _fit_stream(stream, start, end):
             log.append(topic, ev["type"], agent_event_payload(sid, ev, ms),
                        {"session_id": sid}, ms)
         if sid == corpus.sanitized_session_id:
             other = corpus.collision_session_id
             ev = {"type": "agent_message_chunk", "session_id": other,
                   "content": "I belong to a different session"}
-            log.append(topic, ev["type"], agent_event_payload(other, ev, ms + 5),
-                       {"session_id": other}, ms + 5)
+            log.append(topic, ev["type"], agent_event_payload(other, ev, ms),
+                       {"session_id": other}, ms)
     corpus.session_ids = list(sessions)
     log.set_consumer(agent_events_topic(corpus.sanitized_session_id), "harn-portal", 3,
                      BASE_MS)

@@ -1,8 +1,11 @@
-"""A background writer that makes a demo run root look alive.
+"""A background writer that makes a demo run root look alive, with one run that tells the truth.
 
-It advances a ``deploy`` run stage by stage with atomic rewrites (the way
-harn's ``workflow_execute`` does) and streams agent events, HITL records and
-action-graph updates into the SQLite event log, using real wall-clock time.
+The live run is planned up front by :func:`make_run` (so it obeys every invariant in
+:mod:`harn_tui.core.invariants`), already under way when the demo opens, and then revealed
+on schedule in real time the way harn's ``workflow_execute`` writes it: an atomic rewrite
+after each stage, agent events, a HITL question midway (answered two stages later), a
+child run, model turns appended to the LLM sidecar, and a final rewrite when it completes.
+Then the writer stops: the demo holds the corpus plus this run (and its child), no more.
 """
 
 from __future__ import annotations
@@ -11,28 +14,33 @@ import copy
 import random
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from harn_tui.core.generator import (
     ACTION_GRAPH_TOPIC,
     HITL_QUESTIONS,
     Corpus,
     EventLogWriter,
-    _replay_fixture,
     _sum_usage,
     agent_event_payload,
     agent_events_topic,
     agent_turn,
+    atomic_write_bytes,
     atomic_write_json,
-    child_record_from_worker,
     derive_observability,
     make_run,
     rfc3339,
+    sidecar_lines,
     uuidv7,
     write_corpus,
 )
+from harn_tui.core.timestamps import parse_ms
+
+HITL_PROMPT = "Roll out to all regions or only eu-west first?"
 
 
 def _now_ms() -> int:
@@ -40,11 +48,14 @@ def _now_ms() -> int:
 
 
 class LiveDemoWriter:
-    """Advance a running ``deploy`` run and stream events until stopped.
+    """Reveal one planned ``deploy`` run in real time, then stop.
 
-    Counters (``rewrites``, ``events_written``, ``runs_finished``) and
-    ``run_paths`` are updated as it goes; ``finished`` is set once ``max_runs``
-    runs are complete.
+    ``time_scale`` stretches the plan's durations (1.0: minutes, like a real run);
+    ``head_start`` stages are already done when the writer starts. Counters
+    (``rewrites``, ``events_written``, ``runs_finished``) and ``run_paths`` /
+    ``child_paths`` are updated as it goes; with ``keep_states`` every record written is
+    kept in ``states`` as ``(path, record)`` (and the sidecar in ``sidecar_states``).
+    ``finished`` is set when the run is complete.
     """
 
     def __init__(
@@ -53,30 +64,39 @@ class LiveDemoWriter:
         state_dir: Path,
         *,
         seed: int = 0,
-        stage_interval: float = 1.5,
-        event_interval: float = 0.2,
-        max_runs: int = 3,
+        time_scale: float = 0.5,
+        event_interval: float = 0.25,
         n_stages: int = 8,
+        head_start: int = 2,
+        keep_states: bool = False,
     ) -> None:
         self.root = Path(root)
         self.state_dir = Path(state_dir)
-        self.stage_interval = stage_interval
+        self.seed = seed
+        self.time_scale = time_scale
         self.event_interval = event_interval
-        self.max_runs = max_runs
-        self.n_stages = n_stages
-        self.rng = random.Random(seed)
+        self.n_stages = max(n_stages, 3)
+        self.head_start = min(max(head_start, 1), self.n_stages - 1)
+        self.keep_states = keep_states
+        self.rng = random.Random(seed + 1)
         self.rewrites = 0
         self.events_written = 0
         self.runs_finished = 0
         self.run_paths: list[Path] = []
         self.child_paths: list[Path] = []
+        self.sidecar_path: Path | None = None
+        self.session_id = ""
+        self.states: list[tuple[Path, dict[str, Any]]] = []
+        #: With ``keep_states``: the LLM sidecar's lines as of each rewrite of the run.
+        self.sidecar_states: list[list[dict[str, Any]]] = []
         self.error: BaseException | None = None
         self.finished = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._log: EventLogWriter | None = None
         self._events: Iterator[dict[str, Any]] | None = None
-        self._session = ""
+        self._last_event_ms = 0
+        self._end_ms = 0
 
     # ------------------------------------------------------------------ control
 
@@ -96,20 +116,37 @@ class LiveDemoWriter:
             self._thread = None
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Block until all runs are done; False on timeout."""
+        """Block until the run is complete; False on timeout."""
         return self.finished.wait(timeout)
+
+    # ------------------------------------------------------------------ the plan
+
+    def plan(self, now_ms: int) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]:
+        """(run, children, plan) with `head_start` stages finished at `now_ms`."""
+
+        def build(start: int) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]:
+            rng = random.Random(self.seed)
+            session = f"session_{uuidv7(rng, start)}"
+            children: list[dict[str, Any]] = []
+            plan: dict[str, Any] = {}
+            run = make_run(
+                rng, run_id=uuidv7(rng, start), workflow="deploy", started_ms=start,
+                n_stages=self.n_stages, status="completed", ts_format="uuidv7",
+                with_children=1, session_ids=[session], time_scale=self.time_scale,
+                child_specs=[{"workflow": "research", "n_stages": 3, "status": "completed"}],
+                children_out=children, plan_out=plan)
+            return run, children, plan
+
+        _run, _children, probe = build(0)
+        done_at = probe["stage_times"][self.head_start - 1][1]
+        return build(now_ms - done_at - 1)
 
     # ------------------------------------------------------------------ internals
 
     def _main(self) -> None:
         try:
             self._log = EventLogWriter(self.state_dir, "sqlite")
-            for _ in range(self.max_runs):
-                if self._stop.is_set():
-                    break
-                self._one_run()
-                if not self._stop.is_set() and self.runs_finished < self.max_runs:
-                    self._tick(self.stage_interval)
+            self._run()
         except BaseException as exc:  # surfaced to tests via .error
             self.error = exc
         finally:
@@ -118,194 +155,196 @@ class LiveDemoWriter:
                 self._log = None
             self.finished.set()
 
-    def _append(self, topic: str, kind: str, payload: Any, headers: dict[str, str]) -> None:
+    def _append(self, topic: str, kind: str, payload: Any, headers: dict[str, str], ms: int) -> None:
         assert self._log is not None
-        self._log.append(topic, kind, payload, headers, _now_ms())
+        self._log.append(topic, kind, payload, headers, ms)
 
-    def _event_stream(self) -> Iterator[dict[str, Any]]:
-        iteration = 0
-        while True:
-            iteration += 1
-            for ev, _delay in agent_turn(self.rng, self._session, iteration,
-                                         fail_tool=iteration % 5 == 0, chunks=6):
-                yield ev
+    def _event_ms(self) -> int:
+        """Now, but never past the run's planned end nor before the previous event."""
+        ms = min(_now_ms(), self._end_ms - 1)
+        self._last_event_ms = max(ms, self._last_event_ms)
+        return self._last_event_ms
 
     def _emit(self, ev: dict[str, Any] | None = None) -> None:
         if ev is None:
             assert self._events is not None
             ev = next(self._events)
-        ms = _now_ms()
-        assert self._log is not None
-        self._log.append(agent_events_topic(self._session), ev["type"],
-                         agent_event_payload(self._session, ev, ms),
-                         {"session_id": self._session}, ms)
+        ms = self._event_ms()
+        self._append(agent_events_topic(self.session_id), ev["type"],
+                     agent_event_payload(self.session_id, ev, ms),
+                     {"session_id": self.session_id}, ms)
         self.events_written += 1
 
-    def _tick(self, duration: float) -> None:
-        """Emit agent events every ``event_interval`` for ``duration`` seconds."""
-        deadline = time.monotonic() + duration
+    def _event_stream(self) -> Iterator[dict[str, Any]]:
+        iteration = 0
+        while True:
+            iteration += 1
+            for ev, _delay in agent_turn(self.rng, self.session_id, iteration,
+                                         fail_tool=iteration % 5 == 0, chunks=6):
+                yield ev
+
+    def _until(self, at_ms: int) -> None:
+        """Emit agent events every `event_interval` until the wall clock reaches `at_ms`."""
         while not self._stop.is_set():
-            remaining = deadline - time.monotonic()
+            remaining = (at_ms - _now_ms()) / 1000
             if remaining <= 0:
-                break
+                return
             self._emit()
             self._stop.wait(min(self.event_interval, remaining))
 
-    def _save(self, record: dict[str, Any], path: Path) -> None:
+    def _save(self, record: dict[str, Any], path: Path, ms: int) -> None:
         rel = f".harn-runs/{path.relative_to(self.root).as_posix()}"
         record["persisted_path"] = rel
         record["observability"] = derive_observability(record, rel)
         atomic_write_json(path, record)
         self.rewrites += 1
+        if self.keep_states:
+            self.states.append((path, copy.deepcopy(record)))
         meta = record.get("metadata") or {}
         self._append(ACTION_GRAPH_TOPIC, "action_graph_update",
                      {"run_id": record["id"], "workflow_id": record["workflow_id"],
                       "persisted_path": rel, "status": record["status"],
                       "observability": record["observability"]},
                      {"run_id": record["id"], "workflow_id": record["workflow_id"],
-                      "trace_id": meta.get("trace_id", "")})
+                      "trace_id": meta.get("trace_id", "")}, ms)
 
-    def _one_run(self) -> None:
-        rng = self.rng
-        start = _now_ms()
-        run_id = uuidv7(rng, start)
-        self._session = f"session_{uuidv7(rng, start)}"
+    def _write_sidecar(self, lines: list[dict[str, Any]], upto_ms: int) -> None:
+        assert self.sidecar_path is not None
+        shown = [x for x in lines if (parse_ms(x["timestamp"]) or 0) <= upto_ms]
+        data = b"".join(orjson.dumps(x) + b"\n" for x in shown)
+        atomic_write_bytes(self.sidecar_path, data)
+        if self.keep_states:
+            self.sidecar_states.append(copy.deepcopy(shown))
+
+    def _run(self) -> None:
+        run, children, plan = self.plan(_now_ms())
+        self.session_id = run["metadata"]["mutation_session"]["session_id"]
         self._events = self._event_stream()
-        template = make_run(rng, run_id=run_id, workflow="deploy", started_ms=start,
-                            n_stages=self.n_stages, status="completed", ts_format="uuidv7",
-                            with_children=1, session_ids=[self._session])
-        path = self.root / f"{uuidv7(rng, start + 1)}.json"
+        self._end_ms = plan["end_ms"]
+        start = parse_ms(run["started_at"]) or 0
+        self._last_event_ms = start
+        path = self.root / f"{uuidv7(self.rng, start + 1)}.json"
         self.run_paths.append(path)
-        stages_t: list[dict[str, Any]] = template["stages"]
-        rec = copy.deepcopy(template)
-        first = stages_t[0]["node_id"]
-        rec.update(status="running", started_at=uuidv7(rng, start), finished_at=None,
-                   stages=[], transitions=[], completed_nodes=[], pending_nodes=[first],
-                   child_runs=[], artifacts=[], handoffs=[], transcript=None,
-                   usage=_sum_usage([]), trace_spans=template["trace_spans"][:1],
-                   tool_recordings=[], hitl_questions=[], replay_fixture=None)
-        rec["checkpoints"] = [{"id": uuidv7(rng, start), "ready_nodes": [first],
-                               "completed_nodes": [], "last_stage_id": None,
-                               "persisted_at": uuidv7(rng, _now_ms()), "reason": "start"}]
-        self._save(rec, path)
-        self._emit({"type": "turn_start", "session_id": self._session, "iteration": 0})
-        trace_id = rec["metadata"]["trace_id"]
-        question: dict[str, Any] | None = None
-        hitl_ask_at, hitl_answer_at = len(stages_t) // 3, (2 * len(stages_t)) // 3
-        for k, tmpl in enumerate(stages_t):
+        self.sidecar_path = path.parent / f"{path.stem}-llm" / "llm_transcript.jsonl"
+        lines = sidecar_lines(self.rng, start, calls=plan["calls"], task=run["task"])
+        stage_times: list[tuple[int, int]] = plan["stage_times"]
+        n = len(stage_times)
+        ask_k = n // 2 - 1 if n // 2 - 1 >= self.head_start else self.head_start
+        answer_k = min(ask_k + 2, n - 1)
+        ask_ms = (stage_times[ask_k][0] + stage_times[ask_k][1]) // 2
+        answer_ms = (stage_times[answer_k][0] + stage_times[answer_k][1]) // 2
+        question = self._question(run, ask_ms)
+        child_stage = next((i for i, s in enumerate(run["stages"])
+                            if (s.get("metadata") or {}).get("worker")), None)
+        actions: list[tuple[int, int, Callable[[], None]]] = []
+        for k in range(self.head_start, n):
+            actions.append((stage_times[k][1], 2, lambda k=k: self._reveal(run, children, k, question, path, lines)))
+        actions.append((ask_ms, 0, lambda: self._ask(question, run)))
+        actions.append((answer_ms, 1, lambda: self._answer(question)))
+        if child_stage is not None:
+            worker = run["stages"][child_stage]["metadata"]["worker"]
+            for label, when in (("WorkerSpawned", worker["started_at"]),
+                                ("WorkerCompleted", worker["finished_at"])):
+                actions.append((parse_ms(when) or start, 0,
+                                lambda label=label, worker=worker: self._worker_event(worker, label)))
+        actions.append((plan["end_ms"], 3, lambda: self._finish(run, question, path, lines)))
+        # the stages already done when the demo opens
+        self._emit({"type": "turn_start", "session_id": self.session_id, "iteration": 0})
+        past = [a for a in actions if a[0] <= _now_ms() and a[1] != 2]
+        for _at, _order, act in sorted(past, key=lambda a: (a[0], a[1])):
+            act()
+        self._reveal(run, children, self.head_start - 1, question, path, lines)
+        for at, _order, act in sorted((a for a in actions if a not in past), key=lambda a: (a[0], a[1])):
+            self._until(at)
             if self._stop.is_set():
                 return
-            s_start = _now_ms()
-            self._tick(self.stage_interval)
-            s_end = _now_ms()
-            stage = copy.deepcopy(tmpl)
-            stage["started_at"] = uuidv7(rng, s_start)
-            stage["finished_at"] = uuidv7(rng, s_end)
-            n_att = len(stage["attempts"])
-            for a, att in enumerate(stage["attempts"]):
-                a0 = s_start + (s_end - s_start) * a // n_att
-                a1 = s_start + (s_end - s_start) * (a + 1) // n_att
-                att["started_at"], att["finished_at"] = uuidv7(rng, a0), uuidv7(rng, a1)
-            worker = (stage.get("metadata") or {}).get("worker")
-            if isinstance(worker, dict):
-                self._write_child(stage, worker, s_start, s_end, run_id)
-            if rec["stages"]:
-                prev = rec["stages"][-1]
-                rec["transitions"].append({
-                    "id": uuidv7(rng, s_start), "from_stage_id": prev["id"],
-                    "from_node_id": prev["node_id"], "to_node_id": stage["node_id"],
-                    "branch": prev["branch"], "timestamp": uuidv7(rng, s_start),
-                    "consumed_artifact_ids": list(prev["produced_artifact_ids"]),
-                    "produced_artifact_ids": []})
-            rec["stages"].append(stage)
-            rec["artifacts"].extend(stage["artifacts"])
-            rec["completed_nodes"] = list(dict.fromkeys(s["node_id"] for s in rec["stages"]))
-            nxt = stages_t[k + 1]["node_id"] if k + 1 < len(stages_t) else None
-            rec["pending_nodes"] = [nxt] if nxt else []
-            rec["usage"] = _sum_usage([s["usage"] for s in rec["stages"]])
-            n_rec = len(template["tool_recordings"]) * (k + 1) // len(stages_t)
-            rec["tool_recordings"] = template["tool_recordings"][:n_rec]
-            n_sp = len(template["trace_spans"]) * (k + 1) // len(stages_t)
-            rec["trace_spans"] = template["trace_spans"][: max(1, n_sp)]
-            rec["child_runs"] = [child_record_from_worker(s) for s in rec["stages"]
-                                 if isinstance(s["metadata"].get("worker"), dict)]
-            if k == hitl_ask_at:
-                question = self._ask(run_id, trace_id)
-                rec["hitl_questions"] = [{
-                    "request_id": question["request_id"],
-                    "prompt": question["payload"]["prompt"], "agent": question["agent"],
-                    "trace_id": trace_id, "asked_at": question["requested_at"]}]
-            if k == hitl_answer_at and question is not None:
-                self._answer(question)
-            rec["checkpoints"].append({
-                "id": uuidv7(rng, s_end), "ready_nodes": list(rec["pending_nodes"]),
-                "completed_nodes": list(rec["completed_nodes"]), "last_stage_id": stage["id"],
-                "persisted_at": uuidv7(rng, _now_ms()), "reason": "stage_complete"})
-            self._save(rec, path)
-        end = _now_ms()
-        rec.update(status="completed", finished_at=uuidv7(rng, end), pending_nodes=[],
-                   transcript=template["transcript"], trace_spans=template["trace_spans"],
-                   tool_recordings=template["tool_recordings"])
-        rec["checkpoints"].append({
-            "id": uuidv7(rng, end), "ready_nodes": [],
-            "completed_nodes": list(rec["completed_nodes"]),
-            "last_stage_id": rec["stages"][-1]["id"] if rec["stages"] else None,
-            "persisted_at": uuidv7(rng, end), "reason": "finalize"})
-        rec["replay_fixture"] = _replay_fixture(rng, rec, end)
-        self._save(rec, path)
-        self._emit({"type": "budget_exhausted", "session_id": self._session,
+            act()
+
+    def _state(self, run: dict[str, Any], k: int, question: dict[str, Any]) -> dict[str, Any]:
+        """The record as Harn saves it right after stage `k` (0-based) finished."""
+        rec = copy.deepcopy(run)
+        stages = rec["stages"][: k + 1]
+        produced = {a for s in stages for a in s["produced_artifact_ids"]}
+        stage_ids = {s["id"] for s in stages}
+        nxt = run["stages"][k + 1]["node_id"] if k + 1 < len(run["stages"]) else None
+        rec.update(
+            status="running", finished_at=None, stages=stages,
+            transitions=rec["transitions"][: k + 1],
+            checkpoints=rec["checkpoints"][: k + 2],
+            completed_nodes=list(dict.fromkeys(s["node_id"] for s in stages)),
+            pending_nodes=[nxt] if nxt else [],
+            artifacts=[a for a in rec["artifacts"] if a["id"] in produced],
+            child_runs=[c for c in rec["child_runs"] if c.get("parent_stage_id") in stage_ids],
+            usage=_sum_usage([s["usage"] for s in stages]), transcript=None,
+            trace_spans=[], tool_recordings=[], replay_fixture=None, handoffs=[],
+            hitl_questions=self._asked(question, parse_ms(stages[-1]["finished_at"]) or 0),
+        )
+        return rec
+
+    def _asked(self, question: dict[str, Any], upto_ms: int) -> list[dict[str, Any]]:
+        if (parse_ms(question["requested_at"]) or 0) > upto_ms:
+            return []
+        return [{"request_id": question["request_id"], "prompt": question["payload"]["prompt"],
+                 "agent": question["agent"], "trace_id": question["trace_id"],
+                 "asked_at": question["requested_at"]}]
+
+    def _reveal(self, run: dict[str, Any], children: list[dict[str, Any]], k: int,
+                question: dict[str, Any], path: Path, lines: list[dict[str, Any]]) -> None:
+        stage = run["stages"][k]
+        end = parse_ms(stage["finished_at"]) or 0
+        worker = (stage.get("metadata") or {}).get("worker")
+        if isinstance(worker, dict):
+            child = next(c for c in children if c["id"] == worker["child_run_id"])
+            child_path = self.root / worker["child_run_path"]
+            self._save(copy.deepcopy(child), child_path, end)
+            self.child_paths.append(child_path)
+        self._write_sidecar(lines, end)
+        self._save(self._state(run, k, question), path, end)
+
+    def _finish(self, run: dict[str, Any], question: dict[str, Any], path: Path,
+                lines: list[dict[str, Any]]) -> None:
+        rec = copy.deepcopy(run)
+        rec["hitl_questions"] = self._asked(question, self._end_ms)
+        self._write_sidecar(lines, self._end_ms + 1)
+        self._emit({"type": "budget_exhausted", "session_id": self.session_id,
                     "max_iterations": 32})
+        self._save(rec, path, self._end_ms)
         self.runs_finished += 1
 
-    def _write_child(
-        self, stage: dict[str, Any], worker: dict[str, Any], s_start: int, s_end: int,
-        parent_id: str,
-    ) -> None:
-        rng = self.rng
-        child_id = worker["child_run_id"]
-        child = make_run(rng, run_id=child_id, workflow="research", started_ms=s_start,
-                         n_stages=3, status="completed", ts_format="uuidv7",
-                         session_ids=[worker["audit"]["session_id"]])
-        child["finished_at"] = uuidv7(rng, s_end)
-        child["parent_run_id"] = parent_id
-        child["root_run_id"] = parent_id
-        child["metadata"].update({"parent_worker_id": worker["id"],
-                                  "parent_stage_id": stage["id"], "delegated": True,
-                                  "parent_run_id": parent_id, "root_run_id": parent_id})
-        worker["started_at"] = uuidv7(rng, s_start)
-        worker["finished_at"] = uuidv7(rng, s_end)
-        path = self.root / worker["child_run_path"]
-        self._save(child, path)
-        self.child_paths.append(path)
-        for ev, st in (("WorkerSpawned", "running"), ("WorkerCompleted", "completed")):
-            self._emit({"type": "worker_update", "session_id": self._session,
-                        "worker_id": worker["id"], "worker_name": worker["name"],
-                        "worker_task": worker["task"], "worker_mode": "sub_agent",
-                        "event": ev, "status": st,
-                        "metadata": {"child_run_path": worker["child_run_path"],
-                                     "child_run_id": child_id},
-                        "audit": worker.get("audit")})
+    def _question(self, run: dict[str, Any], ms: int) -> dict[str, Any]:
+        trace_id = run["metadata"]["trace_id"]
+        return {"request_id": f"hitl_question_{uuidv7(self.rng, ms)}", "kind": "question",
+                "agent": "deployer", "trace_id": trace_id, "run_id": run["id"],
+                "requested_at": rfc3339(ms),
+                "payload": {"prompt": HITL_PROMPT, "schema": None, "default": "eu-west",
+                            "timeout_ms": 600_000}}
 
-    def _ask(self, run_id: str, trace_id: str) -> dict[str, Any]:
-        ms = _now_ms()
-        req = f"hitl_question_{uuidv7(self.rng, ms)}"
-        env = {"request_id": req, "kind": "question", "agent": "deployer",
-               "trace_id": trace_id, "run_id": run_id, "requested_at": rfc3339(ms),
-               "payload": {"prompt": "Roll out to all regions or only eu-west first?",
-                           "schema": None, "default": "eu-west", "timeout_ms": 600_000}}
-        self._append(HITL_QUESTIONS, "hitl.question_asked", env,
-                     {"request_id": req, "trace_id": trace_id, "run_id": run_id})
-        self._emit({"type": "hitl_requested", "session_id": self._session, "request_id": req,
-                    "kind": "question", "payload": env["payload"]})
-        return env
+    def _ask(self, question: dict[str, Any], run: dict[str, Any]) -> None:
+        ms = parse_ms(question["requested_at"]) or _now_ms()
+        self._append(HITL_QUESTIONS, "hitl.question_asked", question,
+                     {"request_id": question["request_id"], "trace_id": question["trace_id"],
+                      "run_id": run["id"]}, ms)
+        self._emit({"type": "hitl_requested", "session_id": self.session_id,
+                    "request_id": question["request_id"], "kind": "question",
+                    "payload": question["payload"]})
 
     def _answer(self, question: dict[str, Any]) -> None:
         req = question["request_id"]
+        ms = max(self._event_ms(), (parse_ms(question["requested_at"]) or 0) + 1)
         self._append(HITL_QUESTIONS, "hitl.response_received",
                      {"request_id": req, "answer": "eu-west", "reviewer": "demo-user",
-                      "responded_at": rfc3339(_now_ms())}, {"request_id": req})
-        self._emit({"type": "hitl_resolved", "session_id": self._session, "request_id": req,
+                      "responded_at": rfc3339(ms)}, {"request_id": req}, ms)
+        self._emit({"type": "hitl_resolved", "session_id": self.session_id, "request_id": req,
                     "kind": "question", "outcome": "answered"})
+
+    def _worker_event(self, worker: dict[str, Any], event: str) -> None:
+        self._emit({"type": "worker_update", "session_id": self.session_id,
+                    "worker_id": worker["id"], "worker_name": worker["name"],
+                    "worker_task": worker["task"], "worker_mode": "sub_agent",
+                    "event": event, "status": "running" if event == "WorkerSpawned" else "completed",
+                    "metadata": {"child_run_path": worker["child_run_path"],
+                                 "child_run_id": worker["child_run_id"]},
+                    "audit": worker.get("audit")})
 
 
 def write_demo(root: Path, *, seed: int = 0, base_ms: int | None = None) -> Corpus:

@@ -28,6 +28,7 @@ from textual.widgets.tree import TreeNode
 
 from harn_tui.core.errors import HarnTuiError
 from harn_tui.core.jsonload import decode_json, read_bytes
+from harn_tui.served import TerminalOnlyKeys
 from harn_tui.text import label, line, safe
 
 #: Children added per expand / "more" press.
@@ -318,7 +319,7 @@ class JsonTree(Tree[JNode]):
         return node.children[index]
 
 
-class JsonScreen(Screen[None]):
+class JsonScreen(TerminalOnlyKeys, Screen[None]):
     """Browse one JSON value: fold, search, copy, re-root, page."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

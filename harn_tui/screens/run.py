@@ -18,6 +18,7 @@ from textual.widgets import Footer, LoadingIndicator, Static, TabbedContent, Tab
 from harn_tui.core import derive
 from harn_tui.core.errors import HarnTuiError
 from harn_tui.core.timestamps import format_duration, format_iso, parse_ms
+from harn_tui.served import TerminalOnlyKeys
 from harn_tui.text import line
 from harn_tui.widgets.pane import Pane
 from harn_tui.widgets.scrubber import SCRUB_BINDINGS, AsOfMixin, TimeScrubber
@@ -70,7 +71,7 @@ class PaneTabs(TabbedContent):
         event.stop()
 
 
-class RunScreen(AsOfMixin, Screen[None]):
+class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
     """One run, loaded in a worker; refreshed in place when its file changes."""
 
     BINDINGS = [
@@ -513,11 +514,7 @@ class RunScreen(AsOfMixin, Screen[None]):
     def action_export(self, kind: str) -> None:
         if self.detail is None:
             return
-        from harn_tui.export import export_run
+        from harn_tui.export import export_name, export_text
 
-        try:
-            target = export_run(self.detail, kind, self.app.output_dir())  # type: ignore[attr-defined]
-        except OSError as exc:
-            self.app.notify(f"export failed: {exc}", severity="error", markup=False)
-            return
-        self.app.notify(str(target), title="Exported", markup=False)
+        name = export_name(self.detail, kind)
+        self.app.hand_over_text(name, export_text(self.detail, kind), "Exported")  # type: ignore[attr-defined]

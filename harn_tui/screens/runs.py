@@ -17,6 +17,7 @@ from harn_tui.core.numbers import fmt_tokens, fmt_usd
 from harn_tui.core.query import Query, filter_runs
 from harn_tui.core.summary import RunSummary
 from harn_tui.core.timestamps import format_duration
+from harn_tui.served import TerminalOnlyKeys
 from harn_tui.text import line
 from harn_tui.widgets.query_bar import QueryBar, SavedQueriesScreen, now_ms
 from harn_tui.widgets.run_table import RunTable
@@ -36,7 +37,7 @@ class TableHeader(Widget):
         return table.header(width)
 
 
-class RunsScreen(Screen[None]):
+class RunsScreen(TerminalOnlyKeys, Screen[None]):
     """The run list with its filter bar and totals."""
 
     BINDINGS = [

@@ -24,6 +24,7 @@ from harn_tui.core.normalize import RunDetail
 from harn_tui.core.records import Artifact, Attempt, Stage
 from harn_tui.core.timestamps import format_duration
 from harn_tui.screens.json_view import compact_json, pretty_json
+from harn_tui.served import TerminalOnlyKeys
 from harn_tui.text import label, line, safe
 from harn_tui.widgets.run_table import fmt_tokens
 from harn_tui.widgets.status import badge
@@ -289,7 +290,7 @@ def transcript_body(raw: dict[str, Any], messages: list[Any], title: str) -> Sec
 # -- the screen -----------------------------------------------------------------
 
 
-class StageScreen(Screen[None]):
+class StageScreen(TerminalOnlyKeys, Screen[None]):
     """A stage's internals; `[` / `]` step through the run's stages in place."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

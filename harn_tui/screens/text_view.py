@@ -22,6 +22,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from harn_tui.core.textsafe import visible
+from harn_tui.served import TerminalOnlyKeys
 from harn_tui.text import label, line
 from harn_tui.widgets.virtual_list import VirtualList
 
@@ -156,7 +157,7 @@ class TextLines(VirtualList):
         self.relayout(keep)
 
 
-class TextScreen(Screen[None]):
+class TextScreen(TerminalOnlyKeys, Screen[None]):
     """One full text: scroll, wrap, copy, page."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

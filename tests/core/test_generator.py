@@ -245,8 +245,8 @@ def test_atomic_write_leaves_no_temp(tmp_path: Path) -> None:
 def test_live_writer(tmp_path: Path) -> None:
     root, state = tmp_path / "runs", tmp_path / ".harn"
     root.mkdir()
-    w = LiveDemoWriter(root, state, seed=5, stage_interval=0.05, event_interval=0.01,
-                       max_runs=1, n_stages=8)
+    w = LiveDemoWriter(root, state, seed=5, time_scale=0.02, event_interval=0.01,
+                       n_stages=8, head_start=2)
     w.start()
     try:
         assert w.wait(30)
@@ -254,7 +254,8 @@ def test_live_writer(tmp_path: Path) -> None:
         w.stop()
     assert w.error is None
     assert w.runs_finished == 1
-    assert w.rewrites == 8 + 2 + len(w.child_paths)
+    # one rewrite when it opens (2 stages done), one per later stage, the final one, the child
+    assert w.rewrites == 1 + 6 + 1 + len(w.child_paths)
     assert len(w.child_paths) == 1 and w.child_paths[0].exists()
     assert w.events_written > 8
     rec = orjson.loads(w.run_paths[0].read_bytes())

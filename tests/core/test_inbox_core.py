@@ -62,13 +62,13 @@ def _write_run(root: Path, rel: str, *, hitl: int, run_id: str, ms: int = BASE_M
 
 def test_corpus_lists_every_kind_and_state_newest_first(corpus: Corpus) -> None:
     items = _corpus_inbox(corpus)
-    assert {i.kind for i in items} == {"question", "approval", "escalation"}
+    assert {i.kind for i in items} == {"question", "approval", "dual_control", "escalation"}
     states = {i.state for i in items}
-    assert {"pending", "answered", "timed_out", "approved", "accepted"} <= states
+    assert {"pending", "answered", "timed_out", "approved", "executed", "accepted"} <= states
     asked = [i.asked_ms for i in items]
     assert None not in asked
     assert asked == sorted(asked, reverse=True)  # type: ignore[type-var]
-    assert len({i.request_id for i in items}) == len(items) == 8
+    assert len({i.request_id for i in items}) == len(items) == 9
 
 
 def test_corpus_links_each_request_to_the_run_that_asked(corpus: Corpus) -> None:

@@ -1,4 +1,5 @@
-"""`harn-tui serve` end to end: headless Chromium opens the page, the run list renders, a key works.
+"""`harn-tui serve` end to end: headless Chromium opens the page, the run list renders, a key works,
+and `?` offers no key that needs a terminal.
 
 The browser is driven over the Chrome DevTools Protocol (aiohttp's websocket client,
 already installed with textual-serve). The terminal is drawn on a canvas, so the test
@@ -84,7 +85,25 @@ class Page:
             await asyncio.sleep(0.2)
 
 
-async def drive(url: str, debug_port: int, png: Path) -> None:
+async def press(page: Page, key: str, text: str = "", code: int = 0) -> None:
+    extra = {"windowsVirtualKeyCode": code, "nativeVirtualKeyCode": code, "code": key} if code else {}
+    kind = "keyDown" if text else "rawKeyDown"
+    await page.send("Input.dispatchKeyEvent", type=kind, key=key, text=text, unmodifiedText=text, **extra)
+    await page.send("Input.dispatchKeyEvent", type="keyUp", key=key, **extra)
+
+
+async def wait_file(folder: Path, pattern: str, timeout: float = 30.0) -> Path:
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [p for p in folder.glob(pattern) if not p.name.endswith(".crdownload")]
+        if found:
+            return found[0]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no {pattern} downloaded into {folder}: {list(folder.iterdir())}")
+        await asyncio.sleep(0.2)
+
+
+async def drive(url: str, debug_port: int, png: Path, downloads: Path) -> None:
     async with aiohttp.ClientSession() as session:
         deadline = time.monotonic() + 20
         while True:
@@ -115,6 +134,22 @@ async def drive(url: str, debug_port: int, png: Path) -> None:
             await page.send("Input.dispatchKeyEvent", type="keyUp", key="?")
             await page.wait_text("harn-tui keys")
             assert len(page.frames) > before
+            await asyncio.sleep(0.5)
+            help_text = ANSI.sub(b"", bytes(page.frames[before:])).decode("utf-8", "replace")
+            # served: the real WebDriver hides what needs a terminal ($PAGER); the rest is there
+            assert "Filter" in help_text and "Pager" not in help_text
+            # an export is a download in the browser, not a file on the server
+            await page.send("Page.setDownloadBehavior", behavior="allow", downloadPath=str(downloads))
+            await press(page, "Escape", code=27)
+            await asyncio.sleep(0.5)
+            await press(page, "g", "g")  # the click above selected a broken file: go to the newest run
+            await asyncio.sleep(0.5)
+            await press(page, "Enter", "\r", 13)
+            await page.wait_text("Waterfall")
+            await asyncio.sleep(1.0)
+            await press(page, "x", "x")
+            markdown = await wait_file(downloads, "harn-run-*.md")
+            assert markdown.read_text(encoding="utf-8").startswith("# ")
             page.reader.cancel()
 
 
@@ -141,8 +176,11 @@ def test_serve_in_headless_chromium(tmp_path: Path) -> None:
         wait_port(debug_port)
         SCREENSHOTS.mkdir(exist_ok=True)
         png = SCREENSHOTS / "serve.png"
-        asyncio.run(drive(f"http://127.0.0.1:{port}/", debug_port, png))
+        downloads = tmp_path / "downloads"
+        downloads.mkdir()
+        asyncio.run(drive(f"http://127.0.0.1:{port}/", debug_port, png, downloads))
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert not list(tmp_path.glob("harn-run-*")) and not list(corpus.root.rglob("harn-run-*"))
     finally:
         if browser is not None:
             browser.terminate()

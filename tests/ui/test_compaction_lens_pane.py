@@ -60,7 +60,7 @@ def lens_corpus(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
 
 
 def _deploy(corpus: Corpus) -> RunInfo:
-    """8 stages, a manual compaction with a snapshot, an auto and a preflight one, a session."""
+    """8 stages, a manual compaction with a snapshot, a preflight and an auto one, a session."""
     return next(r for r in corpus.runs
                 if r.workflow == "deploy" and r.status == "completed" and r.sidecar is not None)
 
@@ -80,12 +80,12 @@ async def test_plot_list_and_diff_of_a_generated_run(lens_corpus: Corpus) -> Non
     async with app.run_test(size=SIZE) as pilot:
         text = await wait_for_text(pilot, "context size, tokens")
         pane = _pane(app)
-        assert len(pane.events) == 4  # plan manual, run auto, session auto, build preflight
+        assert len(pane.events) == 4  # run preflight, plan manual, session auto, build auto
         assert pane.table.row_count == 4
         assert "⇊" in text and "stages 1 plan" in text
         modes = [p.mode for p in pane.events]
-        assert modes == ["auto", "manual", "auto", "preflight"], "run, plan, plan (session), build"
-        # the first row is the run transcript's auto compaction: no snapshot, and it says why
+        assert modes == ["preflight", "manual", "auto", "auto"], "run, plan, plan (session), build"
+        # the first row is the run transcript's preflight compaction: no snapshot, and it says why
         assert pane.diff is not None and not pane.diff.available
         assert "diff unavailable: no snapshot recorded" in text
         await pilot.press("d")

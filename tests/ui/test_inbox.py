@@ -40,12 +40,12 @@ async def test_inbox_lists_filters_and_refuses_runs_not_in_root(corpus: Corpus) 
     async with app.run_test(size=SIZE) as pilot:
         screen = await _inbox(pilot)
         rows = screen.rows
-        assert len(rows) == 8
-        assert {r.kind for r in rows} == {"question", "approval", "escalation"}
+        assert len(rows) == 9
+        assert {r.kind for r in rows} == {"question", "approval", "dual_control", "escalation"}
         asked = [r.asked_ms for r in rows]
         assert asked == sorted(asked, reverse=True)  # type: ignore[type-var]
         text = screen_text(app)
-        assert "8 requests" in text and "3 pending" in text
+        assert "9 requests" in text and "3 pending" in text
         for needle in ("timed out", "answered", "approved", "accepted", "escalation", "(run not in root)",
                        "Which region?", "merge_pull_request"):
             assert needle in text, needle
@@ -72,10 +72,10 @@ async def test_inbox_lists_filters_and_refuses_runs_not_in_root(corpus: Corpus) 
         await pilot.press("s")
         await pilot.pause()
         assert screen.state_filter == "resolved"
-        assert len(screen.rows) == 5 and all(r.resolved for r in screen.rows)
+        assert len(screen.rows) == 6 and all(r.resolved for r in screen.rows)
         await pilot.press("s")
         await pilot.pause()
-        assert screen.state_filter == "all" and len(screen.rows) == 8
+        assert screen.state_filter == "all" and len(screen.rows) == 9
         await pilot.press("slash", *"smoke")
         await pilot.pause()
         assert {r.kind for r in screen.rows} == {"question", "escalation"}
@@ -85,7 +85,7 @@ async def test_inbox_lists_filters_and_refuses_runs_not_in_root(corpus: Corpus) 
         assert screen.inbox.has_focus
         await pilot.press("escape")  # clears the filter
         await pilot.pause()
-        assert screen.search == "" and len(screen.rows) == 8
+        assert screen.search == "" and len(screen.rows) == 9
         assert isinstance(app.screen, InboxScreen)
         await pilot.press("escape")  # then leaves
         await pilot.pause()
@@ -120,7 +120,7 @@ async def test_enter_opens_the_run_on_the_stage_that_asked(corpus: Corpus) -> No
         assert screen.inbox.current is not None and screen.inbox.current.request_id == wins["request_id"]
         await pilot.pause()
         screen.last_jump = None
-        # no stage window holds it: the paused run's question was asked after its last stage finished
+        # no stage window holds it: the paused run asked it as it paused, after its last stage
         _select(screen, lambda r: r.kind == "question" and r.state == "pending" and r.in_root)
         item = screen.inbox.current
         assert item is not None
