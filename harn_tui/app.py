@@ -51,9 +51,12 @@ class HarnTuiApp(App[int]):
         from harn_tui.commands import RunCommands
 
         self.COMMANDS = App.COMMANDS | {RunCommands}
-        self.root = Path(root)
-        self.run_file = run_file
-        self.events_arg = events
+        from harn_tui.core.locations import absolute_path
+
+        # Resolved once here: watcher events arrive as absolute paths.
+        self.root = absolute_path(root)
+        self.run_file = absolute_path(run_file) if run_file is not None else None
+        self.events_arg = absolute_path(events) if events is not None else None
         self.cache_dir = cache_dir
         self.poll = poll
         self.watch_enabled = watch

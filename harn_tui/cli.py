@@ -220,9 +220,9 @@ def _silence_stdout() -> None:
 
 def resolve_root(arg: str | None) -> Path:
     """ROOT argument, else HARN_RUN_DIR, else ./.harn-runs."""
-    from harn_tui.core.locations import run_root
+    from harn_tui.core.locations import absolute_path, run_root
 
-    return Path(arg) if arg else run_root(os.environ, Path.cwd())
+    return absolute_path(arg if arg else run_root(os.environ, Path.cwd()))
 
 
 def require_dir(root: Path) -> None:
@@ -437,9 +437,12 @@ def format_table(runs: list[RunSummary]) -> str:
 
 def find_run(run: str, root_arg: str | None) -> tuple[Path, Path]:
     """(run file, root) for a path or a run id; UsageError when not found."""
+    from harn_tui.core.locations import absolute_path
+
     candidate = Path(run)
     if candidate.is_file():
-        root = Path(root_arg) if root_arg else candidate.parent
+        candidate = absolute_path(candidate)
+        root = absolute_path(root_arg) if root_arg else candidate.parent
         return candidate, root
     root = resolve_root(root_arg)
     if not root.is_dir():

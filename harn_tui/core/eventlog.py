@@ -662,7 +662,10 @@ class FileEventLog:
 
 def open_event_log(backend: str, path: Path | str) -> EventLog:
     """Open a reader for ``backend`` ("sqlite" or "file") at ``path``."""
+    from harn_tui.core.locations import absolute_path
+
     kind = backend.strip().lower()
+    path = absolute_path(path)  # the watcher compares absolute paths
     if kind == "sqlite":
         return SqliteEventLog(path)
     if kind == "file":

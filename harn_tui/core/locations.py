@@ -9,6 +9,7 @@ from pathlib import Path
 from harn_tui.core.errors import EventLogError
 
 __all__ = [
+    "absolute_path",
     "cache_dir",
     "event_log_location",
     "project_root",
@@ -34,6 +35,16 @@ def _env_value(env: Mapping[str, str], key: str) -> str | None:
     if value is None or not value.strip():
         return None
     return value
+
+
+def absolute_path(path: Path | str) -> Path:
+    """`path` made absolute once, at the edge: folders with symlinks resolved, a file's
+    own name kept (a symlinked run file stays under its root). Watcher events and every
+    comparison then see the same spelling, whatever the user typed (`x`, `./x`, `../x`)."""
+    target = Path(os.path.expanduser(os.fspath(path)))
+    if target.is_file() or (target.is_symlink() and not target.is_dir()):
+        return Path(os.path.realpath(target.parent)) / target.name
+    return Path(os.path.realpath(target))
 
 
 def _resolve(base: Path, value: str) -> Path:

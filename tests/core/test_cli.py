@@ -504,7 +504,7 @@ def test_show_json_document(capsys: pytest.CaptureFixture[str]) -> None:
     assert doc["stages"][0]["attempts"] == [] and doc["stages"][0]["branch"] is None
     assert doc["replay_fixture"]["id"] == "merge-captain-smoke-fixture"
     assert doc["metadata"]["persona"] == "merge_captain"
-    assert doc["persisted_path"] == str(path)
+    assert doc["persisted_path"] == str(path.resolve())  # paths are resolved once, at the edge
     # plus the derived views
     assert doc["compaction_events"] == []
     assert doc["daemon_events"] == []

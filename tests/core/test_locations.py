@@ -8,6 +8,7 @@ import pytest
 
 from harn_tui.core.errors import EventLogError
 from harn_tui.core.locations import (
+    absolute_path,
     cache_dir,
     event_log_location,
     project_root,
@@ -15,6 +16,23 @@ from harn_tui.core.locations import (
     run_root,
     state_root,
 )
+
+# ----------------------------------------------------------------------------- absolute paths
+
+
+def test_absolute_path_resolves_folders_and_keeps_a_files_name(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    real = tmp_path / "real"
+    (real / "sub").mkdir(parents=True)
+    (real / "run.json").write_text("{}")
+    (tmp_path / "link").symlink_to(real, target_is_directory=True)
+    (real / "alias.json").symlink_to(real / "sub" / "run.json")
+    monkeypatch.chdir(real / "sub")
+    assert absolute_path("..") == real
+    assert absolute_path("../../link") == real
+    assert absolute_path("./../run.json") == real / "run.json"
+    assert absolute_path("../../link/alias.json") == real / "alias.json"  # stays under its root
+    assert absolute_path("missing/x") == real / "sub" / "missing" / "x"
+
 
 # ----------------------------------------------------------------------------- run root
 
