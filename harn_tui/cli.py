@@ -273,9 +273,13 @@ def cmd_ls(args: argparse.Namespace) -> int:
 
         where = parse_query(args.where)
     root = resolve_root(args.root)
-    require_dir(root)
-    index = RunIndex(root, cache_dir=cache_dir_for(args.no_cache))
-    listed = index.scan_listing()
+    if root.is_file():  # ROOT may be one run file
+        listed = RunIndex(root.parent).listing_of_file(root)
+        if not listed:
+            raise LoadError(f"{root}: not a run record (no _type \"run_record\")")
+    else:
+        require_dir(root)
+        listed = RunIndex(root, cache_dir=cache_dir_for(args.no_cache)).scan_listing()
     log, log_error = open_log(args.events)
     try:
         if log is not None:

@@ -128,6 +128,15 @@ class RunIndex:
                 if entry is not None
             ]
 
+    def listing_of_file(self, path: Path) -> list[Listed]:
+        """The `ls` row of one run file (ROOT may be a single file); [] when it is JSON
+        but not a run record."""
+        item = stat_file(Path(path), Path(path).name)
+        result = load_summary(item)
+        if result is None:
+            return []
+        return [Listed(item.rel, item.mtime_ns, *_summary().listing_entry(result))]
+
     def _walk_entries(
         self, on_batch: Callable[[list[RunSummary]], None] | None, *, want_summaries: bool
     ) -> list[tuple[FoundFile, list[Any] | None, RunSummary | None]]:

@@ -681,3 +681,20 @@ def test_headless_commands_never_import_textual(root: Path, command: str) -> Non
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.lstrip().startswith(("[", "{"))
+
+
+def test_ls_accepts_one_run_file_as_root(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """ROOT may be a single run file (issue 9.10): `ls RUNFILE` lists just that run."""
+    run_file = write_run(tmp_path / "runs" / "one.json", "run-one", status="failed")
+    write_run(tmp_path / "runs" / "other.json", "run-other")
+    assert main(["ls", str(run_file), "--json"]) == 0
+    docs = json.loads(capsys.readouterr().out)
+    assert [(d["id"], d["path"], d["status"]) for d in docs] == [("run-one", "one.json", "failed")]
+    assert main(["ls", str(run_file)]) == 0
+    out = capsys.readouterr().out
+    assert "run-one" in out and "run-other" not in out
+    other = tmp_path / "plain.json"
+    other.write_text('{"a": 1}')
+    assert main(["ls", str(other)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not a run record" in err
