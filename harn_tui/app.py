@@ -23,6 +23,24 @@ if TYPE_CHECKING:
     from harn_tui.core.eventlog import EventLog
 
 
+def read_only_copy(path: Path, root: Path) -> Path:
+    """A copy of `path` in a new temp folder outside `root`, with its mode set read-only."""
+    import shutil
+
+    base: str | None = None
+    tmp = Path(tempfile.gettempdir()).resolve()
+    if tmp == root or root in tmp.parents:  # never write inside the run root
+        from platformdirs import user_cache_dir
+
+        base = user_cache_dir("harn-tui")
+        Path(base).mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="harn-tui-copy-", dir=base))
+    copy = folder / path.name
+    shutil.copyfile(path, copy)
+    copy.chmod(0o444)
+    return copy
+
+
 class HarnTuiApp(App[int]):
     """The harn-tui explorer."""
 
@@ -248,7 +266,7 @@ class HarnTuiApp(App[int]):
     def open_raw_file(self, rel: str) -> None:
         from harn_tui.screens.json_view import JsonScreen
 
-        self.push_screen(JsonScreen.from_file(self.root / rel, title=rel))
+        self.push_screen(JsonScreen.from_file(self.root / rel, title=f"raw file · {rel}"))
 
     def open_json(self, value: Any, title: str) -> None:
         from harn_tui.screens.json_view import JsonScreen
@@ -268,25 +286,40 @@ class HarnTuiApp(App[int]):
         self.notify(shown, title="Copied", markup=False)
 
     def open_in_pager(self, target: Path | str, *, editor: bool = False) -> None:
-        """Open a file (or a text, via a temp file) in $PAGER / $EDITOR."""
+        """Open a file (or a text, via a temp file) in $PAGER / $EDITOR.
+
+        $EDITOR never gets the real file: it gets a read-only temporary copy outside the
+        run root (harn-tui is read-only on the root). The pager runs with LESSSECURE=1, so
+        `less` cannot start an editor or a shell on the real file either."""
         path: Path
-        cleanup = False
-        if isinstance(target, Path):
+        cleanup: Path | None = None
+        note = ""
+        if isinstance(target, Path) and editor:
+            path = read_only_copy(target, self.root)
+            cleanup = path.parent
+            note = f"read-only copy of {target.name} (edits do not reach the run file): {path}"
+        elif isinstance(target, Path):
             path = target
         else:
-            fd, name = tempfile.mkstemp(prefix="harn-tui-", suffix=".txt")
-            with os.fdopen(fd, "w", encoding="utf-8", errors="replace") as handle:
-                handle.write(target)
-            path, cleanup = Path(name), True
+            folder = Path(tempfile.mkdtemp(prefix="harn-tui-"))
+            path = folder / "view.txt"
+            path.write_text(target, encoding="utf-8", errors="replace")
+            path.chmod(0o444)
+            cleanup = folder
         command = os.environ.get("EDITOR" if editor else "PAGER") or ("vi" if editor else "less -R")
+        env = {**os.environ, "LESSSECURE": "1"}
         try:
+            if note:
+                self.notify(note, title=f"Opening in {command}", markup=False)
             with self.suspend():
-                subprocess.run([*shlex.split(command), str(path)], check=False)
+                subprocess.run([*shlex.split(command), str(path)], check=False, env=env)
         except Exception as exc:  # no terminal to hand over (headless, web)
             self.notify(f"cannot open {command}: {exc}", severity="error", markup=False)
         finally:
-            if cleanup:
-                path.unlink(missing_ok=True)
+            if cleanup is not None:
+                import shutil
+
+                shutil.rmtree(cleanup, ignore_errors=True)
 
     def action_inbox(self) -> None:
         from harn_tui.screens.inbox import InboxScreen

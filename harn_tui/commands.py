@@ -33,6 +33,9 @@ class RunCommands(Provider):
 
         if isinstance(app.screen, RunScreen):
             out.append(("Compare: this run with the previous run", app.screen.action_compare, "Stage, tool-call, usage and turn differences; first divergence"))
+            out.append(("Run: raw file", app.screen.action_raw_run, "The run file's bytes parsed as JSON, nothing added (R)"))
+            out.append(("Run: normalized record", app.screen.action_normalized_run, "Harn's defaults filled in, plus derived keys (J)"))
+            out.append(("Run: read-only copy in $EDITOR", app.screen.action_editor, "A temporary copy outside the run root; the run file is never touched (ctrl+e)"))
         out.append(("Run: waterfall timeline", partial(self._run_pane, "waterfall"), "Stages and trace spans as nested bars (key 8)"))
         from harn_tui.widgets.scrubber import palette_commands
 
