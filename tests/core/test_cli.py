@@ -698,3 +698,14 @@ def test_ls_accepts_one_run_file_as_root(tmp_path: Path, capsys: pytest.CaptureF
     assert main(["ls", str(other)]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "not a run record" in err
+
+
+def test_ls_where_near_miss_status_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--where status=faild` says "did you mean failed?" (exit 2) instead of `no runs`."""
+    write_run(tmp_path / "runs" / "a.json", "a", status="failed")
+    assert main(["ls", str(tmp_path / "runs"), "--where", "status=faild"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1
+    assert "did you mean failed?" in captured.err
+    assert main(["ls", str(tmp_path / "runs"), "--where", "workflow=faild"]) == 0  # an open set
+    assert capsys.readouterr().out == "no runs\n"
