@@ -308,7 +308,8 @@ def cmd_ls(args: argparse.Namespace) -> int:
     else:
         from harn_tui.core.summary import RunSummary
 
-        sys.stdout.write(format_table([RunSummary.from_doc(run.doc) for run in chosen]))
+        whole = not sys.stdout.isatty()  # piped: whole ids and paths, for scripts
+        sys.stdout.write(format_table([RunSummary.from_doc(run.doc) for run in chosen], whole=whole))
     if log_error and log is not None:
         _fail(f"event log: {log_error}")
     return EXIT_OK
@@ -366,8 +367,9 @@ def _dumps_deep(value: Any) -> bytes:
 STATUS_SYMBOLS = {"completed": "✓", "failed": "✗", "active": "●", "broken": "!"}
 
 
-def format_table(runs: list[RunSummary]) -> str:
-    """An aligned, plain-text table (no colour, control characters escaped)."""
+def format_table(runs: list[RunSummary], *, whole: bool = False) -> str:
+    """An aligned, plain-text table (no colour, control characters escaped). `whole`
+    keeps ids and paths whole (output that is not a terminal); else they are cut to fit."""
     from harn_tui.core.textsafe import one_line
     from harn_tui.core.timestamps import format_duration, format_iso
 
@@ -399,7 +401,7 @@ def format_table(runs: list[RunSummary]) -> str:
                     "",
                     "",
                     "",
-                    one_line(f"{r.path}: {r.error}", 90),
+                    one_line(f"{r.path}: {r.error}", None if whole else 90),
                 )
             )
             continue
@@ -417,14 +419,14 @@ def format_table(runs: list[RunSummary]) -> str:
                 STATUS_SYMBOLS.get(r.status_group, "?"),
                 one_line(r.status, 12),
                 one_line(r.workflow_name, 24),
-                one_line(r.id, 38),
+                one_line(r.id, None if whole else 38),
                 started,
                 format_duration(r.duration_ms),
                 str(r.stage_count),
                 str(r.child_run_count),
                 str(r.hitl_question_count),
                 tokens,
-                one_line(tail, 70),
+                one_line(tail, None if whole and not r.failure else 70),
             )
         )
     if not rows:
@@ -455,9 +457,15 @@ def find_run(run: str, root_arg: str | None) -> tuple[Path, Path]:
 
     index = RunIndex(root, cache_dir=cache_dir_for(False))
     index.scan()
-    matches = [s for s in index.find(run) if not s.broken]
+    from harn_tui.core.index import ambiguity
+    from harn_tui.core.textsafe import one_line
+
+    matches = index.find_prefix(run)
     if not matches:
-        raise UsageError(f"no run with id or path {run!r} under {root}")
+        raise UsageError(f"no run with id, id prefix or path {run!r} under {root}")
+    several = ambiguity(run, matches)
+    if several:
+        raise UsageError(one_line(several))
     best = max(matches, key=lambda s: (s.mtime_ns, s.path))
     return root / best.path, root
 

@@ -377,9 +377,9 @@ def test_ls_default_dir_missing_exits_2(capsys: pytest.CaptureFixture[str]) -> N
     assert err.count("\n") == 1
 
 
-def test_ls_on_a_file_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run_ls(capsys, str(EXAMPLES / "merge_captain_smoke.run.json"))
-    assert code == 2 and err.startswith("harn-tui: not a directory")
+def test_ls_on_a_run_file_lists_it(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_ls(capsys, str(EXAMPLES / "merge_captain_smoke.run.json"))
+    assert code == 0 and "merge-captain-smoke" in out and err == ""
 
 
 @pytest.mark.parametrize(
@@ -546,7 +546,7 @@ def test_show_unknown_id_exits_2(root: Path, capsys: pytest.CaptureFixture[str])
     assert main(["show", "no-such-run", "--root", str(root)]) == 2
     out, err = capsys.readouterr()
     assert out == ""
-    assert err == f"harn-tui: no run with id or path 'no-such-run' under {root}\n"
+    assert err == f"harn-tui: no run with id, id prefix or path 'no-such-run' under {root}\n"
 
 
 def test_show_broken_id_is_not_found(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -709,3 +709,39 @@ def test_ls_where_near_miss_status_is_a_usage_error(tmp_path: Path, capsys: pyte
     assert "did you mean failed?" in captured.err
     assert main(["ls", str(tmp_path / "runs"), "--where", "workflow=faild"]) == 0  # an open set
     assert capsys.readouterr().out == "no runs\n"
+
+
+LONG_IDS = ("run_01a233e2-38fb-7cff-a16c-c0f4756b6aa1", "run_01a233e2-38fb-7cff-a16c-c0f4756b6bb2")
+
+
+def test_ls_piped_prints_whole_ids_and_paths(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Output that is not a terminal keeps ids whole (issue 9.9); a terminal table cuts them."""
+    from harn_tui.cli import format_table
+    from harn_tui.core.index import RunIndex
+
+    deep = "a-very-long-folder-name-that-goes-on/and-on-and-on/and-still-further-down"
+    for run_id in LONG_IDS:
+        write_run(tmp_path / "runs" / deep / f"{run_id}.json", run_id)
+    assert main(["ls", str(tmp_path / "runs")]) == 0  # capsys: stdout is not a tty
+    out = capsys.readouterr().out
+    for run_id in LONG_IDS:
+        assert run_id in out and f"{deep}/{run_id}.json" in out
+    index = RunIndex(tmp_path / "runs")
+    cut = format_table(index.scan())
+    assert LONG_IDS[0] not in cut and "…" in cut
+
+
+def test_show_accepts_a_unique_id_prefix_and_names_ambiguous_matches(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "runs"
+    for run_id in LONG_IDS:
+        write_run(root / f"{run_id}.json", run_id)
+    write_run(root / "other.json", "run_99ffff")
+    assert main(["show", "run_99", "--root", str(root), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["id"] == "run_99ffff"
+    assert main(["show", "run_01a233", "--root", str(root)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "run id prefix 'run_01a233' matches 2 runs: " in err
+    assert LONG_IDS[0] in err and LONG_IDS[1] in err
+    assert main(["show", "run_01a233e2-38fb-7cff-a16c-c0f4756b6b", "--root", str(root), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["id"] == LONG_IDS[1]
