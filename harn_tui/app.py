@@ -82,6 +82,8 @@ class HarnTuiApp(App[int]):
         self.index = RunIndex(self.root, cache_dir=cache_dir)
         self.event_log: EventLog | None = None
         self.event_log_error: str | None = None
+        #: One line when no event log was found (where it was looked for, the flag to give).
+        self.event_log_note = ""
         self.loading_note = "indexing…"
         self.root_note = ""
         self.index_lock = threading.Lock()
@@ -142,13 +144,17 @@ class HarnTuiApp(App[int]):
     @work(thread=True, group="eventlog", name="eventlog")
     def load_event_log(self) -> None:
         from harn_tui.core.eventlog import open_default_event_log
+        from harn_tui.core.locations import missing_event_log_note
 
         try:
-            self.event_log = open_default_event_log(self.events_arg, os.environ, Path.cwd())
+            self.event_log = open_default_event_log(self.events_arg, os.environ, Path.cwd(), self.root)
         except HarnTuiError as exc:
             self.event_log_error = exc.reason
         finally:
             self.event_log_done = True
+        if self.event_log is None and self.event_log_error is None:
+            self.event_log_note = missing_event_log_note(os.environ, Path.cwd(), self.root)
+        self.post_message(RunsChanged([], []))  # the header says which log is read, or none
         self.poll_event_log()
 
     def poll_event_log(self) -> None:

@@ -233,21 +233,24 @@ def require_dir(root: Path) -> None:
         raise UsageError(f"not a directory: {root}")
 
 
-def open_log(events: str | None) -> tuple[EventLog | None, str | None]:
-    """The event log from --events or Harn's rules; (None, reason) when unusable."""
+def open_log(events: str | None, run_root: Path | None = None) -> tuple[EventLog | None, str | None]:
+    """The event log from --events, else Harn's rules for the project holding `run_root`
+    (then the current folder); with no usable log, (None, one line saying so)."""
     from harn_tui.core.errors import EventLogError
-    from harn_tui.core.locations import event_log_location
+    from harn_tui.core.locations import event_log_location, missing_event_log_note
 
     try:
-        if events is None and event_log_location(os.environ, Path.cwd()) is None:
-            return None, None  # no log: skip importing the readers at all
+        if events is None and event_log_location(os.environ, Path.cwd(), run_root) is None:
+            # no log: skip importing the readers at all
+            return None, missing_event_log_note(os.environ, Path.cwd(), run_root)
         from harn_tui.core.eventlog import open_default_event_log
 
-        return open_default_event_log(Path(events) if events else None, os.environ, Path.cwd()), None
+        log = open_default_event_log(Path(events) if events else None, os.environ, Path.cwd(), run_root)
+        return log, None
     except EventLogError as exc:
         if events:
             raise UsageError(f"--events: {exc.reason}") from None
-        return None, exc.reason
+        return None, f"event log unreadable: {exc.reason}; pass --events PATH to read another"
 
 
 def cache_dir_for(no_cache: bool) -> Path | None:
@@ -280,7 +283,7 @@ def cmd_ls(args: argparse.Namespace) -> int:
     else:
         require_dir(root)
         listed = RunIndex(root, cache_dir=cache_dir_for(args.no_cache)).scan_listing()
-    log, log_error = open_log(args.events)
+    log, log_error = open_log(args.events, root.parent if root.is_file() else root)
     try:
         if log is not None:
             listed, log_error = merge_log_hitl_listing(listed, log)
@@ -310,8 +313,8 @@ def cmd_ls(args: argparse.Namespace) -> int:
 
         whole = not sys.stdout.isatty()  # piped: whole ids and paths, for scripts
         sys.stdout.write(format_table([RunSummary.from_doc(run.doc) for run in chosen], whole=whole))
-    if log_error and log is not None:
-        _fail(f"event log: {log_error}")
+    if log_error:
+        _fail(log_error if log is None else f"event log: {log_error}")
     return EXIT_OK
 
 
@@ -474,7 +477,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     from harn_tui.core.normalize import load_run
 
     path, root = find_run(args.run, args.root)
-    log, log_error = open_log(args.events)
+    log, log_error = open_log(args.events, root)
     try:
         from harn_tui.core.sessions import legacy_session_dirs
 
@@ -482,8 +485,6 @@ def cmd_show(args: argparse.Namespace) -> int:
             detail = load_run(path, root=root, event_log=log, legacy_dirs=legacy_session_dirs(None, log))
         except LoadError as exc:
             raise LoadError(f"{path}: {exc.reason}") from None
-        if log_error and not detail.event_log_error and log is None and args.events:
-            detail.event_log_error = log_error
         if args.json:
             write_json(detail.to_json())
         else:
@@ -493,6 +494,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     finally:
         if log is not None:
             log.close()
+    if log_error:
+        _fail(log_error)
     return EXIT_OK
 
 

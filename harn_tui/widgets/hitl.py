@@ -85,10 +85,11 @@ class HitlPane(Pane):
         elif detail.event_log_error:
             text = f"No HITL questions in the run file; the event log could not be read: {detail.event_log_error}"
         elif getattr(self.app, "event_log", None) is None:
-            text = "No HITL questions in the run file (no event log found to merge from)."
+            missing = getattr(self.app, "event_log_note", "") or "no event log found"
+            text = f"No HITL questions in the run file; {missing}."
         else:
             text = "No HITL questions for this run."
-        note.update(line(text, "dim italic") if text else "")
+        note.update(safe(text, "dim italic") if text else "")  # wrapped: the flag comes last
         note.display = bool(text)
         self._show_detail()
 
