@@ -9,6 +9,7 @@ from harn_tui.core.textsafe import one_line
 from harn_tui.core.timestamps import format_duration, format_iso, parse_ms
 
 if TYPE_CHECKING:
+    from harn_tui.core.inbox import InboxItem
     from harn_tui.core.normalize import RunDetail
 
 
@@ -17,6 +18,15 @@ def _when(value: str | None) -> str:
         return "-"
     ms = parse_ms(value)
     return f"{format_iso(ms)} UTC" if ms is not None else f"{one_line(value, 40)} (unparsed)"
+
+
+def hitl_requests(detail: RunDetail) -> list[InboxItem]:
+    """The run's HITL requests of every kind, by the inbox's rule."""
+    from harn_tui.core.inbox import run_requests
+
+    return run_requests(
+        detail.normalized.get("hitl_questions") or [], detail.record.id, detail.hitl_states or {}
+    )
 
 
 def render_text(detail: RunDetail) -> str:
@@ -59,14 +69,12 @@ def render_text(detail: RunDetail) -> str:
             f"{one_line(child.task, 60)}  session={one_line(child.session_id or '-', 40)} "
             f"run={one_line(child.run_path or child.run_id or '-', 80)}"
         )
-    questions = run.hitl_questions
-    out.append(f"\nHITL questions ({len(questions)})")
-    for q in questions:
-        state = detail.hitl_states.get(q.request_id)
-        label = getattr(state, "state", None) or "asked"
+    requests = hitl_requests(detail)
+    out.append(f"\nHITL requests ({len(requests)})")
+    for item in requests:
         out.append(
-            f"  - [{label}] {one_line(q.prompt, 90)}  agent={one_line(q.agent or '-', 24)} "
-            f"asked={_when(q.asked_at)}"
+            f"  - [{item.state}] {item.kind}: {one_line(item.prompt or '(no prompt)', 90)}  "
+            f"agent={one_line(item.agent or '-', 24)} asked={_when(item.asked_at)}"
         )
     out.append(f"\nCompaction events ({len(detail.compaction_events)})")
     for c in detail.compaction_events:
@@ -140,10 +148,12 @@ def render_markdown(detail: RunDetail) -> str:
                 f"| {_md(child.worker_name)} | {_md(child.status)} | {_md(child.task)} | "
                 f"{_md(child.run_path or child.run_id or '-')} |"
             )
-    if run.hitl_questions:
-        lines += ["", "## HITL questions", ""]
+    requests = hitl_requests(detail)
+    if requests:
+        lines += ["", "## HITL requests", ""]
         lines += [
-            f"- {_md(q.prompt)} ({_md(q.agent)}, {_when(q.asked_at)})" for q in run.hitl_questions
+            f"- {_md(item.kind)} [{_md(item.state)}]: {_md(item.prompt)} ({_md(item.agent)}, {_when(item.asked_at)})"
+            for item in requests
         ]
     if detail.compaction_events:
         lines += ["", "## Compactions", ""]

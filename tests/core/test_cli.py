@@ -772,7 +772,8 @@ def test_show_and_ls_find_the_event_log_of_the_roots_project_from_another_folder
     log.close()
     assert main(["show", "run-r", "--root", str(demo)]) == 0  # cwd is an unrelated folder
     out, err = capsys.readouterr()
-    assert "HITL questions (0)" not in out and err == ""
+    assert "HITL requests (2)" in out and err == ""
+    assert "[pending] question: Ship?" in out and "[pending] approval: Ship?" in out
     assert main(["ls", str(demo), "--json"]) == 0
     out, err = capsys.readouterr()
     assert json.loads(out)[0]["hitl_question_count"] >= 1 and err == ""
