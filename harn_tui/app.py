@@ -210,14 +210,16 @@ class HarnTuiApp(App[int]):
 
     def on_run_file_changed(self, message: RunFileChanged) -> None:
         from harn_tui.screens.run import RunScreen
+        from harn_tui.widgets.children import ChildrenPane
 
         for screen in self.screen_stack:
-            if (
-                isinstance(screen, RunScreen)
-                and screen.is_mounted
-                and self.index.relative(screen.path) == message.rel
-            ):
+            if not isinstance(screen, RunScreen) or not screen.is_mounted:
+                continue
+            if self.index.relative(screen.path) == message.rel:
                 screen.refresh_from_disk()
+            for pane in screen.query(ChildrenPane):
+                if message.rel in pane.child_rels():  # a child's own file: its row follows it
+                    pane.rerender()
 
     def on_event_log_changed(self, message: EventLogChanged) -> None:
         from harn_tui.screens.run import RunScreen

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from harn_tui.core import derive
+from harn_tui.core.child_runs import CHILD
 from harn_tui.core.textsafe import one_line
 from harn_tui.core.timestamps import format_duration, format_iso, parse_ms
 
 if TYPE_CHECKING:
+    from harn_tui.core.child_runs import ChildView
     from harn_tui.core.inbox import InboxItem
     from harn_tui.core.normalize import RunDetail
 
@@ -18,6 +20,13 @@ def _when(value: str | None) -> str:
         return "-"
     ms = parse_ms(value)
     return f"{format_iso(ms)} UTC" if ms is not None else f"{one_line(value, 40)} (unparsed)"
+
+
+def _child_views(detail: RunDetail) -> list[ChildView]:
+    """Children as their own run files tell them."""
+    from harn_tui.core.child_runs import child_views
+
+    return child_views(detail)
 
 
 def hitl_requests(detail: RunDetail) -> list[InboxItem]:
@@ -63,12 +72,18 @@ def render_text(detail: RunDetail) -> str:
         )
     children = run.child_runs
     out.append(f"\nChild runs ({len(children)})")
-    for child in children:
+    views = _child_views(detail)
+    for child, view in zip(children, views, strict=True):
+        mark = "*" if view.source == CHILD else ""
+        tail = f"  failure={one_line(view.failure, 100)}" if view.failure else ""
         out.append(
-            f"  - {one_line(child.worker_name, 24)} [{one_line(child.status, 12)}] "
-            f"{one_line(child.task, 60)}  session={one_line(child.session_id or '-', 40)} "
-            f"run={one_line(child.run_path or child.run_id or '-', 80)}"
+            f"  - {one_line(child.worker_name, 24)} [{one_line(view.status, 12)}{mark}] "
+            f"{format_duration(view.duration_ms) or '-'}  {one_line(child.task, 60)}  "
+            f"session={one_line(child.session_id or '-', 40)} "
+            f"run={one_line(child.run_path or child.run_id or '-', 80)}{tail}"
         )
+    if any(v.source == CHILD for v in views):
+        out.append("    (* status, duration and failure from the child's own run file)")
     requests = hitl_requests(detail)
     out.append(f"\nHITL requests ({len(requests)})")
     for item in requests:
@@ -143,9 +158,9 @@ def render_markdown(detail: RunDetail) -> str:
         )
     if run.child_runs:
         lines += ["", "## Child runs", "", "| worker | status | task | run |", "|---|---|---|---|"]
-        for child in run.child_runs:
+        for child, view in zip(run.child_runs, _child_views(detail), strict=True):
             lines.append(
-                f"| {_md(child.worker_name)} | {_md(child.status)} | {_md(child.task)} | "
+                f"| {_md(child.worker_name)} | {_md(view.status)} | {_md(view.failure or child.task)} | "
                 f"{_md(child.run_path or child.run_id or '-')} |"
             )
     requests = hitl_requests(detail)

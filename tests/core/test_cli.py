@@ -782,3 +782,17 @@ def test_show_and_ls_find_the_event_log_of_the_roots_project_from_another_folder
         assert main(args) == 0
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and "no event log found" in err and "--events PATH" in err
+
+
+def test_show_takes_a_childs_status_from_its_own_run_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The parent's copy says completed; the child's file says failed: the file wins (issue 9.2)."""
+    root = tmp_path / "runs"
+    write_run(root / "child.json", "run-child", status="failed",
+              stages=[{"id": "s", "node_id": "compile", "status": "failed", "outcome": "error",
+                       "metadata": {"error": "exit 2"}}])
+    write_run(root / "parent.json", "run-parent", child_runs=[
+        {"worker_id": "w1", "worker_name": "builder", "task": "build", "status": "completed",
+         "run_id": "run-child", "run_path": "child.json"}])
+    assert main(["show", "run-parent", "--root", str(root)]) == 0
+    out = capsys.readouterr().out
+    assert "builder [failed*]" in out and "compile failed: exit 2" in out
