@@ -28,6 +28,10 @@ if TYPE_CHECKING:
 __all__ = ["ChildrenPane", "resolve_child_path"]
 
 
+def _as_of_then(_path: Path) -> None:
+    return None
+
+
 class ChildrenPane(Pane):
     title = "Child runs"
 
@@ -113,8 +117,12 @@ class ChildrenPane(Pane):
         table.clear()
         children = detail.record.child_runs
         self.views = []
+        scrubbing = getattr(detail, "asof_ms", None) is not None
         for i, child in enumerate(children):
-            view = child_view(child.raw, self._resolve(child.run_path), self._summary_of)
+            read = self._summary_of
+            if scrubbing and child.status == "running" and child.finished_at is None:
+                read = _as_of_then  # not finished at that moment: the file's final word is later
+            view = child_view(child.raw, self._resolve(child.run_path), read)
             self.views.append(view)
             link = line("→ open", "green") if view.path else line("missing" if child.run_path else "", "dim")
             status = badge(view.status, None, 12)

@@ -63,6 +63,16 @@ async def test_the_childs_own_file_wins_and_is_followed_live(tmp_path: Path, whe
         await wait_for(pilot, lambda: "failed" in _row(screen)[1])
         row = _row(screen)
         assert row[3] == "42.0s" and "compile failed" in row[4] and "exit 2" in row[4]
+        # scrubbed to a moment the child was still running, it shows running, not its final word
+        from harn_tui.core.timestamps import parse_ms
+        from harn_tui.widgets.scrubber import apply_as_of
+
+        apply_as_of(screen, parse_ms("2026-11-20T09:00:05.500Z"))
+        await pilot.pause()
+        assert "running" in _row(screen)[1]
+        apply_as_of(screen, None)
+        await pilot.pause()
+        assert "failed" in _row(screen)[1]
         atomic_write_json(child_path, _child("completed", failed_stage=False))
         await wait_for(pilot, lambda: "completed*" in _row(screen)[1])
         assert "build it" in _row(screen)[4]
