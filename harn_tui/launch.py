@@ -44,8 +44,12 @@ def launch(args: argparse.Namespace) -> int:
         from textual.theme import BUILTIN_THEMES
 
         if args.theme not in BUILTIN_THEMES:
+            import difflib
+
             names = ", ".join(sorted(BUILTIN_THEMES))
-            raise UsageError(f"unknown theme {args.theme!r} (choose from: {names})")
+            close = difflib.get_close_matches(args.theme, list(BUILTIN_THEMES), n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]}? " if close else ""
+            raise UsageError(f"unknown theme {args.theme!r} ({hint}choose from: {names})")
     from harn_tui.app import HarnTuiApp
 
     app = HarnTuiApp(

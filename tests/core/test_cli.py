@@ -796,3 +796,9 @@ def test_show_takes_a_childs_status_from_its_own_run_file(tmp_path: Path, capsys
     assert main(["show", "run-parent", "--root", str(root)]) == 0
     out = capsys.readouterr().out
     assert "builder [failed*]" in out and "compile failed: exit 2" in out
+
+
+def test_unknown_theme_says_did_you_mean(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--theme", "nordd", str(EXAMPLES)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "unknown theme 'nordd' (did you mean nord?" in err
