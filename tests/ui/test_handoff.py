@@ -103,3 +103,23 @@ async def test_editor_gets_a_read_only_copy_outside_the_run_root(tmp_path: Path,
         assert not copy.exists() and not copy.parent.exists()  # removed once the editor exits
         assert any("read-only copy" in n.message for n in app._notifications)
     assert path.read_bytes() == before
+
+
+async def test_the_pager_cannot_start_an_editor_on_the_run_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`less` would open $EDITOR on the real file with `v`: the pager runs with LESSSECURE=1."""
+    root, path = _root(tmp_path)
+    seen = tmp_path / "seen.json"
+    pager = tmp_path / "pager.py"
+    pager.write_text(
+        "import json, os, sys\n"
+        f"json.dump({{'path': sys.argv[1], 'secure': os.environ.get('LESSSECURE')}}, open({str(seen)!r}, 'w'))\n"
+    )
+    monkeypatch.setenv("PAGER", f"{sys.executable} {pager}")
+    app = make_app(root)
+    monkeypatch.setattr(app, "suspend", contextlib.nullcontext)
+    async with app.run_test(size=SIZE) as pilot:
+        await _open_run(pilot)
+        await pilot.press("p")
+        await wait_for(pilot, seen.exists)
+        got = json.loads(seen.read_text())
+        assert got == {"path": str(path), "secure": "1"}
