@@ -396,9 +396,10 @@ def match_stage(item: InboxItem, stages: Sequence[dict[str, Any]]) -> int | None
 
 def stage_that_asked(item: InboxItem, stages: Sequence[dict[str, Any]]) -> int | None:
     """The stage to show for `item`: the one running when it was asked (`match_stage`),
-    else the latest stage started before the ask (a run paused on a request has often
-    not recorded the asking stage yet), else one named by the asking agent, else the
-    first stage when it was asked before any started. None only without stages."""
+    else the latest stage started before the ask — one named like the asking agent first
+    (a run paused on a request has often not recorded the asking stage yet) — else one
+    named by the agent, else the first stage when it was asked before any started.
+    None only without stages."""
     if not stages:
         return None
     index = match_stage(item, stages)
@@ -408,10 +409,17 @@ def stage_that_asked(item: InboxItem, stages: Sequence[dict[str, Any]]) -> int |
     starts = [parse_ms(stage.get("started_at")) for stage in stages]
     if asked is not None:
         before = [(start, i) for i, start in enumerate(starts) if start is not None and start <= asked]
-        if before:
-            return max(before)[1]
-    if item.agent:
-        for i, stage in enumerate(stages):
-            if item.agent == to_str(stage.get("node_id")):
-                return i
+        named = [(start, i) for start, i in before if _names_agent(stages[i], item.agent)]
+        if named or before:
+            return max(named or before)[1]
+    for i, stage in enumerate(stages):
+        if _names_agent(stage, item.agent):
+            return i
     return 0 if asked is not None and any(s is not None for s in starts) else len(stages) - 1
+
+
+def _names_agent(stage: dict[str, Any], agent: str) -> bool:
+    if not agent:
+        return False
+    meta = derive.obj(stage.get("metadata"))
+    return agent in (to_str(stage.get("node_id")), to_str(meta.get("agent")))

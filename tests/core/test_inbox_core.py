@@ -329,6 +329,7 @@ def test_stage_that_asked_falls_back_to_the_latest_stage_started_before() -> Non
     assert at("2026-01-01T00:00:30Z") == 0  # inside a window: that stage
     assert at("2026-01-01T00:01:30Z") == 0  # between stages: the one before
     assert at("2026-01-01T00:09:00Z") == 1  # after the last recorded stage (a paused run)
+    assert at("2026-01-01T00:09:00Z", agent="plan") == 0  # ... the asking agent's node first
     assert at("2025-12-31T00:00:00Z") == 0  # before the run: its first stage
     assert at(None, agent="build") == 1  # no time: the agent's node
     assert at(None) == 1
