@@ -69,13 +69,21 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
+#: `workflow · <whole run id>` fits in this; the run column grows to it when there is room.
+RUN_ROOM = 64
+PROMPT_KEEP = 60
+
+
 def layout(width: int) -> list[tuple[str, str, int]]:
-    """The widest column set that leaves the prompt 24 cells (the prompt takes the rest)."""
+    """The widest column set that leaves the prompt 24 cells (the prompt takes the rest);
+    on wide terminals the run column grows towards a whole run id first."""
     for columns in LAYOUTS:
         fixed = sum(w + 1 for _k, _t, w in columns if w)
         if width - fixed - 1 >= 24 or columns is LAYOUTS[-1]:
             rest = max(width - fixed - 1, 8)
-            return [(k, t, w or rest) for k, t, w in columns]
+            run_w = next((w for k, _t, w in columns if k == "run"), 0)
+            grow = max(0, min(RUN_ROOM - run_w, rest - PROMPT_KEEP)) if run_w else 0
+            return [(k, t, w + grow if k == "run" else (w or rest - grow)) for k, t, w in columns]
     return []
 
 

@@ -74,3 +74,12 @@ async def test_palette_opens_a_unique_id_prefix_and_names_ambiguous_ones(tmp_pat
         await pilot.pause(0.3)
         assert app.screen.query_one(QueryBar).value == "id~run_01a233"
         assert sorted(r.id for r in app.screen.table.rows) == IDS[:2]
+
+
+def test_the_inbox_run_column_grows_only_when_there_is_room() -> None:
+    from harn_tui.screens.inbox import layout as inbox_layout
+
+    widths = {w: dict((k, x) for k, _t, x in inbox_layout(w)) for w in (80, 120, 200)}
+    assert widths[80]["run"] == 24 and widths[120]["run"] == 34  # unchanged where space is tight
+    assert widths[200]["run"] >= len("research · ") + len(IDS[0])
+    assert widths[200]["prompt"] >= 60
