@@ -454,6 +454,8 @@ def find_run(run: str, root_arg: str | None) -> tuple[Path, Path]:
         root = absolute_path(root_arg) if root_arg else candidate.parent
         return candidate, root
     root = resolve_root(root_arg)
+    if root.is_file():  # ROOT may be one run file: look RUN up beside it
+        root = root.parent
     if not root.is_dir():
         raise UsageError(f"no run file {run!r} and no run directory at {root} to look it up in")
     from harn_tui.core.index import RunIndex

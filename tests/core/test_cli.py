@@ -700,6 +700,8 @@ def test_ls_accepts_one_run_file_as_root(tmp_path: Path, capsys: pytest.CaptureF
     assert main(["ls", str(run_file)]) == 0
     out = capsys.readouterr().out
     assert "run-one" in out and "run-other" not in out
+    assert main(["show", "run-one", "--root", str(run_file), "--json"]) == 0  # a sibling: show --root RUNFILE
+    assert json.loads(capsys.readouterr().out)["id"] == "run-one"
     other = tmp_path / "plain.json"
     other.write_text('{"a": 1}')
     assert main(["ls", str(other)]) == 1
