@@ -776,6 +776,9 @@ def test_show_and_ls_find_the_event_log_of_the_roots_project_from_another_folder
     out, err = capsys.readouterr()
     assert "HITL requests (2)" in out and err == ""
     assert "[pending] question: Ship?" in out and "[pending] approval: Ship?" in out
+    assert main(["show", "run-r", "--root", str(demo), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert sorted(r["kind"] for r in doc["hitl_requests"]) == ["approval", "question"]
     assert main(["ls", str(demo), "--json"]) == 0
     out, err = capsys.readouterr()
     assert json.loads(out)[0]["hitl_question_count"] >= 1 and err == ""
