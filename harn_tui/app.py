@@ -152,10 +152,20 @@ class HarnTuiApp(App[int]):
             self.event_log_error = exc.reason
         finally:
             self.event_log_done = True
+        self.event_log_note = ""
         if self.event_log is None and self.event_log_error is None:
             self.event_log_note = missing_event_log_note(os.environ, Path.cwd(), self.root)
         self.post_message(RunsChanged([], []))  # the header says which log is read, or none
         self.poll_event_log()
+
+    def event_log_present(self) -> bool:
+        """Whether Harn's rules now find an event log (it may appear after start-up)."""
+        from harn_tui.core.locations import event_log_location
+
+        try:
+            return event_log_location(os.environ, Path.cwd(), self.root) is not None
+        except HarnTuiError:
+            return False
 
     def poll_event_log(self) -> None:
         """Read new `hitl.questions` rows (incrementally) and refresh the list's HITL counts."""

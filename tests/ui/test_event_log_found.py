@@ -53,3 +53,21 @@ async def test_no_event_log_is_said_in_the_header_and_the_hitl_pane(tmp_path: Pa
         await pilot.pause(0.2)
         flat = " ".join(screen_text(app).split())
         assert "no event log found" in flat and "pass --events PATH to read one" in flat
+
+
+async def test_an_event_log_that_appears_later_is_picked_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    demo = _demo(tmp_path, monkeypatch, with_log=False)
+    app = make_app(demo, watch=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.event_log_done and "r.json" in app.runs)
+        await wait_for_text(pilot, "no event log: --events PATH")
+        log = EventLogWriter(demo / ".harn", "sqlite")  # Harn starts writing one
+        log.append("hitl.approvals", "hitl.approval_requested",
+                   {"request_id": "hitl_approval_1", "kind": "approval", "agent": "a", "run_id": "run-r",
+                    "requested_at": "2026-11-20T09:30:00Z", "payload": {"action": "ship"}},
+                   {"request_id": "hitl_approval_1", "run_id": "run-r"}, 1_790_000_000_000)
+        await wait_for(pilot, lambda: app.event_log is not None, timeout=15)
+        await wait_for(pilot, lambda: app.runs["r.json"].hitl_question_count == 1)
+        await pilot.pause(0.2)
+        assert "no event log" not in screen_text(app)
+        log.close()
