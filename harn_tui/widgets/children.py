@@ -52,7 +52,8 @@ class ChildrenPane(Pane):
             return None
         return resolve_child_path(run_path, self.app.root, self.detail.path)  # type: ignore[attr-defined]
 
-    def on_mount(self) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         #: Run files outside the root: path -> ((size, mtime_ns), summary), read in a worker.
         self._outside: dict[Path, tuple[tuple[int, int], RunSummary | None]] = {}
         self._watched: frozenset[Path] = frozenset()

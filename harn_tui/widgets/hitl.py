@@ -24,6 +24,10 @@ class HitlPane(Pane):
 
     title = "HITL"
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.items: list[InboxItem] = []
+
     def compose(self) -> ComposeResult:
         table = PaneTable(id="hitl-table")
         table.add_columns("state", "kind", "prompt", "agent", "asked at (UTC)", "answer", "trace")
@@ -82,8 +86,6 @@ class HitlPane(Pane):
         note.update(safe(text, "dim italic") if text else "")  # wrapped: the flag comes last
         note.display = bool(text)
         self._show_detail()
-
-    items: list[InboxItem] = []
 
     def current(self) -> InboxItem | None:
         key = table_cursor_key(self.table)
