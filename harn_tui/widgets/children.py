@@ -142,13 +142,15 @@ class ChildrenPane(Pane):
             )
         restore_cursor(table, key, row)
         note = self.query_one("#children-empty", Static)
+        legend = bool(children) and any(v.source == CHILD for v in self.views)
         if not children:
             note.update("No child runs.")
-        elif any(v.source == CHILD for v in self.views):
+        elif legend:
             note.update(line("* status, duration and failure from the child's own run file", "dim"))
         else:
             note.update("")
-        note.display = not children or any(v.source == CHILD for v in self.views)
+        note.set_class(not legend, "empty-note")  # the legend is one plain line: the table keeps the room
+        note.display = not children or legend
         self._build_lineage(detail)
         self._watch_outside()
 
