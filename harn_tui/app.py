@@ -23,6 +23,24 @@ if TYPE_CHECKING:
     from harn_tui.core.eventlog import EventLog
 
 
+def read_only_copy(path: Path, root: Path) -> Path:
+    """A copy of `path` in a new temp folder outside `root`, with its mode set read-only."""
+    import shutil
+
+    base: str | None = None
+    tmp = Path(tempfile.gettempdir()).resolve()
+    if tmp == root or root in tmp.parents:  # never write inside the run root
+        from platformdirs import user_cache_dir
+
+        base = user_cache_dir("harn-tui")
+        Path(base).mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="harn-tui-copy-", dir=base))
+    copy = folder / path.name
+    shutil.copyfile(path, copy)
+    copy.chmod(0o444)
+    return copy
+
+
 class HarnTuiApp(App[int]):
     """The harn-tui explorer."""
 
@@ -51,9 +69,12 @@ class HarnTuiApp(App[int]):
         from harn_tui.commands import RunCommands
 
         self.COMMANDS = App.COMMANDS | {RunCommands}
-        self.root = Path(root)
-        self.run_file = run_file
-        self.events_arg = events
+        from harn_tui.core.locations import absolute_path
+
+        # Resolved once here: watcher events arrive as absolute paths.
+        self.root = absolute_path(root)
+        self.run_file = absolute_path(run_file) if run_file is not None else None
+        self.events_arg = absolute_path(events) if events is not None else None
         self.cache_dir = cache_dir
         self.poll = poll
         self.watch_enabled = watch
@@ -61,6 +82,8 @@ class HarnTuiApp(App[int]):
         self.index = RunIndex(self.root, cache_dir=cache_dir)
         self.event_log: EventLog | None = None
         self.event_log_error: str | None = None
+        #: One line when no event log was found (where it was looked for, the flag to give).
+        self.event_log_note = ""
         self.loading_note = "indexing…"
         self.root_note = ""
         self.index_lock = threading.Lock()
@@ -121,14 +144,28 @@ class HarnTuiApp(App[int]):
     @work(thread=True, group="eventlog", name="eventlog")
     def load_event_log(self) -> None:
         from harn_tui.core.eventlog import open_default_event_log
+        from harn_tui.core.locations import missing_event_log_note
 
         try:
-            self.event_log = open_default_event_log(self.events_arg, os.environ, Path.cwd())
+            self.event_log = open_default_event_log(self.events_arg, os.environ, Path.cwd(), self.root)
         except HarnTuiError as exc:
             self.event_log_error = exc.reason
         finally:
             self.event_log_done = True
+        self.event_log_note = ""
+        if self.event_log is None and self.event_log_error is None:
+            self.event_log_note = missing_event_log_note(os.environ, Path.cwd(), self.root)
+        self.post_message(RunsChanged([], []))  # the header says which log is read, or none
         self.poll_event_log()
+
+    def event_log_present(self) -> bool:
+        """Whether Harn's rules now find an event log (it may appear after start-up)."""
+        from harn_tui.core.locations import event_log_location
+
+        try:
+            return event_log_location(os.environ, Path.cwd(), self.root) is not None
+        except HarnTuiError:
+            return False
 
     def poll_event_log(self) -> None:
         """Read new `hitl.questions` rows (incrementally) and refresh the list's HITL counts."""
@@ -183,14 +220,16 @@ class HarnTuiApp(App[int]):
 
     def on_run_file_changed(self, message: RunFileChanged) -> None:
         from harn_tui.screens.run import RunScreen
+        from harn_tui.widgets.children import ChildrenPane
 
         for screen in self.screen_stack:
-            if (
-                isinstance(screen, RunScreen)
-                and screen.is_mounted
-                and self.index.relative(screen.path) == message.rel
-            ):
+            if not isinstance(screen, RunScreen) or not screen.is_mounted:
+                continue
+            if self.index.relative(screen.path) == message.rel:
                 screen.refresh_from_disk()
+            for pane in screen.query(ChildrenPane):
+                if message.rel in pane.child_rels():  # a child's own file: its row follows it
+                    pane.rerender()
 
     def on_event_log_changed(self, message: EventLogChanged) -> None:
         from harn_tui.screens.run import RunScreen
@@ -253,7 +292,7 @@ class HarnTuiApp(App[int]):
     def open_raw_file(self, rel: str) -> None:
         from harn_tui.screens.json_view import JsonScreen
 
-        self.push_screen(JsonScreen.from_file(self.root / rel, title=rel))
+        self.push_screen(JsonScreen.from_file(self.root / rel, title=f"raw file · {rel}"))
 
     def open_json(self, value: Any, title: str) -> None:
         from harn_tui.screens.json_view import JsonScreen
@@ -273,30 +312,44 @@ class HarnTuiApp(App[int]):
         self.notify(shown, title="Copied", markup=False)
 
     def open_in_pager(self, target: Path | str, *, editor: bool = False) -> None:
-        """Open a file (or a text, via a temp file) in $PAGER / $EDITOR."""
+        """Open a file (or a text, via a temp file) in $PAGER / $EDITOR.
+
+        $EDITOR never gets the real file: it gets a read-only temporary copy outside the
+        run root (harn-tui is read-only on the root). The pager runs with LESSSECURE=1, so
+        `less` cannot start an editor or a shell on the real file either."""
+        if self.served:  # the keys are hidden; a stray call must not try App.suspend
+            command = "$EDITOR" if editor else "$PAGER"
+            self.notify(f"{command} needs a terminal: not available in a browser", severity="warning", markup=False)
+            return
         path: Path
-        cleanup = False
-        if isinstance(target, Path):
+        cleanup: Path | None = None
+        note = ""
+        if isinstance(target, Path) and editor:
+            path = read_only_copy(target, self.root)
+            cleanup = path.parent
+            note = f"read-only copy of {target.name} (edits do not reach the run file): {path}"
+        elif isinstance(target, Path):
             path = target
         else:
-            fd, name = tempfile.mkstemp(prefix="harn-tui-", suffix=".txt")
-            with os.fdopen(fd, "w", encoding="utf-8", errors="replace") as handle:
-                handle.write(target)
-            path, cleanup = Path(name), True
+            folder = Path(tempfile.mkdtemp(prefix="harn-tui-"))
+            path = folder / "view.txt"
+            path.write_text(target, encoding="utf-8", errors="replace")
+            path.chmod(0o444)
+            cleanup = folder
         command = os.environ.get("EDITOR" if editor else "PAGER") or ("vi" if editor else "less -R")
-        if self.served:  # the keys are hidden; a stray call must not try App.suspend
-            self.notify(f"{command} needs a terminal: not available in a browser", severity="warning", markup=False)
-            if cleanup:
-                path.unlink(missing_ok=True)
-            return
+        env = {**os.environ, "LESSSECURE": "1"}
         try:
+            if note:
+                self.notify(note, title=f"Opening in {command}", markup=False)
             with self.suspend():
-                subprocess.run([*shlex.split(command), str(path)], check=False)
+                subprocess.run([*shlex.split(command), str(path)], check=False, env=env)
         except Exception as exc:  # no terminal to hand over (headless, web)
             self.notify(f"cannot open {command}: {exc}", severity="error", markup=False)
         finally:
-            if cleanup:
-                path.unlink(missing_ok=True)
+            if cleanup is not None:
+                import shutil
+
+                shutil.rmtree(cleanup, ignore_errors=True)
 
     def action_inbox(self) -> None:
         from harn_tui.screens.inbox import InboxScreen

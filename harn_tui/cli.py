@@ -243,9 +243,9 @@ def _silence_stdout() -> None:
 
 def resolve_root(arg: str | None) -> Path:
     """ROOT argument, else HARN_RUN_DIR, else ./.harn-runs."""
-    from harn_tui.core.locations import run_root
+    from harn_tui.core.locations import absolute_path, run_root
 
-    return Path(arg) if arg else run_root(os.environ, Path.cwd())
+    return absolute_path(arg if arg else run_root(os.environ, Path.cwd()))
 
 
 def require_dir(root: Path) -> None:
@@ -256,21 +256,24 @@ def require_dir(root: Path) -> None:
         raise UsageError(f"not a directory: {root}")
 
 
-def open_log(events: str | None) -> tuple[EventLog | None, str | None]:
-    """The event log from --events or Harn's rules; (None, reason) when unusable."""
+def open_log(events: str | None, run_root: Path | None = None) -> tuple[EventLog | None, str | None]:
+    """The event log from --events, else Harn's rules for the project holding `run_root`
+    (then the current folder); with no usable log, (None, one line saying so)."""
     from harn_tui.core.errors import EventLogError
-    from harn_tui.core.locations import event_log_location
+    from harn_tui.core.locations import event_log_location, missing_event_log_note
 
     try:
-        if events is None and event_log_location(os.environ, Path.cwd()) is None:
-            return None, None  # no log: skip importing the readers at all
+        if events is None and event_log_location(os.environ, Path.cwd(), run_root) is None:
+            # no log: skip importing the readers at all
+            return None, missing_event_log_note(os.environ, Path.cwd(), run_root)
         from harn_tui.core.eventlog import open_default_event_log
 
-        return open_default_event_log(Path(events) if events else None, os.environ, Path.cwd()), None
+        log = open_default_event_log(Path(events) if events else None, os.environ, Path.cwd(), run_root)
+        return log, None
     except EventLogError as exc:
         if events:
             raise UsageError(f"--events: {exc.reason}") from None
-        return None, exc.reason
+        return None, f"event log unreadable: {exc.reason}; pass --events PATH to read another"
 
 
 def cache_dir_for(no_cache: bool) -> Path | None:
@@ -296,10 +299,14 @@ def cmd_ls(args: argparse.Namespace) -> int:
 
         where = parse_query(args.where)
     root = resolve_root(args.root)
-    require_dir(root)
-    index = RunIndex(root, cache_dir=cache_dir_for(args.no_cache))
-    listed = index.scan_listing()
-    log, log_error = open_log(args.events)
+    if root.is_file():  # ROOT may be one run file
+        listed = RunIndex(root.parent).listing_of_file(root)
+        if not listed:
+            raise LoadError(f"{root}: not a run record (no _type \"run_record\")")
+    else:
+        require_dir(root)
+        listed = RunIndex(root, cache_dir=cache_dir_for(args.no_cache)).scan_listing()
+    log, log_error = open_log(args.events, root.parent if root.is_file() else root)
     try:
         if log is not None:
             listed, log_error = merge_log_hitl_listing(listed, log)
@@ -327,9 +334,10 @@ def cmd_ls(args: argparse.Namespace) -> int:
     else:
         from harn_tui.core.summary import RunSummary
 
-        sys.stdout.write(format_table([RunSummary.from_doc(run.doc) for run in chosen]))
-    if log_error and log is not None:
-        _fail(f"event log: {log_error}")
+        whole = not sys.stdout.isatty()  # piped: whole ids and paths, for scripts
+        sys.stdout.write(format_table([RunSummary.from_doc(run.doc) for run in chosen], whole=whole))
+    if log_error:
+        _fail(log_error if log is None else f"event log: {log_error}")
     return EXIT_OK
 
 
@@ -433,8 +441,9 @@ def _dumps_deep(value: Any) -> bytes:
 STATUS_SYMBOLS = {"completed": "✓", "failed": "✗", "active": "●", "broken": "!"}
 
 
-def format_table(runs: list[RunSummary]) -> str:
-    """An aligned, plain-text table (no colour, control characters escaped)."""
+def format_table(runs: list[RunSummary], *, whole: bool = False) -> str:
+    """An aligned, plain-text table (no colour, control characters escaped). `whole`
+    keeps ids and paths whole (output that is not a terminal); else they are cut to fit."""
     from harn_tui.core.textsafe import one_line
     from harn_tui.core.timestamps import format_duration, format_iso
 
@@ -466,7 +475,7 @@ def format_table(runs: list[RunSummary]) -> str:
                     "",
                     "",
                     "",
-                    one_line(f"{r.path}: {r.error}", 90),
+                    one_line(f"{r.path}: {r.error}", None if whole else 90),
                 )
             )
             continue
@@ -484,14 +493,14 @@ def format_table(runs: list[RunSummary]) -> str:
                 STATUS_SYMBOLS.get(r.status_group, "?"),
                 one_line(r.status, 12),
                 one_line(r.workflow_name, 24),
-                one_line(r.id, 38),
+                one_line(r.id, None if whole else 38),
                 started,
                 format_duration(r.duration_ms),
                 str(r.stage_count),
                 str(r.child_run_count),
                 str(r.hitl_question_count),
                 tokens,
-                one_line(tail, 70),
+                one_line(tail, None if whole and not r.failure else 70),
             )
         )
     if not rows:
@@ -508,20 +517,31 @@ def format_table(runs: list[RunSummary]) -> str:
 
 def find_run(run: str, root_arg: str | None) -> tuple[Path, Path]:
     """(run file, root) for a path or a run id; UsageError when not found."""
+    from harn_tui.core.locations import absolute_path
+
     candidate = Path(run)
     if candidate.is_file():
-        root = Path(root_arg) if root_arg else candidate.parent
+        candidate = absolute_path(candidate)
+        root = absolute_path(root_arg) if root_arg else candidate.parent
         return candidate, root
     root = resolve_root(root_arg)
+    if root.is_file():  # ROOT may be one run file: look RUN up beside it
+        root = root.parent
     if not root.is_dir():
         raise UsageError(f"no run file {run!r} and no run directory at {root} to look it up in")
     from harn_tui.core.index import RunIndex
 
     index = RunIndex(root, cache_dir=cache_dir_for(False))
     index.scan()
-    matches = [s for s in index.find(run) if not s.broken]
+    from harn_tui.core.index import ambiguity
+    from harn_tui.core.textsafe import one_line
+
+    matches = index.find_prefix(run)
     if not matches:
-        raise UsageError(f"no run with id or path {run!r} under {root}")
+        raise UsageError(f"no run with id, id prefix or path {run!r} under {root}")
+    several = ambiguity(run, matches)
+    if several:
+        raise UsageError(one_line(several))
     best = max(matches, key=lambda s: (s.mtime_ns, s.path))
     return root / best.path, root
 
@@ -530,7 +550,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     from harn_tui.core.normalize import load_run
 
     path, root = find_run(args.run, args.root)
-    log, log_error = open_log(args.events)
+    log, log_error = open_log(args.events, root)
     try:
         from harn_tui.core.sessions import legacy_session_dirs
 
@@ -538,8 +558,6 @@ def cmd_show(args: argparse.Namespace) -> int:
             detail = load_run(path, root=root, event_log=log, legacy_dirs=legacy_session_dirs(None, log))
         except LoadError as exc:
             raise LoadError(f"{path}: {exc.reason}") from None
-        if log_error and not detail.event_log_error and log is None and args.events:
-            detail.event_log_error = log_error
         if args.json:
             write_json(detail.to_json())
         else:
@@ -549,6 +567,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     finally:
         if log is not None:
             log.close()
+    if log_error:
+        _fail(log_error)
     return EXIT_OK
 
 

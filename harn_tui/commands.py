@@ -38,6 +38,9 @@ class RunCommands(Provider):
             out.append(("Compare: this run with the previous run", app.screen.action_compare, "Stage, tool-call, usage and turn differences; first divergence"))
             out.append(("Run: overview (insights, policy, replay & eval, artifacts, story, activity)", app.screen.action_overview, "The portal's run-level views (key O)"))
             out.append(("Run: next failure", app.screen.action_next_error, "Failed stage, attempt error, failed tool call or error event (key e)"))
+            out.append(("Run: raw file", app.screen.action_raw_run, "The run file's bytes parsed as JSON, nothing added (R)"))
+            out.append(("Run: normalized record", app.screen.action_normalized_run, "Harn's defaults filled in, plus derived keys (J)"))
+            out.append(("Run: read-only copy in $EDITOR", app.screen.action_editor, "A temporary copy outside the run root; the run file is never touched (ctrl+e)"))
         out.append(("Run: waterfall timeline", partial(self._run_pane, "waterfall"), "Stages and trace spans as nested bars (key 8)"))
         from harn_tui.widgets.scrubber import palette_commands
 
@@ -82,8 +85,50 @@ class RunCommands(Provider):
         for name, callback, help_text in self._commands():
             yield DiscoveryHit(name, callback, help=help_text)
 
+    def _id_prefix_hit(self, query: str) -> Hit | None:
+        """A run id prefix: one run is opened directly; several are named (and listed)."""
+        from harn_tui.core.index import ambiguity, match_runs
+
+        app: Any = self.app
+        text = query.strip()
+        if len(text) < 3 or " " in text:
+            return None
+        matches = match_runs(list(app.runs.values()), text)
+        if not matches:
+            return None
+        several = ambiguity(text, matches, shown=3)
+        if several is None:
+            run = max(matches, key=lambda s: (s.mtime_ns, s.path))
+            return Hit(
+                1.0,
+                label(("Open run ", "dim"), (run.workflow_name, "bold"), (f" {run.id}", "")),
+                partial(app.open_run, run),
+                text=f"Open run {run.id}",
+                help=f"the one run whose id starts with {text!r} · {run.status} · {run.path}",
+            )
+        return Hit(
+            1.0,
+            label((several, "")),
+            partial(self._runs_query, f"id~{text}"),
+            text=several,
+            help="list them in the run list (query id~…)",
+        )
+
+    def _runs_query(self, text: str) -> None:
+        from harn_tui.screens.runs import RunsScreen
+        from harn_tui.widgets.query_bar import QueryBar
+
+        app: Any = self.app
+        while not isinstance(app.screen, RunsScreen) and len(app.screen_stack) > 2:
+            app.pop_screen()
+        if isinstance(app.screen, RunsScreen):
+            app.screen.query_one(QueryBar).value = text
+
     async def search(self, query: str) -> Hits:
         app: Any = self.app
+        prefix = self._id_prefix_hit(query)
+        if prefix is not None:
+            yield prefix
         matcher = self.matcher(query)
         for name, callback, help_text in self._commands():
             score = matcher.match(name)

@@ -13,7 +13,7 @@ from harn_tui.core.errors import UsageError
 
 def launch(args: argparse.Namespace) -> int:
     """Run the explorer; returns the process exit code."""
-    from harn_tui.core.locations import cache_dir, run_root
+    from harn_tui.core.locations import absolute_path, cache_dir, run_root
 
     demo_dir: Path | None = None
     writer = None
@@ -29,12 +29,12 @@ def launch(args: argparse.Namespace) -> int:
         import time
 
         corpus = write_demo(demo_dir, base_ms=int(time.time() * 1000) - 15 * 60 * 1000)
-        root = corpus.root
-        events: Path | None = Path(corpus.state_dir)
+        root = absolute_path(corpus.root)
+        events: Path | None = absolute_path(corpus.state_dir)
         writer = LiveDemoWriter(corpus.root, corpus.state_dir)
     else:
-        root = Path(args.root) if args.root else run_root(os.environ, Path.cwd())
-        events = Path(args.events) if args.events else None
+        root = absolute_path(args.root) if args.root else absolute_path(run_root(os.environ, Path.cwd()))
+        events = absolute_path(args.events) if args.events else None
         if events is not None and not events.exists():
             raise UsageError(f"--events: no such file or directory: {events}")
     run_file: Path | None = None
@@ -44,8 +44,12 @@ def launch(args: argparse.Namespace) -> int:
         from textual.theme import BUILTIN_THEMES
 
         if args.theme not in BUILTIN_THEMES:
+            import difflib
+
             names = ", ".join(sorted(BUILTIN_THEMES))
-            raise UsageError(f"unknown theme {args.theme!r} (choose from: {names})")
+            close = difflib.get_close_matches(args.theme, list(BUILTIN_THEMES), n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]}? " if close else ""
+            raise UsageError(f"unknown theme {args.theme!r} ({hint}choose from: {names})")
     from harn_tui.app import HarnTuiApp
 
     app = HarnTuiApp(

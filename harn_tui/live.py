@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8)
 ROOT_POLL_SECONDS = 0.5
+#: How often a missing event log is looked for again.
+LOG_APPEAR_SECONDS = 2.0
 
 
 def start_watching(app: HarnTuiApp) -> None:
@@ -97,8 +99,21 @@ async def watch_log_loop(app: HarnTuiApp) -> None:
             break
         await asyncio.sleep(0.05)
     log = app.event_log
-    if log is None:
-        return
+    while log is None:
+        # No log yet (Harn may create it after we start): look again now and then.
+        if app.events_arg is not None or app.event_log_error is not None:
+            return
+        await asyncio.sleep(LOG_APPEAR_SECONDS)
+        if await asyncio.to_thread(app.event_log_present):
+            app.event_log_done = False
+            app.load_event_log()
+            for _ in range(200):
+                if app.event_log_done:
+                    break
+                await asyncio.sleep(0.05)
+            log = app.event_log
+            if log is not None:
+                app.post_message(EventLogChanged())  # open runs merge it too
     paths = log.watch_paths()
     while True:
         try:

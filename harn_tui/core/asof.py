@@ -202,14 +202,16 @@ def merged_timeline(detail: RunDetail) -> list[Moment]:
                 f"child_runs[{i}]")
         out.add(parse_ms(child.get("finished_at")), "child",
                 f"child run {name} {to_str(child.get('status')) or 'finished'}", f"child_runs[{i}]")
+    from harn_tui.core.inbox import run_requests
+
     states = detail.hitl_states if isinstance(detail.hitl_states, dict) else {}
-    for q in dicts(run.get("hitl_questions")):
-        rid = to_str(q.get("request_id"))
-        prompt = to_str(q.get("prompt"))
-        out.add(parse_ms(q.get("asked_at")), "hitl", f"HITL asked: {prompt}", f"hitl:{rid}")
+    for item in run_requests(dicts(run.get("hitl_questions")), to_str(run.get("id")), states):
+        rid, prompt = item.request_id, item.prompt
+        kind = "" if item.kind == "question" else f" {item.kind.replace('_', '-')}"
+        out.add(item.asked_ms, "hitl", f"HITL{kind} asked: {prompt}", f"hitl:{rid}")
         st = states.get(rid)
         if st is not None and getattr(st, "state", "pending") != "pending":
-            out.add(_state_resolved_ms(st), "hitl", f"HITL {st.state}: {prompt}", f"hitl:{rid}")
+            out.add(_state_resolved_ms(st), "hitl", f"HITL{kind} {st.state}: {prompt}", f"hitl:{rid}")
     for event in detail.compaction_events or []:
         if not isinstance(event, dict):
             continue

@@ -11,7 +11,10 @@ from harn_tui.core.eventlog import EventLog, LogEvent
 
 __all__ = [
     "HITL_TOPICS",
+    "REQUEST_TOPICS",
     "HitlRequestState",
+    "QuestionIndex",
+    "event_run_ids",
     "merge_questions",
     "questions_by_run",
     "request_states",
@@ -26,6 +29,9 @@ HITL_TOPICS = (
     "hitl.escalations",
     HITL_RESPONSES_TOPIC,
 )
+
+#: The topics where HITL requests are asked (responses come on these and hitl.responses).
+REQUEST_TOPICS = ("hitl.questions", "hitl.approvals", "hitl.dual_control", "hitl.escalations")
 
 _TOPIC_KIND = {
     "hitl.questions": "question",
@@ -68,13 +74,22 @@ def _kind_from_request_id(request_id: str) -> str | None:
 # --------------------------------------------------------------------------- run questions
 
 
-def _question_record(event: LogEvent) -> tuple[list[str], dict[str, Any]] | None:
-    """(run ids, RunHitlQuestionRecord) for one ``hitl.question_asked`` event, or None."""
+def event_run_ids(event: LogEvent) -> list[str]:
+    """The runs a HITL request event belongs to: its header ``run_id`` and its payload
+    ``run_id`` (Harn's own merge accepts either). The one rule for the run's HITL pane,
+    its count in the list and the inbox."""
     payload = _dict(event.payload)
     run_ids: list[str] = []
     for candidate in (event.headers.get("run_id"), _str(payload.get("run_id"))):
         if candidate and candidate not in run_ids:
             run_ids.append(candidate)
+    return run_ids
+
+
+def _question_record(event: LogEvent) -> tuple[list[str], dict[str, Any]] | None:
+    """(run ids, RunHitlQuestionRecord) for one ``hitl.question_asked`` event, or None."""
+    payload = _dict(event.payload)
+    run_ids = event_run_ids(event)
     if not run_ids:
         return None
     request_id = _str(payload.get("request_id"))
@@ -109,15 +124,22 @@ def questions_by_run(log: EventLog) -> dict[str, list[dict[str, Any]]]:
 
 
 class QuestionIndex:
-    """`hitl.questions` folded by run id, read incrementally (only rows after the last seen)."""
+    """HITL requests folded by run id, read incrementally (only rows after the last seen).
+
+    `by_run` keeps the ``hitl.questions`` records (merged into a run's ``hitl_questions``
+    as Harn does); `request_ids` counts every request kind — questions, approvals,
+    dual-control requests and escalations — by `event_run_ids`.
+    """
 
     def __init__(self) -> None:
-        self.cursor = 0
+        self.cursor = 0  # hitl.questions (kept for callers that read it)
+        self.cursors: dict[str, int] = {}
         self.by_run: dict[str, dict[str, dict[str, Any]]] = {}
+        self.ids_by_run: dict[str, set[str]] = {}
         self._lock = threading.Lock()
 
     def poll(self, log: EventLog) -> set[str]:
-        """Read rows appended since the last poll; return the run ids that gained questions."""
+        """Read rows appended since the last poll; return the run ids that gained requests."""
         with self._lock:
             return self._poll(log)
 
@@ -129,22 +151,33 @@ class QuestionIndex:
 
     def _poll(self, log: EventLog) -> set[str]:
         changed: set[str] = set()
-        for event in log.iter_topic(HITL_QUESTIONS_TOPIC, after=self.cursor):
-            self.cursor = max(self.cursor, event.event_id)
-            if event.kind != "hitl.question_asked":
-                continue
-            found = _question_record(event)
-            if found is None:
-                continue
-            run_ids, record = found
-            for run_id in run_ids:
-                self.by_run.setdefault(run_id, {})[record["request_id"]] = record
-                changed.add(run_id)
+        for topic in REQUEST_TOPICS:
+            after = self.cursors.get(topic, 0)
+            for event in log.iter_topic(topic, after=after):
+                after = max(after, event.event_id)
+                if event.kind not in _REQUEST_KINDS:
+                    continue
+                request_id = _request_id(event)
+                run_ids = event_run_ids(event)
+                if request_id:
+                    for run_id in run_ids:
+                        self.ids_by_run.setdefault(run_id, set()).add(request_id)
+                        changed.add(run_id)
+                if event.kind != "hitl.question_asked":
+                    continue
+                found = _question_record(event)
+                if found is None:
+                    continue
+                for run_id in found[0]:
+                    self.by_run.setdefault(run_id, {})[found[1]["request_id"]] = found[1]
+            self.cursors[topic] = after
+        self.cursor = self.cursors.get(HITL_QUESTIONS_TOPIC, 0)
         return changed
 
     def request_ids(self, run_id: str) -> set[str]:
+        """Every HITL request (of any kind) the event log ties to `run_id`."""
         with self._lock:
-            return set(self.by_run.get(run_id, ()))
+            return set(self.by_run.get(run_id, ())) | self.ids_by_run.get(run_id, set())
 
 
 def merge_questions(
@@ -184,6 +217,8 @@ class HitlRequestState:
     trace_id: str | None = None
     asked_at: str = ""
     asked_event_id: int | None = None
+    #: Every run the request names (header and payload `run_id`, see `event_run_ids`).
+    run_ids: tuple[str, ...] = ()
     resolved_at_ms: int | None = None
     resolved_at: str | None = None
     reviewer: str | None = None
@@ -237,6 +272,7 @@ def _apply(st: HitlRequestState, event: LogEvent) -> None:
         st.prompt = _summary(inner)
         st.agent = _str(payload.get("agent")) or st.agent
         st.run_id = _str(payload.get("run_id")) or event.headers.get("run_id") or st.run_id
+        st.run_ids = tuple(dict.fromkeys((*st.run_ids, *event_run_ids(event))))
         st.trace_id = _str(payload.get("trace_id")) or event.headers.get("trace_id") or st.trace_id
         st.asked_at = _str(payload.get("requested_at")) or st.asked_at
         st.asked_event_id = event.event_id

@@ -16,7 +16,7 @@ Pure: no Textual or Rich here; the screen is ``harn_tui.screens.inbox``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ import orjson
 from harn_tui.core import derive
 from harn_tui.core.errors import HarnTuiError
 from harn_tui.core.eventlog import EventLog
-from harn_tui.core.hitl import request_states
+from harn_tui.core.hitl import HitlRequestState, request_states
 from harn_tui.core.jsonload import decode_json, read_bytes
 from harn_tui.core.schema import to_str
 from harn_tui.core.summary import RunSummary
@@ -36,10 +36,13 @@ __all__ = [
     "ASKED",
     "STATE_FILTERS",
     "InboxItem",
+    "belongs_to_run",
     "build_inbox",
     "filter_inbox",
     "match_stage",
     "read_run_questions",
+    "run_requests",
+    "stage_that_asked",
 ]
 
 #: The state of a question seen only in a run file (no outcome recorded anywhere).
@@ -213,25 +216,11 @@ def build_inbox(
                 errors.append(f"{run.path}: {exc.reason}")
             continue
         for q in questions:
-            request_id = to_str(q.get("request_id"))
-            if not request_id or request_id in items:
+            item = _question_item(q)
+            if item is None or item.request_id in items:
                 continue
-            asked_at = to_str(q.get("asked_at"))
-            item = InboxItem(
-                request_id=request_id,
-                kind="question",
-                state=ASKED,
-                prompt=to_str(q.get("prompt")),
-                agent=to_str(q.get("agent")),
-                trace_id=_opt(q.get("trace_id")),
-                asked_at=asked_at,
-                asked_ms=parse_ms(asked_at),
-                record=q,
-                topic="hitl.questions",
-                sources=(RUN_FILE,),
-            )
             _link(item, run)
-            items[request_id] = item
+            items[item.request_id] = item
 
     if log is not None:
         try:
@@ -243,36 +232,102 @@ def build_inbox(
         for request_id, st in states.items():
             item = items.get(request_id)
             if item is None:
-                item = items[request_id] = InboxItem(
-                    request_id=request_id, kind=st.kind, state=st.state, topic=st.topic
-                )
+                item = items[request_id] = _state_item(st)
             else:
-                item.kind = st.kind
-                item.topic = st.topic
-            item.state = st.state
-            item.sources = (*item.sources, EVENT_LOG)
-            item.prompt = st.prompt or item.prompt
-            item.agent = st.agent or item.agent
-            item.trace_id = st.trace_id or item.trace_id
-            if st.asked_at:
-                item.asked_at = st.asked_at
-                item.asked_ms = parse_ms(st.asked_at)
-            item.resolved_at = st.resolved_at
-            item.resolved_ms = st.resolved_at_ms or parse_ms(st.resolved_at)
-            item.answer = st.answer
-            item.reviewer = st.reviewer
-            item.reason = st.reason
-            item.approvals = st.approvals
-            item.request = st.request
+                _apply_state(item, st)
             if item.run_path is None:
                 item.run_id = st.run_id or item.run_id
-                run = by_id.get(item.run_id or "")
-                if run is not None:
-                    _link(item, run)
+                for run_id in dict.fromkeys((item.run_id, *st.run_ids)):  # `belongs_to_run`
+                    run = by_id.get(run_id or "")
+                    if run is not None:
+                        _link(item, run)
+                        break
             elif st.run_id and item.run_id != st.run_id:
                 item.run_id = st.run_id
 
     return sorted(items.values(), key=_newest_first)
+
+
+def _question_item(q: dict[str, Any]) -> InboxItem | None:
+    """A run file's `hitl_questions` record as an item (state `asked`), or None without an id."""
+    request_id = to_str(q.get("request_id"))
+    if not request_id:
+        return None
+    asked_at = to_str(q.get("asked_at"))
+    return InboxItem(
+        request_id=request_id,
+        kind="question",
+        state=ASKED,
+        prompt=to_str(q.get("prompt")),
+        agent=to_str(q.get("agent")),
+        trace_id=_opt(q.get("trace_id")),
+        asked_at=asked_at,
+        asked_ms=parse_ms(asked_at),
+        record=q,
+        topic="hitl.questions",
+        sources=(RUN_FILE,),
+    )
+
+
+def _state_item(st: HitlRequestState) -> InboxItem:
+    item = InboxItem(request_id=st.request_id, kind=st.kind, state=st.state, topic=st.topic)
+    item.run_id = st.run_id
+    _apply_state(item, st)
+    return item
+
+
+def _apply_state(item: InboxItem, st: HitlRequestState) -> None:
+    """Event-log values win over the run file's (as in Harn's own merge)."""
+    item.kind = st.kind
+    item.topic = st.topic
+    item.state = st.state
+    item.sources = (*item.sources, EVENT_LOG)
+    item.prompt = st.prompt or item.prompt
+    item.agent = st.agent or item.agent
+    item.trace_id = st.trace_id or item.trace_id
+    if st.asked_at:
+        item.asked_at = st.asked_at
+        item.asked_ms = parse_ms(st.asked_at)
+    item.resolved_at = st.resolved_at
+    item.resolved_ms = st.resolved_at_ms or parse_ms(st.resolved_at)
+    item.answer = st.answer
+    item.reviewer = st.reviewer
+    item.reason = st.reason
+    item.approvals = st.approvals
+    item.request = st.request
+
+
+def belongs_to_run(st: HitlRequestState, run_id: str) -> bool:
+    """An event-log request belongs to a run when it names the run's id (header or
+    payload `run_id`, see `hitl.event_run_ids`)."""
+    return bool(run_id) and (run_id == st.run_id or run_id in getattr(st, "run_ids", ()))
+
+
+def run_requests(
+    questions: Iterable[dict[str, Any]], run_id: str, states: Mapping[str, HitlRequestState]
+) -> list[InboxItem]:
+    """One run's HITL requests by the inbox's rule: the questions in its file, plus every
+    event-log request (question, approval, dual-control, escalation) that names the run;
+    event-log values win. Oldest first (the pane's order; `follow` picks the newest)."""
+    items: dict[str, InboxItem] = {}
+    for q in questions:
+        item = _question_item(q)
+        if item is not None and item.request_id not in items:
+            item.run_id = run_id or None
+            items[item.request_id] = item
+    for request_id, st in states.items():
+        item = items.get(request_id)
+        if item is not None:
+            _apply_state(item, st)
+        elif belongs_to_run(st, run_id):
+            items[request_id] = _state_item(st)
+    return sorted(items.values(), key=_oldest_first)
+
+
+def _oldest_first(item: InboxItem) -> tuple[int, int, str]:
+    if item.asked_ms is None:
+        return (1, 0, item.request_id)
+    return (0, item.asked_ms, item.request_id)
 
 
 def _newest_first(item: InboxItem) -> tuple[int, int, str]:
@@ -337,3 +392,34 @@ def match_stage(item: InboxItem, stages: Sequence[dict[str, Any]]) -> int | None
         if best is None or key > best:
             best = key
     return None if best is None else best[2]
+
+
+def stage_that_asked(item: InboxItem, stages: Sequence[dict[str, Any]]) -> int | None:
+    """The stage to show for `item`: the one running when it was asked (`match_stage`),
+    else the latest stage started before the ask — one named like the asking agent first
+    (a run paused on a request has often not recorded the asking stage yet) — else one
+    named by the agent, else the first stage when it was asked before any started.
+    None only without stages."""
+    if not stages:
+        return None
+    index = match_stage(item, stages)
+    if index is not None:
+        return index
+    asked = item.asked_ms
+    starts = [parse_ms(stage.get("started_at")) for stage in stages]
+    if asked is not None:
+        before = [(start, i) for i, start in enumerate(starts) if start is not None and start <= asked]
+        named = [(start, i) for start, i in before if _names_agent(stages[i], item.agent)]
+        if named or before:
+            return max(named or before)[1]
+    for i, stage in enumerate(stages):
+        if _names_agent(stage, item.agent):
+            return i
+    return 0 if asked is not None and any(s is not None for s in starts) else len(stages) - 1
+
+
+def _names_agent(stage: dict[str, Any], agent: str) -> bool:
+    if not agent:
+        return False
+    meta = derive.obj(stage.get("metadata"))
+    return agent in (to_str(stage.get("node_id")), to_str(meta.get("agent")))

@@ -128,6 +128,15 @@ class RunIndex:
                 if entry is not None
             ]
 
+    def listing_of_file(self, path: Path) -> list[Listed]:
+        """The `ls` row of one run file (ROOT may be a single file); [] when it is JSON
+        but not a run record."""
+        item = stat_file(Path(path), Path(path).name)
+        result = load_summary(item)
+        if result is None:
+            return []
+        return [Listed(item.rel, item.mtime_ns, *_summary().listing_entry(result))]
+
     def _walk_entries(
         self, on_batch: Callable[[list[RunSummary]], None] | None, *, want_summaries: bool
     ) -> list[tuple[FoundFile, list[Any] | None, RunSummary | None]]:
@@ -251,6 +260,29 @@ class RunIndex:
     def find(self, run_id: str) -> list[RunSummary]:
         """Runs whose id (or path) equals `run_id`."""
         return [s for s in self.runs.values() if s.id == run_id or s.path == run_id]
+
+    def find_prefix(self, text: str) -> list[RunSummary]:
+        """`find`, else the runs whose id starts with `text` (see `match_runs`)."""
+        return match_runs(self.runs.values(), text)
+
+
+def match_runs(runs: Iterable[RunSummary], text: str) -> list[RunSummary]:
+    """Runs named by `text`: an exact id or path wins, else every run whose id starts with
+    it. Broken files are never matched. Several ids in the result mean `text` is ambiguous."""
+    good = [s for s in runs if not s.broken]
+    exact = [s for s in good if s.id == text or s.path == text]
+    if exact or not text:
+        return exact
+    return [s for s in good if s.id.startswith(text)]
+
+
+def ambiguity(text: str, matches: list[RunSummary], shown: int = 5) -> str | None:
+    """One line naming the runs an id prefix matches, or None when it names one run."""
+    ids = sorted({s.id for s in matches})
+    if len(ids) < 2:
+        return None
+    listed = ", ".join(ids[:shown]) + (f", … ({len(ids) - shown} more)" if len(ids) > shown else "")
+    return f"run id prefix {text!r} matches {len(ids)} runs: {listed}"
 
 
 def matches(

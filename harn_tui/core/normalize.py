@@ -73,6 +73,13 @@ class RunDetail:
             for sid, events in self.agent_sessions.items()
         }
         out["model_turns"] = self.model_turns
+        from harn_tui.core.inbox import run_requests
+
+        out["hitl_requests"] = [  # every kind, by the inbox's rule (questions are in hitl_questions)
+            item.to_json()
+            for item in run_requests(self.normalized.get("hitl_questions") or [],
+                                     to_str(self.normalized.get("id")), self.hitl_states or {})
+        ]
         out["derived"] = {
             "path": self.rel,
             "status_group": derive.status_group(to_str(self.normalized.get("status"))),

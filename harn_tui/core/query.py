@@ -84,6 +84,10 @@ STRING_OPS = ("=", "!=", "~", "!~")
 ORDER_OPS = ("=", "!=", ">", ">=", "<", "<=")
 EQUALITY_OPS = ("=", "!=")
 STATUS_GROUPS = ("active", "completed", "failed", "broken")
+#: The groups and the statuses Harn itself writes (spec §2.3); other statuses are an open
+#: set and match exactly, but a near miss of one of these is a typo.
+KNOWN_STATUSES = (*STATUS_GROUPS, "running", "paused", "complete", "success", "verified",
+                  "error", "cancelled")
 
 _MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
 _DAY_MS = 86_400_000
@@ -148,7 +152,8 @@ _FIELD_LIST: tuple[FieldSpec, ...] = (
     FieldSpec("calls", "int", "LLM call count", ">", _usage("call_count")),
     FieldSpec("stages", "int", "stage count", ">", "s.stage_count"),
     FieldSpec("children", "int", "child run count", ">", "s.child_run_count"),
-    FieldSpec("hitl", "int", "HITL question count", ">", "s.hitl_question_count"),
+    FieldSpec("hitl", "int", "HITL requests (questions, approvals, dual-control, escalations)", ">",
+              "s.hitl_question_count"),
     FieldSpec("pending", "int", "pending node count", ">", "s.pending_node_count"),
     FieldSpec("duration", "duration", "run duration (90s 5m 2h)", ">", "s.duration_ms"),
     FieldSpec("started", "time", "start time (2026-11-20, 2h = 2 hours ago)", ">",
@@ -375,6 +380,8 @@ def _compile_term(term: Term) -> Compiled:
         )
     try:
         return _COMPILERS[spec.kind](spec, term.op, term.value)
+    except QueryError as exc:  # a closed set's near miss: name the whole term
+        raise QueryError(exc.reason, term.raw) from None
     except ValueError:
         hint = _VALUE_HINTS[spec.kind]
         raise QueryError(f"bad value in '{_show(term.raw)}': {hint}", term.raw) from None
@@ -422,6 +429,14 @@ def _compile_status(spec: FieldSpec, op: str, raw: str) -> Compiled:
     needle = raw.lower()
     if op in EQUALITY_OPS and needle in STATUS_GROUPS:
         return Compiled(f"s.status_group {_PY_OPS[op]} {{c0}}", _fixed(needle), 0)
+    if op in EQUALITY_OPS and needle not in KNOWN_STATUSES:
+        close = difflib.get_close_matches(needle, KNOWN_STATUSES, n=1, cutoff=0.75)
+        if close:  # a typo of a group or of a status Harn writes, not another status
+            raise QueryError(
+                f"unknown status '{_show(raw)}' (did you mean {close[0]}?): groups are "
+                f"{' '.join(STATUS_GROUPS)}; status~TEXT matches any status containing TEXT",
+                raw,
+            )
     return Compiled(_string_expr(op, spec.expr), _fixed(needle), 2)
 
 

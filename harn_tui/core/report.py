@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from harn_tui.core import derive
+from harn_tui.core.child_runs import CHILD
 from harn_tui.core.textsafe import one_line
 from harn_tui.core.timestamps import format_duration, format_iso, parse_ms
 
 if TYPE_CHECKING:
+    from harn_tui.core.child_runs import ChildView
+    from harn_tui.core.inbox import InboxItem
     from harn_tui.core.normalize import RunDetail
 
 
@@ -17,6 +20,22 @@ def _when(value: str | None) -> str:
         return "-"
     ms = parse_ms(value)
     return f"{format_iso(ms)} UTC" if ms is not None else f"{one_line(value, 40)} (unparsed)"
+
+
+def _child_views(detail: RunDetail) -> list[ChildView]:
+    """Children as their own run files tell them."""
+    from harn_tui.core.child_runs import child_views
+
+    return child_views(detail)
+
+
+def hitl_requests(detail: RunDetail) -> list[InboxItem]:
+    """The run's HITL requests of every kind, by the inbox's rule."""
+    from harn_tui.core.inbox import run_requests
+
+    return run_requests(
+        detail.normalized.get("hitl_questions") or [], detail.record.id, detail.hitl_states or {}
+    )
 
 
 def render_text(detail: RunDetail) -> str:
@@ -53,20 +72,24 @@ def render_text(detail: RunDetail) -> str:
         )
     children = run.child_runs
     out.append(f"\nChild runs ({len(children)})")
-    for child in children:
+    views = _child_views(detail)
+    for child, view in zip(children, views, strict=True):
+        mark = "*" if view.source == CHILD else ""
+        tail = f"  failure={one_line(view.failure, 100)}" if view.failure else ""
         out.append(
-            f"  - {one_line(child.worker_name, 24)} [{one_line(child.status, 12)}] "
-            f"{one_line(child.task, 60)}  session={one_line(child.session_id or '-', 40)} "
-            f"run={one_line(child.run_path or child.run_id or '-', 80)}"
+            f"  - {one_line(child.worker_name, 24)} [{one_line(view.status, 12)}{mark}] "
+            f"{format_duration(view.duration_ms) or '-'}  {one_line(child.task, 60)}  "
+            f"session={one_line(child.session_id or '-', 40)} "
+            f"run={one_line(child.run_path or child.run_id or '-', 80)}{tail}"
         )
-    questions = run.hitl_questions
-    out.append(f"\nHITL questions ({len(questions)})")
-    for q in questions:
-        state = detail.hitl_states.get(q.request_id)
-        label = getattr(state, "state", None) or "asked"
+    if any(v.source == CHILD for v in views):
+        out.append("    (* status, duration and failure from the child's own run file)")
+    requests = hitl_requests(detail)
+    out.append(f"\nHITL requests ({len(requests)})")
+    for item in requests:
         out.append(
-            f"  - [{label}] {one_line(q.prompt, 90)}  agent={one_line(q.agent or '-', 24)} "
-            f"asked={_when(q.asked_at)}"
+            f"  - [{item.state}] {item.kind}: {one_line(item.prompt or '(no prompt)', 90)}  "
+            f"agent={one_line(item.agent or '-', 24)} asked={_when(item.asked_at)}"
         )
     out.append(f"\nCompaction events ({len(detail.compaction_events)})")
     for c in detail.compaction_events:
@@ -135,15 +158,17 @@ def render_markdown(detail: RunDetail) -> str:
         )
     if run.child_runs:
         lines += ["", "## Child runs", "", "| worker | status | task | run |", "|---|---|---|---|"]
-        for child in run.child_runs:
+        for child, view in zip(run.child_runs, _child_views(detail), strict=True):
             lines.append(
-                f"| {_md(child.worker_name)} | {_md(child.status)} | {_md(child.task)} | "
+                f"| {_md(child.worker_name)} | {_md(view.status)} | {_md(view.failure or child.task)} | "
                 f"{_md(child.run_path or child.run_id or '-')} |"
             )
-    if run.hitl_questions:
-        lines += ["", "## HITL questions", ""]
+    requests = hitl_requests(detail)
+    if requests:
+        lines += ["", "## HITL requests", ""]
         lines += [
-            f"- {_md(q.prompt)} ({_md(q.agent)}, {_when(q.asked_at)})" for q in run.hitl_questions
+            f"- {_md(item.kind)} [{_md(item.state)}]: {_md(item.prompt)} ({_md(item.agent)}, {_when(item.asked_at)})"
+            for item in requests
         ]
     if detail.compaction_events:
         lines += ["", "## Compactions", ""]

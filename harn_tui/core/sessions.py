@@ -256,7 +256,9 @@ def legacy_session_dirs(env: dict[str, str] | None = None, log: EventLog | None 
     dirs: list[Path] = []
     value = (env.get("HARN_EVENT_LOG_DIR") or "").strip()
     if value:
-        dirs.append(Path(value))
+        from harn_tui.core.locations import absolute_path
+
+        dirs.append(absolute_path(value))
     if log is not None and getattr(log, "backend", "") == "file":
         dirs.append(Path(log.location))
     return [d for i, d in enumerate(dirs) if d not in dirs[:i]]

@@ -65,6 +65,9 @@ async def watch_root(
     """Yield change batches under `root` until it disappears or `stop_event` is set."""
     from watchfiles import awatch
 
+    from harn_tui.core.locations import absolute_path
+
+    root = absolute_path(root)  # events arrive as absolute paths
     kwargs: dict[str, object] = {
         "watch_filter": run_file_filter,
         "debounce": DEBOUNCE_MS,

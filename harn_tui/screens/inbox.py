@@ -2,8 +2,8 @@
 
 Built in a worker from the run index (questions stored in run files) and the
 event log (every HITL topic), newest first. `s` cycles the state filter, `/`
-filters by text, Enter opens the run that asked and selects the stage whose
-time window holds the request (or the run's HITL pane when no stage does).
+filters by text, Enter opens the run that asked on the stage that asked: the one
+whose time window holds the request, else the latest started before it.
 """
 
 from __future__ import annotations
@@ -22,7 +22,13 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
-from harn_tui.core.inbox import STATE_FILTERS, InboxItem, build_inbox, filter_inbox, match_stage
+from harn_tui.core.inbox import (
+    STATE_FILTERS,
+    InboxItem,
+    build_inbox,
+    filter_inbox,
+    stage_that_asked,
+)
 from harn_tui.core.timestamps import format_iso, format_relative
 from harn_tui.text import block, line, safe
 from harn_tui.widgets.virtual_list import KeyedList, VirtualList
@@ -63,13 +69,21 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
+#: `workflow · <whole run id>` fits in this; the run column grows to it when there is room.
+RUN_ROOM = 64
+PROMPT_KEEP = 60
+
+
 def layout(width: int) -> list[tuple[str, str, int]]:
-    """The widest column set that leaves the prompt 24 cells (the prompt takes the rest)."""
+    """The widest column set that leaves the prompt 24 cells (the prompt takes the rest);
+    on wide terminals the run column grows towards a whole run id first."""
     for columns in LAYOUTS:
         fixed = sum(w + 1 for _k, _t, w in columns if w)
         if width - fixed - 1 >= 24 or columns is LAYOUTS[-1]:
             rest = max(width - fixed - 1, 8)
-            return [(k, t, w or rest) for k, t, w in columns]
+            run_w = next((w for k, _t, w in columns if k == "run"), 0)
+            grow = max(0, min(RUN_ROOM - run_w, rest - PROMPT_KEEP)) if run_w else 0
+            return [(k, t, w + grow if k == "run" else (w or rest - grow)) for k, t, w in columns]
     return []
 
 
@@ -400,14 +414,15 @@ class InboxScreen(Screen[None]):
 
 
 def reveal_request(screen: RunScreen, item: InboxItem) -> tuple[str, int | None]:
-    """On a loaded RunScreen, select the stage that asked `item`, else its HITL pane row.
+    """On a loaded RunScreen, select the stage that asked `item` (`stage_that_asked`);
+    only a run without stages shows its HITL pane row instead.
 
     Returns (pane id, selected row or None).
     """
     detail = screen.detail
     if detail is None:
         return ("", None)
-    index = match_stage(item, [stage.raw for stage in detail.record.stages])
+    index = stage_that_asked(item, [stage.raw for stage in detail.record.stages])
     if index is not None:
         screen.action_pane("stages")
         table = screen.query_one("#stages-table", DataTable)

@@ -91,10 +91,11 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
         Binding("f", "toggle_follow", "Follow"),
         Binding("c", "compare", "Compare"),
         Binding("r", "raw", "Raw JSON"),
-        Binding("R", "raw_run", "Run JSON", show=False),
+        Binding("R", "raw_run", "Raw file (its bytes as JSON)", show=False),
+        Binding("J", "normalized_run", "Normalized record (defaults, derived keys)", show=False),
         Binding("y", "copy", "Copy"),
         Binding("p", "pager", "Pager", show=False),
-        Binding("ctrl+e", "editor", "Editor", show=False),
+        Binding("ctrl+e", "editor", "Editor (read-only copy)", show=False),
         Binding("x", "export('md')", "Export MD", show=False),
         Binding("X", "export('json')", "Export JSON", show=False),
         Binding("u", "reload", "Reload", show=False),
@@ -488,8 +489,20 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
         self.app.open_json(value, title)  # type: ignore[attr-defined]
 
     def action_raw_run(self) -> None:
+        """The run file exactly as written: its bytes parsed as JSON, nothing added."""
+        from harn_tui.screens.json_view import JsonScreen
+
+        self.app.push_screen(JsonScreen.from_file(self.path, title=f"raw file · {self._rel()}"))
+
+    def action_normalized_run(self) -> None:
+        """The normalized record: Harn's defaults filled in, plus the derived views."""
         if self.detail is not None:
-            self.app.open_json(self.detail.to_json(), self.detail.rel)  # type: ignore[attr-defined]
+            self.app.open_json(self.detail.to_json(), f"normalized record · {self._rel()}")  # type: ignore[attr-defined]
+
+    def _rel(self) -> str:
+        if self.detail is not None:
+            return self.detail.rel
+        return self.app.index.relative(self.path) or str(self.path)  # type: ignore[attr-defined]
 
     def action_copy(self) -> None:
         picked = self.current_pane().selection()

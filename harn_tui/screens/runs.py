@@ -142,6 +142,10 @@ class RunsScreen(TerminalOnlyKeys, Screen[None]):
         loading = getattr(self.app, "loading_note", "")
         if loading:
             totals.append(f"  ·  {loading}", style="dim italic")
+        if getattr(self.app, "event_log_note", ""):
+            totals.append("  ·  no event log: --events PATH", style="yellow")
+        elif getattr(self.app, "event_log_error", None):
+            totals.append("  ·  event log unreadable: --events PATH", style="yellow")
         self.query_one("#totals", Static).update(totals)
         state = Text(no_wrap=True)
         state.append(f" status:{self.status_filter}", style="bold" if self.status_filter != "all" else "dim")

@@ -1,39 +1,34 @@
-"""Child runs pane: worker, status, task, session, run path; a lineage tree; drill-down."""
+"""Child runs pane: worker, status, task, session, run path; a lineage tree; drill-down.
+
+A child whose own run file resolves shows that file's status, duration and failure (not
+the parent's copy), and follows the file live: in the run root through the app's
+index, elsewhere through a watcher of its own.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Static, Tree
 
+from harn_tui.core.child_runs import CHILD, ChildView, child_view, resolve_child_path
+from harn_tui.core.timestamps import format_duration
 from harn_tui.text import label, line
 from harn_tui.widgets.pane import Pane, restore_cursor, table_cursor_key
 from harn_tui.widgets.status import badge
 from harn_tui.widgets.table import PaneTable
 
+if TYPE_CHECKING:
+    from harn_tui.core.summary import RunSummary
 
-def resolve_child_path(run_path: str | None, root: Path, parent_file: Path) -> Path | None:
-    """A child's run file: as given if absolute, else relative to the run root, the
-    parent's folder, or the root's parent (Harn writes `.harn-runs/<id>.json` from cwd)."""
-    if not run_path:
-        return None
-    candidate = Path(run_path)
-    options = [candidate] if candidate.is_absolute() else [
-        root / candidate,
-        parent_file.parent / candidate,
-        root.parent / candidate,
-        root / candidate.name,
-        parent_file.parent / candidate.name,
-    ]
-    for option in options:
-        try:
-            if option.is_file():
-                return option
-        except OSError:
-            continue
+__all__ = ["ChildrenPane", "resolve_child_path"]
+
+
+def _as_of_then(_path: Path) -> None:
     return None
 
 
@@ -43,7 +38,7 @@ class ChildrenPane(Pane):
     def compose(self) -> ComposeResult:
         table = PaneTable(id="children-table")
         # The open/missing link comes early so narrow terminals still show it.
-        table.add_columns("worker", "status", "file", "task", "session", "run")
+        table.add_columns("worker", "status", "file", "duration", "failure / task", "session", "run")
         yield table
         yield Static(id="children-empty", classes="empty-note")
         yield Tree(label("lineage"), id="lineage")
@@ -57,29 +52,124 @@ class ChildrenPane(Pane):
             return None
         return resolve_child_path(run_path, self.app.root, self.detail.path)  # type: ignore[attr-defined]
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: Run files outside the root: path -> ((size, mtime_ns), summary), read in a worker.
+        self._outside: dict[Path, tuple[tuple[int, int], RunSummary | None]] = {}
+        self._watched: frozenset[Path] = frozenset()
+        self.views: list[ChildView] = []
+
+    def child_rels(self) -> set[str]:
+        """The children's run files under the root (the app re-renders on their changes)."""
+        app: Any = self.app
+        rels = {rel for view in self.views if view.path is not None
+                and (rel := app.index.relative(view.path)) is not None}
+        if self.detail is not None:  # a missing child's file may appear later
+            for child, view in zip(self.detail.record.child_runs, self.views, strict=False):
+                if view.path is None and child.run_path:
+                    name = Path(child.run_path)
+                    for option in (app.root / name, app.root / name.name):
+                        rel = app.index.relative(option)
+                        if rel is not None:
+                            rels.add(rel)
+        return rels
+
+    def _summary_of(self, path: Path) -> RunSummary | None:
+        """The child's own summary: live from the app's index under the root, else read
+        off the UI thread (and re-read when the file changes)."""
+        app: Any = self.app
+        rel = app.index.relative(path)
+        if rel is not None and rel in app.runs:
+            return app.runs[rel]  # type: ignore[no-any-return]
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        stamp = (st.st_size, st.st_mtime_ns)
+        known = self._outside.get(path)
+        if known is None or known[0] != stamp:
+            self._read_outside(path, stamp)
+        return known[1] if known is not None else None
+
+    @work(thread=True, group="child-read")
+    def _read_outside(self, path: Path, stamp: tuple[int, int]) -> None:
+        from harn_tui.core.discovery import stat_file
+        from harn_tui.core.index import load_summary
+
+        summary = load_summary(stat_file(path, path.name))
+        self.app.call_from_thread(self._outside_read, path, stamp, summary)
+
+    def _outside_read(self, path: Path, stamp: tuple[int, int], summary: RunSummary | None) -> None:
+        known = self._outside.get(path)
+        if known is not None and known[0] == stamp:
+            return
+        self._outside[path] = (stamp, summary)
+        self.rerender()
+
+    def rerender(self) -> None:
+        """A child's run file changed: show the children again from the same detail."""
+        if self.detail is not None:
+            self.show(self.detail)
+
     def show(self, detail) -> None:  # type: ignore[no-untyped-def]
         super().show(detail)
         table = self.table
         key, row = table_cursor_key(table), table.cursor_row
         table.clear()
         children = detail.record.child_runs
+        self.views = []
+        scrubbing = getattr(detail, "asof_ms", None) is not None
         for i, child in enumerate(children):
-            resolved = self._resolve(child.run_path)
-            link = line("→ open", "green") if resolved else line("missing" if child.run_path else "", "dim")
+            read = self._summary_of
+            if scrubbing and child.status == "running" and child.finished_at is None:
+                read = _as_of_then  # not finished at that moment: the file's final word is later
+            view = child_view(child.raw, self._resolve(child.run_path), read)
+            self.views.append(view)
+            link = line("→ open", "green") if view.path else line("missing" if child.run_path else "", "dim")
+            status = badge(view.status, None, 12)
+            if view.source == CHILD:
+                status.append("*", style="dim")  # from the child's own file
+            task = line(view.failure, "red", 40) if view.failure else line(child.task, "", 40)
             table.add_row(
                 line(child.worker_name, "bold", 20),
-                badge(child.status, None, 12),
+                status,
                 link,
-                line(child.task, "", 30),
+                line(format_duration(view.duration_ms) or "-", "", 9),
+                task,
                 line(child.session_id or "", "dim", 16),
                 line(child.run_path or child.run_id or "", "", 34),
                 key=str(i),
             )
         restore_cursor(table, key, row)
         note = self.query_one("#children-empty", Static)
-        note.update("No child runs." if not children else "")
-        note.display = not children
+        legend = bool(children) and any(v.source == CHILD for v in self.views)
+        if not children:
+            note.update("No child runs.")
+        elif legend:
+            note.update(line("* status, duration and failure from the child's own run file", "dim"))
+        else:
+            note.update("")
+        note.set_class(not legend, "empty-note")  # the legend is one plain line: the table keeps the room
+        note.display = not children or legend
         self._build_lineage(detail)
+        self._watch_outside()
+
+    def _watch_outside(self) -> None:
+        """Follow children's run files that live outside the root (the root is watched)."""
+        app: Any = self.app
+        outside = frozenset(v.path for v in self.views if v.path is not None and app.index.relative(v.path) is None)
+        if outside == self._watched or not getattr(app, "watch_enabled", False):
+            return
+        self._watched = outside
+        if outside:
+            self.run_worker(self._watch_loop(outside), exclusive=True, group="child-watch")
+
+    async def _watch_loop(self, paths: frozenset[Path]) -> None:
+        from harn_tui.core.watch import watch_files
+
+        app: Any = self.app
+        async for _changed in watch_files(sorted(paths), poll_seconds=app.poll):
+            self.rerender()
 
     def _build_lineage(self, detail) -> None:  # type: ignore[no-untyped-def]
         """Root run → this run → its children (the breadcrumb trail gives the ancestors)."""
@@ -96,10 +186,10 @@ class ChildrenPane(Pane):
         for ancestor in trail:
             node = node.add(label((ancestor, "")), expand=True)
         here = node.add(label(("● ", "yellow"), (run.display_name, "bold"), (f"  {run.id}", "dim")), expand=True)
-        for child in run.child_runs:
-            here.add_leaf(
-                label((child.worker_name, "bold"), (f"  [{child.status}] ", ""), (child.task, "dim"))
-            )
+        views = self.views if len(self.views) == len(run.child_runs) else [None] * len(run.child_runs)
+        for child, view in zip(run.child_runs, views, strict=True):
+            status = view.status if view is not None else child.status
+            here.add_leaf(label((child.worker_name, "bold"), (f"  [{status}] ", ""), (child.task, "dim")))
         tree.root.expand_all()
 
     def current(self):  # type: ignore[no-untyped-def]

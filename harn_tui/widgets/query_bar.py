@@ -33,7 +33,7 @@ from harn_tui.core.query import (
 )
 from harn_tui.core.summary import RunSummary
 from harn_tui.core.textsafe import visible
-from harn_tui.text import line
+from harn_tui.text import line, safe
 
 #: Seconds a completion vocabulary is reused before it is rebuilt from the runs.
 VOCAB_TTL = 5.0
@@ -96,6 +96,9 @@ class QueryBar(Vertical):
     }
     QueryBar > #query-note.-shown {
         display: block;
+    }
+    QueryBar > #query-note.-error {
+        height: auto;
     }
     """
 
@@ -212,9 +215,10 @@ class QueryBar(Vertical):
     def _show_note(self) -> None:
         note = self.query_one("#query-note", Static)
         if self.error:
-            self.note = line(f"✗ {self.error}", "bold red")
+            # wrapped, never cut: the hint that fixes the query may come last
+            self.note = safe(f"✗ {self.error}", "bold red")
             note.update(self.note)
-            note.add_class("-shown")
+            note.add_class("-shown", "-error")
             return
         hints = self.completions() if self.input.has_focus and self.value else []
         if len(hints) > 1:
@@ -227,11 +231,12 @@ class QueryBar(Vertical):
                 text.append(f"  +{len(hints) - HINTS_SHOWN}", style="dim")
             self.note = text
             note.update(text)
+            note.remove_class("-error")
             note.add_class("-shown")
             return
         self.note = Text()
         note.update("")
-        note.remove_class("-shown")
+        note.remove_class("-shown", "-error")
 
     @on(Input.Changed, "#query-input")
     def _changed(self, event: Input.Changed) -> None:

@@ -36,14 +36,27 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
+#: A whole UUIDv7 run id with Harn's `run_` prefix (and a little more) fits in this.
+ID_ROOM = 44
+#: The flexible last column keeps at least this much before the id column grows.
+FLEX_KEEP = 50
+
+
 def layout(width: int) -> list[tuple[str, str, int]]:
-    """The columns that fit `width`, widest-priority first, the last one flexible."""
+    """The columns that fit `width`, widest-priority first, the last one flexible. With
+    room to spare (wide terminals), the id column grows towards a whole id first."""
     for max_priority in (5, 4, 3, 2, 1, 0):
         chosen = [(k, t, w) for k, t, w, p in COLUMNS if p <= max_priority]
         fixed = sum(w + 1 for k, t, w in chosen if w)
         if width - fixed >= 16 or max_priority == 0:
             rest = max(width - fixed, 8)
-            return [(k, t, w or rest) for k, t, w in chosen]
+            grow = 0
+            if any(k == "id" for k, _t, _w in chosen):
+                base = next(w for k, _t, w in chosen if k == "id")
+                grow = max(0, min(ID_ROOM - base, rest - FLEX_KEEP))
+            return [
+                (k, t, w + grow if k == "id" else (w or rest - grow)) for k, t, w in chosen
+            ]
     return []
 
 

@@ -405,3 +405,19 @@ def test_corpus_runs_are_monotonic_and_complete_at_the_end(
         assert [c.status for c in end.record.child_runs] == [c.status for c in d.record.child_runs]
         checked += 1
     assert checked == len(corpus_details)
+
+
+def test_timeline_holds_every_hitl_request_kind_of_the_run(detail: RunDetail) -> None:
+    """An approval that names the run is a moment too (the inbox's rule, issue 9.3)."""
+    run_id = detail.record.id
+    detail.hitl_states = {
+        **detail.hitl_states,
+        "a1": HitlRequestState("a1", "approval", "hitl.approvals", state="approved", prompt="ship",
+                               asked_at=iso(T + 40 * S), resolved_at_ms=T + 50 * S, run_id=run_id,
+                               run_ids=(run_id,)),
+        "elsewhere": HitlRequestState("elsewhere", "approval", "hitl.approvals", prompt="other",
+                                      asked_at=iso(T + 41 * S), run_id="another-run"),
+    }
+    labels = [m.label for m in merged_timeline(detail)]
+    assert "HITL approval asked: ship" in labels and "HITL approval approved: ship" in labels
+    assert not any("other" in label for label in labels)

@@ -258,3 +258,79 @@ def test_match_stage_on_the_corpus(corpus: Corpus) -> None:
 
     stage = stages[index]
     assert parse_ms(stage["started_at"]) <= wins.asked_ms <= parse_ms(stage["finished_at"])  # type: ignore[operator]
+
+
+# --------------------------------------------------------------------------- one run's requests
+
+
+def _every_kind(tmp_path: Path) -> tuple[Path, Path, dict[str, Any]]:
+    """A run with one question in its file and, in the log, an approval (run id in the
+    header only), a dual-control request and an escalation; plus another run's approval."""
+    root = tmp_path / "runs"
+    rec = _write_run(root, "r.json", hitl=1, run_id="run-r")
+    log = EventLogWriter(tmp_path / "state")
+    ms = BASE_MS + 2000
+    for n, (topic, kind, run_in_payload) in enumerate((
+        ("hitl.approvals", "approval", False),
+        ("hitl.dual_control", "dual_control", True),
+        ("hitl.escalations", "escalation", True),
+    )):
+        rid = f"hitl_{kind}_{n}"
+        env = {"request_id": rid, "kind": kind, "agent": "ops", "trace_id": "t",
+               "requested_at": rfc3339(ms + n), "payload": {"action": f"do {kind}", "reason": "r"}}
+        if run_in_payload:
+            env["run_id"] = "run-r"
+        event = {"approval": "hitl.approval_requested", "dual_control": "hitl.dual_control_requested",
+                 "escalation": "hitl.escalation_issued"}[kind]
+        log.append(topic, event, env, {"request_id": rid, "run_id": "run-r"}, ms + n)
+    other = {"request_id": "hitl_approval_other", "kind": "approval", "agent": "ops", "trace_id": "t",
+             "run_id": "run-other", "requested_at": rfc3339(ms), "payload": {"action": "x"}}
+    log.append("hitl.approvals", "hitl.approval_requested", other,
+               {"request_id": other["request_id"], "run_id": "run-other"}, ms)
+    log.close()
+    return root, tmp_path / "state" / "events.sqlite", rec
+
+
+def test_a_runs_requests_follow_the_inboxs_rule(tmp_path: Path) -> None:
+    """The run's HITL pane and count hold every kind the inbox links to it (issue 9.3)."""
+    from harn_tui.core.hitl import QuestionIndex, request_states
+    from harn_tui.core.inbox import run_requests
+
+    root, db, rec = _every_kind(tmp_path)
+    reader = open_event_log("sqlite", db)
+    try:
+        states = request_states(reader)
+        mine = run_requests(rec["hitl_questions"], "run-r", states)
+        inbox = [i for i in build_inbox(_scan(root), root, reader) if i.run_path == "r.json"]
+        index = QuestionIndex()
+        index.poll(reader)
+    finally:
+        reader.close()
+    assert sorted(i.kind for i in mine) == ["approval", "dual_control", "escalation", "question"]
+    assert {i.request_id for i in mine} == {i.request_id for i in inbox}  # one rule for both
+    assert [i.asked_ms for i in mine] == sorted(i.asked_ms for i in mine)  # oldest first
+    assert index.request_ids("run-r") == {i.request_id for i in mine if i.kind != "question"}
+    assert "hitl_approval_other" not in {i.request_id for i in mine}
+    assert run_requests([], "", states) == []
+
+
+def test_stage_that_asked_falls_back_to_the_latest_stage_started_before() -> None:
+    from harn_tui.core.inbox import stage_that_asked
+    from harn_tui.core.timestamps import parse_ms
+
+    stages = [
+        {"node_id": "plan", "started_at": "2026-01-01T00:00:00Z", "finished_at": "2026-01-01T00:01:00Z"},
+        {"node_id": "build", "started_at": "2026-01-01T00:02:00Z", "finished_at": "2026-01-01T00:05:00Z"},
+    ]
+
+    def at(iso: str | None, agent: str = "") -> int | None:
+        return stage_that_asked(_item("x", "pending", asked_ms=parse_ms(iso) if iso else None, agent=agent), stages)
+
+    assert at("2026-01-01T00:00:30Z") == 0  # inside a window: that stage
+    assert at("2026-01-01T00:01:30Z") == 0  # between stages: the one before
+    assert at("2026-01-01T00:09:00Z") == 1  # after the last recorded stage (a paused run)
+    assert at("2026-01-01T00:09:00Z", agent="plan") == 0  # ... the asking agent's node first
+    assert at("2025-12-31T00:00:00Z") == 0  # before the run: its first stage
+    assert at(None, agent="build") == 1  # no time: the agent's node
+    assert at(None) == 1
+    assert stage_that_asked(_item("x", "pending"), []) is None

@@ -8,13 +8,34 @@ import pytest
 
 from harn_tui.core.errors import EventLogError
 from harn_tui.core.locations import (
+    absolute_path,
     cache_dir,
+    event_log_candidates,
     event_log_location,
+    missing_event_log_note,
+    project_of,
     project_root,
     resolve_events_arg,
     run_root,
     state_root,
 )
+
+# ----------------------------------------------------------------------------- absolute paths
+
+
+def test_absolute_path_resolves_folders_and_keeps_a_files_name(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    real = tmp_path / "real"
+    (real / "sub").mkdir(parents=True)
+    (real / "run.json").write_text("{}")
+    (tmp_path / "link").symlink_to(real, target_is_directory=True)
+    (real / "alias.json").symlink_to(real / "sub" / "run.json")
+    monkeypatch.chdir(real / "sub")
+    assert absolute_path("..") == real
+    assert absolute_path("../../link") == real
+    assert absolute_path("./../run.json") == real / "run.json"
+    assert absolute_path("../../link/alias.json") == real / "alias.json"  # stays under its root
+    assert absolute_path("missing/x") == real / "sub" / "missing" / "x"
+
 
 # ----------------------------------------------------------------------------- run root
 
@@ -180,3 +201,47 @@ def test_cache_dir_env_and_default(tmp_path: Path) -> None:
     assert cache_dir({"HARN_TUI_CACHE_DIR": str(tmp_path / "c")}) == tmp_path / "c"
     default = cache_dir({"HARN_TUI_CACHE_DIR": ""})
     assert "harn-tui" in str(default)
+
+
+# ----------------------------------------------------------------------------- the run root's project
+
+
+def test_the_project_holding_the_run_root_has_the_event_log(tmp_path: Path) -> None:
+    """Opened from another folder, a run root still finds its own project's log (issue 9.4)."""
+    demo = tmp_path / "demo"
+    (demo / ".harn").mkdir(parents=True)
+    (demo / ".harn" / "events.sqlite").write_bytes(b"")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    assert event_log_location({}, elsewhere) is None  # cwd alone finds nothing
+    assert event_log_location({}, elsewhere, demo) == ("sqlite", demo / ".harn" / "events.sqlite")
+    # a run root inside a project with harn.toml (and its .harn/ beside it)
+    proj = tmp_path / "proj"
+    (proj / "runs" / "nested").mkdir(parents=True)
+    (proj / "harn.toml").write_text("")
+    (proj / ".harn" / "events").mkdir(parents=True)
+    env = {"HARN_EVENT_LOG_BACKEND": "file"}
+    assert project_of(proj / "runs" / "nested") == proj
+    assert event_log_location(env, elsewhere, proj / "runs") == ("file", proj / ".harn" / "events")
+    # the run root's project comes before the current folder's
+    (elsewhere / ".harn").mkdir()
+    (elsewhere / ".harn" / "events.sqlite").write_bytes(b"")
+    assert event_log_candidates({}, elsewhere, demo) == [
+        ("sqlite", demo / ".harn" / "events.sqlite"),
+        ("sqlite", elsewhere / ".harn" / "events.sqlite"),
+    ]
+    assert event_log_location({}, elsewhere, demo) == ("sqlite", demo / ".harn" / "events.sqlite")
+    assert event_log_location({}, elsewhere, tmp_path / "no-project") == (
+        "sqlite", elsewhere / ".harn" / "events.sqlite")
+
+
+def test_missing_event_log_note_is_one_line_naming_the_places_and_the_flag(tmp_path: Path) -> None:
+    root = tmp_path / "p" / "runs"
+    root.mkdir(parents=True)
+    (tmp_path / "p" / "harn.toml").write_text("")
+    note = missing_event_log_note({}, tmp_path, root)
+    assert "\n" not in note and "--events PATH" in note
+    assert str(tmp_path / "p" / ".harn" / "events.sqlite") in note
+    assert str(tmp_path / ".harn" / "events.sqlite") in note
+    assert "memory" in missing_event_log_note({"HARN_EVENT_LOG_BACKEND": "memory"}, tmp_path, root)
+    assert "--events PATH" in missing_event_log_note({"HARN_EVENT_LOG_BACKEND": "x"}, tmp_path, root)

@@ -239,6 +239,9 @@ def test_number_and_duration_units() -> None:
         ("model>3", "bad operator in 'model>3': model takes = != ~ !~"),
         ("hitl~1", "bad operator in 'hitl~1': hitl takes = != > >= < <="),
         ("broken>1", "bad operator in 'broken>1': broken takes = !="),
+        ("status=faild", "unknown status 'faild' (did you mean failed?): groups are active completed failed broken"),
+        ("status!=activ", "unknown status 'activ' (did you mean active?)"),
+        ("status=runing", "unknown status 'runing' (did you mean running?)"),
     ],
 )
 def test_errors_name_the_bad_term(text: str, message: str) -> None:
@@ -398,3 +401,11 @@ def test_default_config_dir_uses_platformdirs(monkeypatch: pytest.MonkeyPatch) -
 
     assert config_dir() == Path(user_config_dir("harn-tui"))
     assert query_mod.config_dir({"HARN_TUI_CONFIG_DIR": " "}) == Path(user_config_dir("harn-tui"))
+
+
+def test_status_values_are_closed_for_near_misses_and_open_otherwise() -> None:
+    """Groups and Harn's own statuses are a closed set for typos; other statuses and
+    workflow names stay open and simply match nothing (issue 9.11)."""
+    for text in ("status=awaiting_review", "status=failed", "status=FAILED", "status=paused",
+                 "status~faild", "workflow=faild", "workflow=no-such-workflow", "wf=deploi"):
+        parse_query(text)  # no error

@@ -142,14 +142,15 @@ async def _visit_detail(pilot, index: int, seen: dict[str, bool], panes: set[str
         while app.screen is not screen:
             await pilot.press("escape")
             await pilot.pause()
-    # the whole record as a JSON tree
-    await pilot.press("R")
-    await wait_for(pilot, lambda: isinstance(app.screen, JsonScreen))
-    await pilot.pause(0.2)
-    check_screen(app, f"{where} raw json")
-    while app.screen is not screen:
-        await pilot.press("escape")
-        await pilot.pause()
+    # the whole record as a JSON tree: the raw file, then the normalized record
+    for key, view in (("R", "raw file"), ("J", "normalized record")):
+        await pilot.press(key)
+        await wait_for(pilot, lambda: isinstance(app.screen, JsonScreen) and not app.screen.loading_file)
+        await pilot.pause(0.2)
+        check_screen(app, f"{where} {view}")
+        while app.screen is not screen:
+            await pilot.press("escape")
+            await pilot.pause()
     await pilot.press("escape")
     await pilot.pause()
     assert isinstance(app.screen, RunsScreen)

@@ -120,7 +120,9 @@ async def test_enter_opens_the_run_on_the_stage_that_asked(corpus: Corpus) -> No
         assert screen.inbox.current is not None and screen.inbox.current.request_id == wins["request_id"]
         await pilot.pause()
         screen.last_jump = None
-        # no stage window holds it: the paused run asked it as it paused, after its last stage
+        # no stage window holds it (the paused run asked after its last recorded stage
+        # finished): the stage to show is the latest one started before the ask, not the
+        # HITL pane (issue 9.3)
         _select(screen, lambda r: r.kind == "question" and r.state == "pending" and r.in_root)
         item = screen.inbox.current
         assert item is not None
@@ -129,11 +131,14 @@ async def test_enter_opens_the_run_on_the_stage_that_asked(corpus: Corpus) -> No
         await pilot.pause()
         run_screen = app.screen
         assert isinstance(run_screen, RunScreen)
-        assert run_screen.query_one("#panes").active == "pane-hitl"
-        table = run_screen.query_one("#hitl-table", DataTable)
-        row = table.get_row_index(item.request_id)
-        assert screen.last_jump == (item.run_path, "hitl", row)
-        assert table.cursor_row == row
+        stages = [s.raw for s in run_screen.detail.record.stages]
+        assert match_stage(item, stages) is None
+        from harn_tui.core.timestamps import parse_ms
+
+        latest = max(i for i, s in enumerate(stages) if parse_ms(s["started_at"]) <= item.asked_ms)
+        assert screen.last_jump == (item.run_path, "stages", latest)
+        assert run_screen.query_one("#panes").active == "pane-stages"
+        assert run_screen.query_one("#stages-table", DataTable).cursor_row == latest
 
 
 def _hostile_root(tmp_path: Path) -> tuple[Path, Path]:
@@ -169,3 +174,29 @@ async def test_hostile_text_is_shown_literally(tmp_path: Path) -> None:
         assert "[link=http://x]click[/link] \\x1b[2J" in text
         assert "\x1b" not in text and "\x07" not in text
         assert "asked" in text  # a run-file question with no outcome in the log
+
+
+async def test_the_runs_hitl_pane_and_count_hold_what_the_inbox_shows(corpus: Corpus) -> None:
+    """Approvals, dual-control requests and escalations are in the run's HITL pane and its
+    count in the list, like the inbox (issue 9.3)."""
+    app = make_app(corpus.root, corpus.state_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _inbox(pilot)
+        by_run: dict[str, set[str]] = {}
+        for item in screen.rows:
+            if item.in_root:
+                by_run.setdefault(item.run_path or "", set()).add(item.request_id)
+        kinds = {i.kind for i in screen.rows if i.in_root}
+        assert {"approval", "escalation"} <= kinds
+        rel = next(i.run_path for i in screen.rows if i.in_root and i.kind != "question")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, InboxScreen))
+        for path, ids in by_run.items():
+            assert app.runs[path].hitl_question_count == len(ids), path
+        app.open_path(app.root / rel)
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.detail is not None)
+        await pilot.press("3")
+        await pilot.pause(0.2)
+        table = app.screen.query_one("#hitl-table", DataTable)
+        rows = {table.coordinate_to_cell_key((r, 0)).row_key.value for r in range(table.row_count)}
+        assert rows == by_run[rel]

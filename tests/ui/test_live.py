@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import orjson
+import pytest
 from uitools import make_app, screen_text, wait_for, wait_for_text
 
 from harn_tui.core.generator import EventLogWriter, atomic_write_json
@@ -223,3 +224,53 @@ async def test_event_log_rows_appear_while_watching(tmp_path: Path) -> None:
     con = sqlite3.connect(tmp_path / ".harn" / "events.sqlite")
     assert con.execute("select count(*) from events").fetchone()[0] == 6
     con.close()
+
+
+def _relative_root(tmp_path: Path, form: str, monkeypatch) -> Path:  # type: ignore[no-untyped-def]
+    """Make `tmp_path/proj/runs` reachable as `form` from the current folder."""
+    proj = tmp_path / "proj"
+    (proj / "runs").mkdir(parents=True)
+    if form == "symlink":
+        (tmp_path / "link").symlink_to(proj / "runs", target_is_directory=True)
+        monkeypatch.chdir(tmp_path)
+        return Path("link")
+    if form == "..":
+        (tmp_path / "elsewhere").mkdir()
+        monkeypatch.chdir(tmp_path / "elsewhere")
+        return Path("../proj/runs")
+    monkeypatch.chdir(proj)
+    return Path(form)
+
+
+@pytest.mark.parametrize("form", ["runs", "./runs", "..", "symlink"])
+async def test_live_updates_with_a_relative_or_symlinked_root(tmp_path: Path, monkeypatch, form: str) -> None:  # type: ignore[no-untyped-def]
+    """Watcher events are absolute; the root the user typed may not be (issue 9.1)."""
+    root = _relative_root(tmp_path, form, monkeypatch)
+    real = tmp_path / "proj" / "runs"
+    write(real / "a.json", run_record("run-a"))
+    app = make_app(root, events=Path("../.harn") if form == "./runs" else None, watch=True)
+    log = _log(tmp_path) if form == "./runs" else None  # at tmp_path/.harn = ../.harn
+    async with app.run_test(size=SIZE) as pilot:
+        await start(pilot)
+        assert rows(app) == {"a.json": "running"}
+        write(real / "b.json", run_record("run-b"))  # new
+        await wait_for(pilot, lambda: "b.json" in app.runs)
+        atomic_write_json(real / "a.json", run_record("run-a", "failed"))  # rewritten
+        await wait_for(pilot, lambda: rows(app).get("a.json") == "failed")
+        (real / "b.json").unlink()  # deleted
+        await wait_for(pilot, lambda: "b.json" not in app.runs)
+        await pilot.press("enter")  # the open run follows its file too
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.detail is not None)
+        screen = app.screen
+        atomic_write_json(real / "a.json", run_record("run-a", "failed", stages=4))
+        await wait_for(pilot, lambda: screen.detail is not None and len(screen.detail.record.stages) == 4)
+        if log is not None:  # a relative --events path is followed live as well
+            await wait_for(pilot, lambda: app.event_log is not None)
+            log.append("hitl.questions", "hitl.question_asked",
+                       {"request_id": "hitl_question_r", "kind": "question", "agent": "a",
+                        "run_id": "run-a", "requested_at": "2026-11-20T09:30:00Z",
+                        "payload": {"prompt": "Go?"}},
+                       {"request_id": "hitl_question_r", "run_id": "run-a"}, int(time.time() * 1000))
+            await wait_for(pilot, lambda: app.runs["a.json"].hitl_question_count == 1)
+    if log is not None:
+        log.close()

@@ -219,3 +219,16 @@ async def test_ghost_completion_of_a_hostile_value_is_escaped() -> None:
         text = screen_text(app)
         assert "workflow=[bold]x[/]\\x1b]0;t\\x07" in text
         assert "\x1b" not in text and "\x07" not in text
+
+
+async def test_a_long_query_error_wraps_instead_of_being_cut_at_120_columns() -> None:
+    """The end of the message (the hint that fixes the query) stays on screen (issue 9.11)."""
+    app = Host()
+    async with app.run_test(size=(120, 14)) as pilot:
+        await pilot.press(*"stauts=failed")
+        await wait_for(pilot, lambda: bool(app.changes) and app.changes[-1].text == "stauts=failed")
+        await pilot.pause()
+        error = app.changes[-1].error
+        assert error is not None and len(error) > 120
+        flat = " ".join(screen_text(app).split())
+        assert " ".join(f"✗ {error}".split()) in flat
