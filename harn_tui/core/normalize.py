@@ -9,12 +9,11 @@ transcripts, daemon events and model turns from the sidecar.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harn_tui.core import derive
+from harn_tui.core import derive, observability
 from harn_tui.core import schema as S
 from harn_tui.core.derive import dicts, obj
 from harn_tui.core.errors import LoadError
@@ -27,7 +26,7 @@ from harn_tui.core.timestamps import sort_key
 if TYPE_CHECKING:
     from harn_tui.core.eventlog import EventLog
 
-OBSERVABILITY_SCHEMA_VERSION = 4
+OBSERVABILITY_SCHEMA_VERSION = observability.SCHEMA_VERSION
 
 
 @dataclass
@@ -317,153 +316,9 @@ def sync_handoffs(run: dict[str, Any]) -> None:
 # -- observability (§2.9) -----------------------------------------------------
 
 
-def compaction_events_from_transcript(
-    transcript: Any,
-    stage_id: str | None,
-    node_id: str | None,
-    prefix: str,
-    snapshot_path: str | None,
-) -> list[dict[str, Any]]:
-    """One CompactionEventRecord per `compaction` event of a transcript."""
-    transcript = obj(transcript)
-    transcript_id = transcript.get("id") if isinstance(transcript.get("id"), str) else None
-    asset_ids = {
-        a.get("id") for a in dicts(transcript.get("assets")) if isinstance(a.get("id"), str)
-    }
-    out = []
-    for event in dicts(transcript.get("events")):
-        if event.get("kind") != "compaction":
-            continue
-        meta = obj(event.get("metadata"))
-        asset_id = (
-            meta.get("snapshot_asset_id")
-            if isinstance(meta.get("snapshot_asset_id"), str)
-            else None
-        )
-        record = {
-            "id": to_str(event.get("id")),
-            "transcript_id": transcript_id,
-            "stage_id": stage_id,
-            "node_id": node_id,
-            "mode": to_str(meta.get("mode")),
-            "strategy": to_str(meta.get("strategy")),
-            "archived_messages": max(S.to_int(meta.get("archived_messages")), 0),
-            "estimated_tokens_before": max(S.to_int(meta.get("estimated_tokens_before")), 0),
-            "estimated_tokens_after": max(S.to_int(meta.get("estimated_tokens_after")), 0),
-            "snapshot_asset_id": asset_id,
-            "snapshot_location": f"{prefix}.assets[{asset_id}]" if asset_id else prefix,
-            "snapshot_path": snapshot_path,
-            "available": asset_id is not None and asset_id in asset_ids,
-            "instruction_mode": to_str(meta.get("instruction_mode")),
-            "instruction_source": meta.get("instruction_source")
-            if isinstance(meta.get("instruction_source"), str)
-            else None,
-            "compaction_policy": meta.get("compaction_policy"),
-        }
-        for key in ("receipt", "reason", "recap", "schema_version"):
-            if key in meta:
-                record[key] = meta[key]
-        out.append(record)
-    return out
-
-
-def compaction_events(run: dict[str, Any], path: Path | None) -> list[dict[str, Any]]:
-    """Compaction events of every stage transcript, then of the run transcript."""
-    snapshot_path = run.get("persisted_path") or (str(path) if path else None)
-    out: list[dict[str, Any]] = []
-    for stage in run["stages"]:
-        if isinstance(stage.get("transcript"), dict):
-            prefix = f"run.stages[{stage['node_id']}].transcript"
-            out += compaction_events_from_transcript(
-                stage["transcript"],
-                stage["id"] or None,
-                stage["node_id"] or None,
-                prefix,
-                snapshot_path,
-            )
-    if isinstance(run.get("transcript"), dict):
-        out += compaction_events_from_transcript(
-            run["transcript"], None, None, "run.transcript", snapshot_path
-        )
-    return out
-
-
-def _verification_passed(stage: dict[str, Any]) -> bool | None:
-    verification = stage.get("verification")
-    if isinstance(verification, dict):
-        for key in ("pass", "success"):
-            if isinstance(verification.get(key), bool):
-                return verification[key]
-    if stage["status"] == "completed" and stage["outcome"] in ("success", "verified"):
-        return True
-    if stage["status"] == "failed":
-        return False
-    return None
-
-
 def derive_observability(run: dict[str, Any], path: Path | None) -> dict[str, Any]:
-    """Recompute the derived observability record (stored copies may be stale)."""
-    stored = run.get("observability") or S.fill({}, S.OBSERVABILITY)
-    obs = copy.copy(stored)
-    obs["schema_version"] = OBSERVABILITY_SCHEMA_VERSION
-    obs["worker_lineage"] = [
-        {
-            key: child.get(key)
-            for key in (
-                "worker_id",
-                "worker_name",
-                "parent_stage_id",
-                "task",
-                "status",
-                "session_id",
-                "parent_session_id",
-                "run_id",
-                "run_path",
-                "snapshot_path",
-            )
-        }
-        for child in run["child_runs"]
-    ]
-    obs["verification_outcomes"] = [
-        {
-            "stage_id": stage["id"],
-            "node_id": stage["node_id"],
-            "status": stage["status"],
-            "passed": _verification_passed(stage),
-            "summary": _compact(stage["verification"])
-            if stage["verification"] is not None
-            else stage["visible_text"],
-        }
-        for stage in run["stages"]
-        if stage["kind"] == "verify" or stage["verification"] is not None
-    ]
-    pointers = [
-        {
-            "id": f"stage:{stage['id']}:transcript",
-            "label": f"{stage['node_id']} transcript",
-            "kind": "embedded_transcript",
-            "location": f"run.stages[{stage['node_id']}].transcript",
-            "path": None,
-            "available": True,
-        }
-        for stage in run["stages"]
-        if isinstance(stage.get("transcript"), dict)
-    ]
-    if isinstance(run.get("transcript"), dict):
-        pointers.append(
-            {
-                "id": "run:transcript",
-                "label": "Run transcript",
-                "kind": "embedded_transcript",
-                "location": "run.transcript",
-                "path": None,
-                "available": True,
-            }
-        )
-    obs["transcript_pointers"] = pointers
-    obs["compaction_events"] = compaction_events(run, path)
-    obs["daemon_events"] = list(stored.get("daemon_events") or [])
-    return obs
+    """Recompute Harn's observability record (the stored copy is ignored, as Harn's load does)."""
+    return observability.derive(run, str(path) if path is not None else None)
 
 
 def _set_sidecar_pointer(run: dict[str, Any], sidecar: Path, available: bool) -> None:
@@ -477,18 +332,6 @@ def _set_sidecar_pointer(run: dict[str, Any], sidecar: Path, available: bool) ->
             "available": available,
         }
     )
-
-
-def _compact(value: Any) -> str:
-    import orjson
-
-    try:
-        return orjson.dumps(value).decode()
-    except TypeError:  # nested deeper than orjson writes
-        try:
-            return str(value)
-        except RecursionError:
-            return "(nested too deep to show)"
 
 
 def _relative(path: Path, root: Path | None) -> str:

@@ -64,7 +64,7 @@ def write_run(path: Path, run_id: str, mtime_s: int | None = None, **fields: Any
 def root(tmp_path: Path) -> Path:
     """A run root holding the real examples plus runs in every timestamp format."""
     root = tmp_path / "runs"
-    shutil.copytree(EXAMPLES, root / "examples")
+    shutil.copytree(EXAMPLES, root / "examples", ignore=shutil.ignore_patterns("more"))
     for i, path in enumerate(sorted((root / "examples").iterdir())):
         os.utime(path, (1_700_000_000 + i, 1_700_000_000 + i))
     write_run(
@@ -344,7 +344,7 @@ def test_ls_uses_harn_run_dir(
 def test_ls_defaults_to_dot_harn_runs(
     root: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    shutil.copytree(EXAMPLES, Path.cwd() / ".harn-runs")
+    shutil.copytree(EXAMPLES, Path.cwd() / ".harn-runs", ignore=shutil.ignore_patterns("more"))
     assert {r["id"] for r in ls_json(capsys)} == EXAMPLE_IDS
 
 
