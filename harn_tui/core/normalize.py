@@ -140,7 +140,9 @@ def attach_legacy_sessions(detail: RunDetail, dirs: list[Path]) -> None:
     """Add linked sessions that only exist as legacy `event_log-<session>.jsonl` files."""
     from harn_tui.core.sessions import legacy_sessions
 
-    missing = [s for s in derive.linked_session_ids(detail.normalized) if s not in detail.agent_sessions]
+    missing = [
+        s for s in derive.linked_session_ids(detail.normalized) if s not in detail.agent_sessions
+    ]
     found = legacy_sessions(dirs, missing)
     if found:
         detail.agent_sessions = dict(sorted({**detail.agent_sessions, **found}.items()))

@@ -320,7 +320,8 @@ def compaction_events_from_transcript(
     transcript_id = opt_str(present(get(transcript, "id")))
     assets = get(transcript, "assets")
     asset_ids = {
-        a["id"] for a in (assets if isinstance(assets, list) else [])
+        a["id"]
+        for a in (assets if isinstance(assets, list) else [])
         if isinstance(a, dict) and isinstance(a.get("id"), str)
     }
     events = get(transcript, "events")
@@ -511,7 +512,9 @@ def derive(run: dict[str, Any], load_path: str | None) -> dict[str, Any]:
         )
         parent = child["parent_stage_id"]
         if parent is not None and parent in stage_by_id:
-            edges.append(_edge(f"stage:{parent}", worker_node, EDGE_DELEGATES, child["worker_name"]))
+            edges.append(
+                _edge(f"stage:{parent}", worker_node, EDGE_DELEGATES, child["worker_name"])
+            )
         lineage.append(
             {
                 key: child.get(key)
@@ -548,4 +551,3 @@ def derive(run: dict[str, Any], load_path: str | None) -> dict[str, Any]:
         "compaction_events": compactions,
         "daemon_events": [],
     }
-

@@ -105,7 +105,10 @@ def test_stored_observability_is_ignored() -> None:
     raw = json.loads(PERSONAS[0].read_text())
     raw["observability"] = {"schema_version": 1, "action_graph_nodes": [{"id": "stale"}]}
     obs = normalize_record(raw, PERSONAS[0])["observability"]
-    assert [n["id"] for n in obs["action_graph_nodes"]] == ["run:merge-captain-smoke", "stage:stage_1"]
+    assert [n["id"] for n in obs["action_graph_nodes"]] == [
+        "run:merge-captain-smoke",
+        "stage:stage_1",
+    ]
 
 
 # -- orch-obs: save_and_load_run_record_materializes_observability_summary -------------------------
@@ -247,7 +250,9 @@ def test_trigger_and_predicate_nodes_share_the_trace_id() -> None:
     predicate = next(n for n in obs["action_graph_nodes"] if n["kind"] == "predicate")
     assert trigger["trace_id"] == "trace_123" and predicate["trace_id"] == "trace_123"
     assert any(e["kind"] == "trigger_dispatch" for e in obs["action_graph_edges"])
-    assert any(e["kind"] == "predicate_gate" and e["label"] == "true" for e in obs["action_graph_edges"])
+    assert any(
+        e["kind"] == "predicate_gate" and e["label"] == "true" for e in obs["action_graph_edges"]
+    )
     # the full edge list, in Harn's order: entry to trigger, dispatch to the untargeted stage,
     # then the transition (from a condition stage: predicate_gate)
     assert obs["action_graph_edges"] == [
@@ -276,7 +281,8 @@ def test_replay_chain_for_replayed_trigger_runs() -> None:
         for n in obs["action_graph_nodes"]
     )
     assert any(
-        e["kind"] == "replay_chain" and e["label"] == "replay chain" for e in obs["action_graph_edges"]
+        e["kind"] == "replay_chain" and e["label"] == "replay chain"
+        for e in obs["action_graph_edges"]
     )
     historical = obs["action_graph_nodes"][1]
     assert historical["id"] == "trigger:trigger_evt_original"
@@ -304,7 +310,12 @@ def test_trigger_event_that_harn_cannot_parse_gives_no_trigger_node() -> None:
 
 
 def run_with(**fields: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {"_type": "run_record", "id": "r", "workflow_id": "wf", "status": "completed"}
+    base: dict[str, Any] = {
+        "_type": "run_record",
+        "id": "r",
+        "workflow_id": "wf",
+        "status": "completed",
+    }
     base.update(fields)
     return base
 
@@ -349,7 +360,11 @@ def test_transcript_pointer_path_and_label(tmp_path: Path) -> None:
     assert [(p["id"], p["label"], p["path"]) for p in pointers] == [
         ("stage:s1:transcript", "Stage plan transcript", str(path)),
         ("run:transcript", "Run transcript", str(path)),
-        ("run:llm_transcript", "LLM transcript sidecar", str(tmp_path / "r-llm" / "llm_transcript.jsonl")),
+        (
+            "run:llm_transcript",
+            "LLM transcript sidecar",
+            str(tmp_path / "r-llm" / "llm_transcript.jsonl"),
+        ),
     ]
     raw["persisted_path"] = "elsewhere/r.json"
     path.write_text(json.dumps(raw))
@@ -406,10 +421,18 @@ def test_planner_round_needs_agentic_detail_and_reads_tools_calls_first() -> Non
 
 
 def test_compaction_0_10_receipt_keys_only_where_present() -> None:
-    meta = {"mode": "auto", "strategy": "llm", "instruction_mode": "summary",
-            "compaction_policy": {"name": "hybrid"}, "schema_version": 2, "reason": "budget"}
+    meta = {
+        "mode": "auto",
+        "strategy": "llm",
+        "instruction_mode": "summary",
+        "compaction_policy": {"name": "hybrid"},
+        "schema_version": 2,
+        "reason": "budget",
+    }
     transcript = {"id": "t", "events": [{"id": "c", "kind": "compaction", "metadata": meta}]}
-    event = normalize_record(run_with(transcript=transcript))["observability"]["compaction_events"][0]
+    event = normalize_record(run_with(transcript=transcript))["observability"]["compaction_events"][
+        0
+    ]
     assert event["instruction_mode"] == "summary"
     assert event["compaction_policy"] == {"name": "hybrid"}
     assert "instruction_source" not in event
