@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harn_tui.core import derive, observability
+from harn_tui.core import derive, handoffs, observability
 from harn_tui.core import schema as S
 from harn_tui.core.derive import dicts, obj
 from harn_tui.core.errors import LoadError
@@ -21,7 +21,6 @@ from harn_tui.core.jsonload import decode_json, read_bytes, type_name
 from harn_tui.core.records import RunRecord
 from harn_tui.core.schema import to_str
 from harn_tui.core.sidecar import daemon_events, model_turns, read_sidecar, sidecar_path
-from harn_tui.core.timestamps import sort_key
 
 if TYPE_CHECKING:
     from harn_tui.core.eventlog import EventLog
@@ -278,41 +277,8 @@ def replay_fixture_from_run(run: dict[str, Any]) -> dict[str, Any]:
 
 
 def sync_handoffs(run: dict[str, Any]) -> None:
-    """Merge handoff artifacts into `handoffs` by id, sort, and mirror them back."""
-    merged: dict[str, dict[str, Any]] = {h["id"]: h for h in run["handoffs"] if h.get("id")}
-    order = [h for h in run["handoffs"] if not h.get("id")]
-    for artifact in run["artifacts"]:
-        if artifact.get("kind") == "handoff" and isinstance(artifact.get("data"), dict):
-            handoff = S.fill(artifact["data"], S.HANDOFF)
-            if handoff["id"]:
-                merged[handoff["id"]] = handoff
-    handoffs = order + sorted(
-        merged.values(), key=lambda h: (sort_key(h["created_at"]), h["created_at"])
-    )
-    run["handoffs"] = handoffs
-    for handoff in handoffs:
-        if not handoff.get("id"):
-            continue
-        artifact_id = f"artifact_{handoff['id']}"
-        mirror = next((a for a in run["artifacts"] if a.get("id") == artifact_id), None)
-        if mirror is None:
-            run["artifacts"].append(
-                S.fill(
-                    {
-                        "_type": "artifact",
-                        "id": artifact_id,
-                        "kind": "handoff",
-                        "title": handoff.get("task") or "handoff",
-                        "data": handoff,
-                        "created_at": handoff.get("created_at"),
-                        "priority": 85,
-                        "metadata": {"handoff_id": handoff["id"]},
-                    },
-                    S.ARTIFACT,
-                )
-            )
-        else:
-            mirror["data"] = handoff
+    """Harn's `sync_run_handoffs` (see :mod:`harn_tui.core.handoffs`)."""
+    handoffs.sync_run_handoffs(run)
 
 
 # -- observability (§2.9) -----------------------------------------------------
