@@ -2,7 +2,7 @@
 
 Handoffs listed in `handoffs` and those carried by `handoff` artifacts are
 normalized (`HandoffArtifact::normalize`), merged by id (`merge_handoffs`), sorted
-by `created_at` (as text, like Harn), given the run's `run_receipt` link and
+by `created_at` (parsed; Harn compares the text), given the run's `run_receipt` link and
 `parent_run_id`, and mirrored back into their artifact — found by
 `metadata.handoff_id` or `data.id` and updated in place, else appended.
 
@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import math
 from typing import Any
+
+from harn_tui.core.timestamps import sort_key
 
 HANDOFF_TYPE = "handoff_artifact"
 HANDOFF_KIND = "handoff"
@@ -368,7 +370,9 @@ def sync_run_handoffs(run: dict[str, Any]) -> None:
             index_by_id[handoff_id] = index
 
     handoffs = [by_id[key] for key in sorted(by_id)]
-    handoffs.sort(key=lambda h: h["created_at"])
+    # Kinder than Harn (which compares the text): parsed time, then text; the same order
+    # whenever the timestamps share one format, as those Harn writes do.
+    handoffs.sort(key=lambda h: (sort_key(h["created_at"]), h["created_at"]))
     for handoff in handoffs:
         if handoff["parent_run_id"] is None:
             handoff["parent_run_id"] = run["id"]

@@ -156,10 +156,11 @@ def test_invalid_artifact_handoffs_are_not_merged() -> None:
     assert run["handoffs"] == []
 
 
-def test_handoffs_sorted_by_created_at_text() -> None:
+def test_handoffs_sorted_by_parsed_created_at() -> None:
+    # Harn compares the text ("10" < "2"); harn-tui's deliberate kindness parses the time.
     hs = [handoff("b", created_at="2"), handoff("a", created_at="10"), handoff("c", created_at="1")]
     run = normalize_record(run_with(handoffs=hs))
-    assert [h["id"] for h in run["handoffs"]] == ["c", "a", "b"]  # string order, like Harn
+    assert [h["id"] for h in run["handoffs"]] == ["c", "b", "a"]
 
 
 def test_show_json_has_no_duplicate_handoff(tmp_path: Path) -> None:

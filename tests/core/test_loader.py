@@ -407,42 +407,56 @@ def test_same_worker_in_two_stages_is_one_child_appended_in_stage_order() -> Non
 # -- handoffs (§2.11) ------------------------------------------------------------------------------
 
 
+def _handoff(hid: str, **fields: Any) -> dict[str, Any]:
+    out = {"id": hid, "source_persona": "p", "target_persona_or_human": {"label": "t"}}
+    out.update({"task": hid.upper(), "reason": "r", **fields})
+    return out
+
+
 def test_handoffs_synced_from_artifacts_sorted_and_mirrored() -> None:
     run = normalize_record(
         run_record(
-            handoffs=[{"id": "handoff_b", "created_at": "1714460002", "task": "B"}],
+            handoffs=[_handoff("handoff_b", created_at="1714460002")],
             artifacts=[
                 {
                     "id": "artifact_handoff_a",
                     "kind": "handoff",
-                    "data": {"id": "handoff_a", "created_at": "1714460001", "task": "A"},
+                    "data": _handoff("handoff_a", created_at="1714460001", task="A"),
                 },
                 {"id": "plain", "kind": "summary", "data": {"id": "not-a-handoff"}},
+                # not a handoff by Harn's rule (no source_persona/target/task): left alone
+                {"id": "loose", "kind": "handoff", "data": {"id": "loose_data", "task": "x"}},
             ],
         )
     )
     assert [h["id"] for h in run["handoffs"]] == ["handoff_a", "handoff_b"]
-    assert run["handoffs"][0]["source_persona"] == ""  # defaults filled
+    assert run["handoffs"][0]["open_questions"] == []  # defaults filled
     by_id = {a["id"]: a for a in run["artifacts"]}
-    assert set(by_id) == {"artifact_handoff_a", "plain", "artifact_handoff_b"}
+    assert set(by_id) == {"artifact_handoff_a", "plain", "loose", "artifact_handoff_b"}
     mirror = by_id["artifact_handoff_b"]
     assert mirror["kind"] == "handoff"
     assert mirror["priority"] == 85
-    assert mirror["metadata"] == {"handoff_id": "handoff_b"}
+    assert mirror["metadata"] == {
+        "handoff_id": "handoff_b",
+        "target_kind": "persona",
+        "target_label": "t",
+    }
     assert mirror["data"]["id"] == "handoff_b"
     assert by_id["artifact_handoff_a"]["data"]["task"] == "A"
+    assert by_id["loose"]["data"] == {"id": "loose_data", "task": "x"}
 
 
 def test_handoff_in_both_places_appears_once() -> None:
     run = normalize_record(
         run_record(
-            handoffs=[{"id": "h1", "task": "old", "created_at": "1"}],
+            handoffs=[_handoff("h1", task="old", created_at="1")],
             artifacts=[
-                {"id": "artifact_h1", "kind": "handoff", "data": {"id": "h1", "task": "new"}}
+                {"id": "artifact_h1", "kind": "handoff", "data": _handoff("h1", task="new")}
             ],
         )
     )
     assert [h["id"] for h in run["handoffs"]] == ["h1"]
+    assert run["handoffs"][0]["task"] == "old"  # merge_handoffs: the listed one wins
     assert [a["id"] for a in run["artifacts"]] == ["artifact_h1"]
     assert run["artifacts"][0]["data"] == run["handoffs"][0]
 
@@ -521,7 +535,9 @@ def test_compaction_events_projected_from_stage_and_run_transcripts(tmp_path: Pa
 
     assert missing["transcript_id"] == "t-run"
     assert missing["stage_id"] is None and missing["node_id"] is None
-    assert missing["archived_messages"] == 0  # "7" is text: serde's as_u64 gives 0 (records.rs json_usize)
+    assert (
+        missing["archived_messages"] == 0
+    )  # "7" is text: serde's as_u64 gives 0 (records.rs json_usize)
     assert missing["snapshot_location"] == "run.transcript.assets[snapshot-gone]"
     assert missing["available"] is False
 
