@@ -45,6 +45,7 @@ class RunDetail:
     agent_sessions: dict[str, list[Any]] = field(default_factory=dict)
     event_log_error: str | None = None
     hitl_states: dict[str, Any] = field(default_factory=dict)
+    type_note: str | None = None
 
     @property
     def record(self) -> RunRecord:
@@ -79,21 +80,31 @@ class RunDetail:
             "sidecar_path": str(self.sidecar),
             "sidecar_available": self.sidecar_available,
             "event_log_error": self.event_log_error,
+            "type_note": self.type_note,
         }
         return out
 
 
 def read_run_file(path: Path) -> dict[str, Any]:
-    """Parse a run file; LoadError when it is unreadable, not an object or not a run record."""
+    """Parse a run file named explicitly: any JSON object, as Harn's `load_run_record` reads it.
+
+    Harn's loader (behind `harn runs inspect` and the portal's run detail) checks no
+    `_type`; only the directory scan does. LoadError when unreadable or not an object.
+    """
     data = decode_json(read_bytes(path))
     if not isinstance(data, dict):
         raise LoadError(f"top-level JSON is {type_name(data)}, not an object")
-    if data.get("_type") != "run_record":
-        kind = data.get("_type")
-        raise LoadError(
-            f"not a run record (_type is {kind!r})" if kind else "not a run record (no _type)"
-        )
     return data
+
+
+def type_note(data: dict[str, Any]) -> str | None:
+    """Why a loaded object would not be listed by the directory scan, else None."""
+    kind = data.get("_type")
+    if kind == "run_record":
+        return None
+    if kind is None:
+        return "the file has no _type"
+    return f"the file's _type is {to_str(kind) or repr(kind)!r}, not run_record"
 
 
 def load_run(
@@ -125,6 +136,7 @@ def load_run(
         sidecar=sidecar,
         sidecar_available=sidecar.is_file(),
         sidecar_note=note,
+        type_note=type_note(raw),
     )
     normalized["observability"]["daemon_events"] = detail.daemon_events
     _set_sidecar_pointer(normalized, sidecar, detail.sidecar_available)
@@ -169,9 +181,7 @@ def attach_event_log(detail: RunDetail, log: EventLog, *, with_sessions: bool = 
 
 def normalize_record(raw: dict[str, Any], path: Path | None = None) -> dict[str, Any]:
     """Harn's `load`: defaults, children, fixture, persisted path, handoffs, observability."""
-    run = S.fill(raw, S.RUN)
-    if not run["_type"]:
-        run["_type"] = "run_record"
+    run = S.fill(raw, S.RUN)  # `_type` kept as the file has it (Harn's load fills nothing)
     for span, source in zip(run["trace_spans"], dicts(raw.get("trace_spans")), strict=False):
         if source.get("parent_span_id") is not None:  # newer key wins (spec §2.16)
             span["parent_id"] = S.to_int(source.get("parent_span_id"), None)  # type: ignore[arg-type]

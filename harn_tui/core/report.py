@@ -34,6 +34,8 @@ def render_text(detail: RunDetail) -> str:
         f"{usage['call_count']} calls, ${usage['total_cost']:.4f}"
         + (f", models {one_line(', '.join(usage['models']), 80)}" if usage["models"] else ""),
     ]
+    if detail.type_note:
+        out.append(f"  note      {detail.type_note}: read as a run record, as Harn's loader does")
     if run.parent_run_id:
         out.append(f"  parent    {one_line(run.parent_run_id, 80)}")
     if detail.failure:

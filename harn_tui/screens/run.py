@@ -309,6 +309,9 @@ class RunScreen(AsOfMixin, Screen[None]):
         if detail.failure:
             text.append("\n✗ ", style="bold red")
             text.append_text(line(detail.failure, "red", 140))
+        if detail.type_note:
+            text.append("\n! ", style="bold yellow")
+            text.append_text(line(f"{detail.type_note}: read as a run record, as Harn's loader does", "yellow", 140))
         return text
 
     def _render_header(self, detail: RunDetail) -> None:

@@ -568,7 +568,6 @@ def test_show_without_any_root_exits_2(capsys: pytest.CaptureFixture[str]) -> No
         (b'{"task": "\xff"}', "invalid UTF-8 at byte"),
         (b"\x00\x01\x02", "binary file, not JSON"),
         (b"[1, 2]", "top-level JSON is array, not an object"),
-        (b'{"_type": "launch"}', "not a run record"),
         (b"[" * 5000, "nesting too deep"),
         (b"", "empty file"),
     ],
@@ -681,3 +680,33 @@ def test_headless_commands_never_import_textual(root: Path, command: str) -> Non
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.lstrip().startswith(("[", "{"))
+
+
+# -- a file named explicitly (Harn's load_run_record checks no _type) -----------------------------
+
+HARN_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "harn" / "more"
+
+
+def test_show_named_file_without_type_loads(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # portal-sidecar's run.json is `{}`: Harn's portal still reads it (and its sidecar).
+    root = tmp_path / "r"
+    shutil.copytree(HARN_FIXTURES / "portal-sidecar", root)
+    assert main(["show", str(root / "run.json")]) == 0
+    out = capsys.readouterr().out
+    assert "note      the file has no _type: read as a run record" in out
+    assert main(["show", str(root / "run.json"), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["_type"] == "" and doc["derived"]["type_note"] == "the file has no _type"
+    assert len(doc["model_turns"]) == 1
+
+
+def test_portal_scan_lists_one_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # scan_runs_ignores_non_run_json: launch.json and the invalid ignore.json are not runs.
+    root = tmp_path / "scan"
+    shutil.copytree(HARN_FIXTURES / "portal-scan", root)
+    rows = ls_json(capsys, str(root))
+    runs = [r for r in rows if not r.get("error")]
+    assert [r["path"] for r in runs] == ["run.json"]
+    assert "launch.json" not in {r["path"] for r in rows}
