@@ -145,7 +145,8 @@ def skill_names(run: dict[str, Any]) -> list[str]:
 
 
 def linked_session_ids(run: dict[str, Any]) -> list[str]:
-    """Agent session ids a run points at: child runs' sessions and transcript ids."""
+    """Agent session ids a run points at: child runs' sessions, stage `metadata.session_id`
+    (how later Harn's `harn runs view` links a run to its session), and transcript ids."""
     ids: list[str] = []
 
     def add(value: Any) -> None:
@@ -158,6 +159,7 @@ def linked_session_ids(run: dict[str, Any]) -> list[str]:
     for stage in dicts(run.get("stages")):
         worker = obj(obj(stage.get("metadata")).get("worker"))
         add(obj(worker.get("audit")).get("session_id"))
+        add(obj(stage.get("metadata")).get("session_id"))
         add(obj(stage.get("transcript")).get("id"))
     add(obj(run.get("transcript")).get("id"))
     add(obj(obj(run.get("metadata")).get("mutation_session")).get("session_id"))
