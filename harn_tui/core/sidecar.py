@@ -13,6 +13,9 @@ from harn_tui.core import schema as S
 from harn_tui.core.gcpause import gc_paused
 from harn_tui.core.schema import to_int, to_str
 
+#: portal/transcript.rs's placeholder summary of a turn the model has not answered yet.
+WAITING = "Waiting for model response"
+
 
 def sidecar_path(run_file: Path) -> Path:
     """`<dir>/<name minus its last extension>-llm/llm_transcript.jsonl`."""
@@ -189,7 +192,7 @@ def model_turns(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     "thinking": None,
                     "thinking_summary": None,
                     "answered": False,
-                    "summary": "waiting for model response",
+                    "summary": WAITING,
                 }
             )
         elif kind == "provider_call_response":
@@ -231,8 +234,10 @@ def _opt_int(value: Any) -> int | None:
 
 
 def _summary(turn: dict[str, Any]) -> str:
+    """portal/transcript.rs `summarize_transcript_step`: the turn's tool calls are the
+    response's when it made any, else the offered schemas; either way the last one is named."""
     head = f"kept {turn['kept_messages']} messages, added {turn['added_messages']}"
-    if turn["tool_calls"] and turn["response_tool_calls"]:
+    if turn["tool_calls"]:
         return f"{head}, then asked for {turn['tool_calls'][-1]}"
     if turn["response_text"] is not None:
         return f"{head}, then replied in text"

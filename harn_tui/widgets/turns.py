@@ -11,6 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Static
 
+from harn_tui.core.sidecar import WAITING
 from harn_tui.core.timeline import pretty_json
 from harn_tui.core.timestamps import format_duration, format_iso, parse_ms
 from harn_tui.text import BLOCK_LIMIT, block, line, safe
@@ -151,7 +152,7 @@ def render_turn(turn: dict[str, Any], *, full: bool = False) -> Text:
         out.append("  response ", style="dim")
         out.append(format_duration(turn["response_ms"]))
     if not turn.get("answered"):
-        out.append("  waiting for model response", style="yellow")
+        out.append(f"  {WAITING}", style="yellow")
     out.append("\n")
     out.append(
         f"kept {_s(turn.get('kept_messages'))}, added {_s(turn.get('added_messages'))}, "

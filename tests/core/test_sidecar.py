@@ -123,6 +123,9 @@ def test_added_messages_counted_per_request() -> None:
     assert (first["input_tokens"], first["output_tokens"]) == (12, 3)
     assert first["summary"] == "kept 0 messages, added 1, then replied in text"
     assert second["thinking"] == "hmm" and second["thinking_summary"] == "thought"
+    # portal/transcript.rs names the last tool whenever the turn has tool calls, and a turn
+    # that replied in text still carries the offered schemas (Harn's rule, not "it called one")
+    assert second["summary"] == "kept 1 messages, added 2, then asked for write"
     assert second["response_text"] == "reply two"
 
 
@@ -141,7 +144,7 @@ def test_unanswered_request_waits() -> None:
     (turn,) = model_turns([msg("user", "x"), request("c1", model="m")])
     assert turn["answered"] is False
     assert turn["input_tokens"] is None and turn["response_text"] is None
-    assert turn["summary"] == "waiting for model response"
+    assert turn["summary"] == "Waiting for model response"  # portal/transcript.rs
 
 
 @pytest.mark.parametrize("call_id", [None, "", [], {}])
