@@ -20,7 +20,14 @@ from harn_tui.core.errors import LoadError
 from harn_tui.core.jsonload import decode_json, read_bytes, type_name
 from harn_tui.core.records import RunRecord
 from harn_tui.core.schema import to_str
-from harn_tui.core.sidecar import daemon_events, model_turns, read_sidecar, sidecar_path
+from harn_tui.core.sidecar import (
+    capture_file,
+    daemon_events,
+    model_turns,
+    raw_captures,
+    read_sidecar,
+    sidecar_path,
+)
 
 if TYPE_CHECKING:
     from harn_tui.core.eventlog import EventLog
@@ -46,6 +53,7 @@ class RunDetail:
     event_log_error: str | None = None
     hitl_states: dict[str, Any] = field(default_factory=dict)
     type_note: str | None = None
+    raw_captures: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def record(self) -> RunRecord:
@@ -72,6 +80,7 @@ class RunDetail:
             for sid, events in self.agent_sessions.items()
         }
         out["model_turns"] = self.model_turns
+        out["raw_captures"] = self.raw_captures
         out["derived"] = {
             "path": self.rel,
             "status_group": derive.status_group(to_str(self.normalized.get("status"))),
@@ -137,7 +146,11 @@ def load_run(
         sidecar_available=sidecar.is_file(),
         sidecar_note=note,
         type_note=type_note(raw),
+        raw_captures=raw_captures(lines.lines, sidecar),
     )
+    for turn in detail.model_turns:
+        for capture in turn.get("raw_captures", []):
+            capture["file"] = capture_file(sidecar, capture.get("path"))
     normalized["observability"]["daemon_events"] = detail.daemon_events
     _set_sidecar_pointer(normalized, sidecar, detail.sidecar_available)
     if event_log is not None:
