@@ -34,6 +34,7 @@ class RunCommands(Provider):
         if isinstance(app.screen, RunScreen):
             out.append(("Compare: this run with the previous run", app.screen.action_compare, "Stage, tool-call, usage and turn differences; first divergence"))
         out.append(("Run: waterfall timeline", partial(self._run_pane, "waterfall"), "Stages and trace spans as nested bars (key 8)"))
+        out.append(("Run: action graph", partial(self._run_pane, "graph"), "Harn's action graph as a tree, planner rounds, worker lineage (key 9)"))
         from harn_tui.widgets.scrubber import palette_commands
 
         out += palette_commands(app)

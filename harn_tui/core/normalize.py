@@ -54,6 +54,8 @@ class RunDetail:
     hitl_states: dict[str, Any] = field(default_factory=dict)
     type_note: str | None = None
     raw_captures: list[dict[str, Any]] = field(default_factory=list)
+    #: `observability` of matching `observability.action_graph` event-log updates, in order.
+    live_graph: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def record(self) -> RunRecord:
