@@ -164,3 +164,19 @@ def linked_session_ids(run: dict[str, Any]) -> list[str]:
     add(obj(run.get("transcript")).get("id"))
     add(obj(obj(run.get("metadata")).get("mutation_session")).get("session_id"))
     return ids
+
+
+def evidence_gaps(run: dict[str, Any]) -> list[str]:
+    """Later Harn's `evidence.gaps` as `component: code` (what the run could not evidence)."""
+    out = []
+    for gap in dicts(obj(run.get("evidence")).get("gaps")):
+        component, code = to_str(gap.get("component")), to_str(gap.get("code"))
+        if component or code:
+            out.append(f"{component}: {code}" if component and code else component or code)
+    return out
+
+
+def execution_grants(run: dict[str, Any]) -> list[Any]:
+    """Later Harn's `execution.grants` (non-secret grant receipts)."""
+    grants = obj(run.get("execution")).get("grants")
+    return grants if isinstance(grants, list) else []

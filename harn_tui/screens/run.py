@@ -326,6 +326,9 @@ class RunScreen(AsOfMixin, Screen[None]):
             text.append("policy ", style="dim")
             text.append_text(line(policy.side_effect_level or "-", "", 20))
             text.append(f" {len(policy.tools)} tools", style="dim")
+            grants = derive.execution_grants(detail.normalized)
+            if grants:
+                text.append(f" {len(grants)} grant{'s' if len(grants) != 1 else ''}", style="dim")
             text.append("  ")
         if run.parent_run_id:
             text.append("parent ", style="dim")
@@ -337,6 +340,10 @@ class RunScreen(AsOfMixin, Screen[None]):
         if detail.failure:
             text.append("\n✗ ", style="bold red")
             text.append_text(line(detail.failure, "red", 140))
+        gaps = derive.evidence_gaps(detail.normalized)
+        if gaps:
+            text.append("\nevidence gaps ", style="bold yellow")
+            text.append_text(line(", ".join(gaps), "yellow", 120))
         if detail.type_note:
             text.append("\n! ", style="bold yellow")
             text.append_text(line(f"{detail.type_note}: read as a run record, as Harn's loader does", "yellow", 140))

@@ -209,3 +209,17 @@ def test_snapshot(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-unty
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=before)
+
+
+async def test_header_shows_evidence_gaps_and_grants(tmp_path: Path) -> None:
+    root = tmp_path / "runs"
+    root.mkdir()
+    run = graph_run()
+    run["evidence"] = {"execution_id": "hxe-1", "gaps": [{"component": "trace", "code": "missing"}]}
+    run["execution"] = {"grants": [{"kind": "fs"}, {"kind": "net"}]}
+    write(root / "run.json", run)
+    app = make_app(root)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_graph(pilot, app)
+        text = await wait_for_text(pilot, "evidence gaps trace: missing")
+        assert "2 grants" in text
