@@ -155,6 +155,7 @@ def load_run(
             capture["file"] = capture_file(sidecar, capture.get("path"))
     normalized["observability"]["daemon_events"] = detail.daemon_events
     _set_sidecar_pointer(normalized, sidecar, detail.sidecar_available)
+    carry_pointer_verification(normalized, raw)
     if event_log is not None:
         attach_event_log(detail, event_log, with_sessions=with_sessions)
     if with_sessions and legacy_dirs:
@@ -312,6 +313,22 @@ def sync_handoffs(run: dict[str, Any]) -> None:
 def derive_observability(run: dict[str, Any], path: Path | None) -> dict[str, Any]:
     """Recompute Harn's observability record (the stored copy is ignored, as Harn's load does)."""
     return observability.derive(run, str(path) if path is not None else None)
+
+
+def carry_pointer_verification(run: dict[str, Any], raw: dict[str, Any]) -> None:
+    """Later Harn's pointer verification (`verification_status`, `verification_error`,
+    `descriptor`, checked against the transcript files) kept from the stored pointer of
+    the same id: harn-tui does not re-verify."""
+    stored = {
+        p.get("id"): p
+        for p in dicts(obj(raw.get("observability")).get("transcript_pointers"))
+        if isinstance(p.get("id"), str)
+    }
+    for pointer in run["observability"]["transcript_pointers"]:
+        old = stored.get(pointer["id"], {})
+        for key in observability.POINTER_LATER_KEYS:
+            if key in old:
+                pointer[key] = old[key]
 
 
 def _set_sidecar_pointer(run: dict[str, Any], sidecar: Path, available: bool) -> None:

@@ -300,6 +300,8 @@ def verification_outcome(stage: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+#: Transcript pointer fields later Harn adds (verification of the transcript descriptor).
+POINTER_LATER_KEYS = ("verification_status", "verification_error", "descriptor")
 COMPACTION_0_8_KEYS = ("instruction_mode", "instruction_source", "compaction_policy")
 COMPACTION_RECEIPT_KEYS = ("schema_version", "reason", "recap", "receipt")
 
@@ -346,8 +348,11 @@ def compaction_events_from_transcript(
             "snapshot_path": snapshot_path,
             "available": asset_id is not None and asset_id in asset_ids,
         }
+        receipt = get(meta, "receipt")
         for key in COMPACTION_0_8_KEYS + COMPACTION_RECEIPT_KEYS:
             value = get(meta, key)
+            if value is MISSING and key != "receipt":
+                value = get(receipt, key)  # 0.10.x: a typed receipt under metadata.receipt
             if value is not MISSING:
                 record[key] = value
         out.append(record)

@@ -52,3 +52,50 @@ def test_no_gaps_no_lines(tmp_path: Path) -> None:
     path.write_text(json.dumps({"_type": "run_record", "id": "r"}))
     text = render_text(load_run(path))
     assert "evidence" not in text and "grants" not in text
+
+
+def test_pointer_verification_kept_from_the_stored_pointer(tmp_path: Path) -> None:
+    raw = later_run()
+    raw["transcript"] = {"id": "t", "events": []}
+    descriptor = {
+        "schema_version": 1,
+        "artifact_kind": "llm_transcript",
+        "sha256": "ab",
+        "complete": True,
+    }
+    raw["observability"] = {
+        "transcript_pointers": [
+            {"id": "run:transcript", "verification_status": "verified", "verification_error": None},
+            {"id": "run:llm_transcript", "verification_status": "mismatch", "verification_error": "sha256",
+             "descriptor": descriptor},
+        ]
+    }  # fmt: skip
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(raw))
+    pointers = {
+        p["id"]: p for p in load_run(path).normalized["observability"]["transcript_pointers"]
+    }
+    assert pointers["run:transcript"]["verification_status"] == "verified"
+    assert pointers["run:llm_transcript"]["verification_error"] == "sha256"
+    assert pointers["run:llm_transcript"]["descriptor"] == descriptor
+    assert pointers["run:llm_transcript"]["available"] is False  # still derived
+
+
+def test_typed_compaction_receipt_fields(tmp_path: Path) -> None:
+    receipt = {
+        "schema_version": 2,
+        "reason": "budget",
+        "recap": "kept the plan",
+        "instruction_mode": "summary",
+    }
+    event = {"id": "c1", "kind": "compaction", "metadata": {"mode": "auto", "receipt": receipt}}
+    raw = {"_type": "run_record", "id": "r", "transcript": {"id": "t", "events": [event]}}
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(raw))
+    (record,) = load_run(path).compaction_events
+    assert (record["schema_version"], record["reason"], record["recap"]) == (
+        2,
+        "budget",
+        "kept the plan",
+    )
+    assert record["instruction_mode"] == "summary" and record["receipt"] == receipt
