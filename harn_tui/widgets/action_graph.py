@@ -2,7 +2,7 @@
 
 Rows are typed (run, trigger, predicate, stage, worker, dispatch, A2A hop, worker
 enqueue, retry, approval, DLQ) and drawn as a tree from the entry node, each edge's
-kind on its row; below, the planner rounds and the worker lineage.
+kind on its row; below, the planner rounds, verification outcomes and worker lineage.
 """
 
 from __future__ import annotations
@@ -83,6 +83,16 @@ def rounds_text(detail: RunDetail) -> Text:
             out.append("  • ", style="dim")
             out.append_text(line(fact, "", 100))
             out.append("\n")
+    outcomes = dicts(obs.get("verification_outcomes"))
+    if outcomes:  # Harn's graph has no verification node: its outcomes are listed here
+        out.append(f"\nVerification ({len(outcomes)})\n", style="bold underline")
+        for outcome in outcomes:
+            passed = outcome.get("passed")
+            mark, style = {True: ("✓ passed", "green"), False: ("✗ failed", "red")}.get(passed, ("? unknown", "yellow"))
+            out.append_text(line(outcome.get("node_id"), "bold", 24))
+            out.append(f"  {mark}  ", style=style)
+            out.append_text(line(outcome.get("summary") or "", "dim", 80))
+            out.append("\n")
     lineage = dicts(obs.get("worker_lineage"))
     out.append(f"\nWorker lineage ({len(lineage)})\n", style="bold underline")
     for worker in lineage:
@@ -102,7 +112,6 @@ def rounds_text(detail: RunDetail) -> Text:
 class ActionGraphPane(Pane):
     title = "Graph"
     DEFAULT_CSS = """
-    ActionGraphPane #graph-table { height: auto; max-height: 60%; }
     ActionGraphPane #graph-rounds-box { height: 1fr; border-top: solid $primary 50%; padding: 0 1; }
     """
 
@@ -112,6 +121,8 @@ class ActionGraphPane(Pane):
 
     def compose(self) -> ComposeResult:
         table = PaneTable(id="graph-table")
+        table.styles.height = "auto"  # inline: the app's `DataTable { height: 1fr }` would win
+        table.styles.max_height = "60%"
         table.add_columns("node", "kind", "status", "via", "facts")
         yield table
         yield Static(id="graph-note", classes="empty-note")

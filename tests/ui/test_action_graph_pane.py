@@ -29,6 +29,7 @@ def graph_run() -> dict[str, Any]:
                   "task_ledger": {"root_task": "act", "observations": ["fact one"]}}}
     ]  # fmt: skip
     run["stages"][1]["metadata"] = {"worker": {"id": "w1", "name": "researcher", "task": "dig"}}
+    run["stages"][1]["verification"] = {"pass": True}
     return run
 
 
@@ -128,7 +129,7 @@ async def test_pane_shows_typed_rows_rounds_and_lineage(tmp_path: Path) -> None:
         text = await wait_for_text(pilot, "Inbound trigger")
         for needle in ("triggered workflow", "Predicate gate", "predicate_gate true", "researcher",
                        "Planner rounds (1)", "research facts 1", "fact one", "Worker lineage (1)",
-                       "5 nodes, 4 edges", "signature unsigned"):  # fmt: skip
+                       "5 nodes, 4 edges", "signature unsigned", "Verification (1)", "✓ passed"):  # fmt: skip
             assert needle in text, needle
         assert pane.table.row_count == 5
         await pilot.press("j", "j")
