@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from harn_tui.core.eventlog import EventLog
 
 TOPIC = "observability.action_graph"
+#: Tree levels drawn as indentation; deeper rows keep this indent (GraphRow.depth is exact).
+MAX_INDENT = 16
 
 #: Node kinds Harn emits, with the portal's eyebrow label (RunDetail.tsx `actionNodeEyebrow`).
 NODE_KINDS: dict[str, str] = {
@@ -150,24 +152,30 @@ def tree_rows(nodes: list[dict[str, Any]], edges: list[dict[str, Any]]) -> list[
     rows: list[GraphRow] = []
     visited: set[str] = set()
 
-    def walk(nid: str, edge: dict[str, Any] | None, depth: int, lead: str, last: bool) -> None:
-        branch = "" if edge is None else ("└─ " if last else "├─ ")
-        if nid in visited:
-            rows.append(GraphRow(depth, by_id[nid], edge, lead + branch, repeat=True))
-            return
-        visited.add(nid)
-        rows.append(GraphRow(depth, by_id[nid], edge, lead + branch))
-        kids = children.get(nid, [])
-        inner = lead if edge is None else lead + ("   " if last else "│  ")
-        for i, child in enumerate(kids):
-            walk(str(child.get("to_id")), child, depth + 1, inner, i == len(kids) - 1)
+    def walk(start: str) -> None:
+        # Iterative depth-first walk (a chain of 50,000 stages must not hit the recursion limit).
+        stack: list[tuple[str, dict[str, Any] | None, int, str, bool]] = [(start, None, 0, "", True)]
+        while stack:
+            nid, edge, depth, lead, last = stack.pop()
+            branch = "" if edge is None else ("└─ " if last else "├─ ")
+            if nid in visited:
+                rows.append(GraphRow(depth, by_id[nid], edge, lead + branch, repeat=True))
+                continue
+            visited.add(nid)
+            rows.append(GraphRow(depth, by_id[nid], edge, lead + branch))
+            kids = children.get(nid, [])
+            inner = lead if edge is None else lead + ("   " if last else "│  ")
+            if len(inner) > MAX_INDENT * 3:  # deep chains: the depth shows in the row, not the indent
+                inner = lead
+            for i in range(len(kids) - 1, -1, -1):
+                stack.append((str(kids[i].get("to_id")), kids[i], depth + 1, inner, i == len(kids) - 1))
 
     for root in roots:
         if root not in visited:
-            walk(root, None, 0, "", True)
+            walk(root)
     for nid in by_id:  # only nodes inside a cycle with no way in are left
         if nid not in visited:
-            walk(nid, None, 0, "", True)
+            walk(nid)
     return rows
 
 

@@ -118,6 +118,7 @@ class ActionGraphPane(Pane):
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None):
         super().__init__(name=name, id=id, classes=classes)
         self.rows: list[G.GraphRow] = []
+        self._stale = False
 
     def compose(self) -> ComposeResult:
         table = PaneTable(id="graph-table")
@@ -134,7 +135,18 @@ class ActionGraphPane(Pane):
         return self.query_one("#graph-table", DataTable)
 
     def show(self, detail: RunDetail) -> None:
+        """Take a fresh detail; the rebuild waits until the pane is on screen."""
         super().show(detail)
+        self._stale = True
+        if self.on_screen():
+            self._rebuild(detail)
+
+    def on_show(self) -> None:
+        if self._stale and self.detail is not None:
+            self._rebuild(self.detail)
+
+    def _rebuild(self, detail: RunDetail) -> None:
+        self._stale = False
         nodes, edges = graph_of(detail)
         self.rows = G.tree_rows(nodes, edges)
         table = self.table
@@ -145,6 +157,8 @@ class ActionGraphPane(Pane):
             kind = str(node.get("kind") or "")
             name = Text(no_wrap=True, end="")
             name.append(row.prefix.replace(" ", "\u00a0"), style="dim")  # kept: cells strip spaces
+            if row.depth > G.MAX_INDENT:
+                name.append(f"{row.depth}› ", style="dim")
             name.append_text(line(node.get("label") or node.get("id"), KIND_STYLE.get(kind, ""), 40))
             if row.repeat:
                 name.append(" ↺", style="dim")

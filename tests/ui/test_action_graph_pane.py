@@ -224,3 +224,14 @@ async def test_header_shows_evidence_gaps_and_grants(tmp_path: Path) -> None:
         await open_graph(pilot, app)
         text = await wait_for_text(pilot, "evidence gaps trace: missing")
         assert "2 grants" in text
+
+
+def test_deep_chain_walks_without_recursion_and_caps_the_indent() -> None:
+    n = 5000  # deeper than Python's recursion limit
+    nodes = [{"id": "run:r", "kind": "run"}] + [{"id": f"s{i}", "kind": "stage"} for i in range(n)]
+    edges = [{"from_id": "run:r", "to_id": "s0"}] + [
+        {"from_id": f"s{i}", "to_id": f"s{i + 1}"} for i in range(n - 1)
+    ]
+    rows = G.tree_rows(nodes, edges)
+    assert len(rows) == n + 1 and rows[-1].depth == n
+    assert len(rows[-1].prefix) <= G.MAX_INDENT * 3 + 3
