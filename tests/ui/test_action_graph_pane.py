@@ -235,3 +235,27 @@ def test_deep_chain_walks_without_recursion_and_caps_the_indent() -> None:
     rows = G.tree_rows(nodes, edges)
     assert len(rows) == n + 1 and rows[-1].depth == n
     assert len(rows[-1].prefix) <= G.MAX_INDENT * 3 + 3
+
+
+async def test_help_and_palette_reach_the_pane(tmp_path: Path) -> None:
+    from harn_tui.commands import RunCommands
+    from harn_tui.screens.help import HelpScreen
+
+    root = tmp_path / "runs"
+    root.mkdir()
+    write(root / "run.json", graph_run())
+    app = make_app(root)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_graph(pilot, app)
+        await pilot.press("1")
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        assert "Action graph" in screen_text(app)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen)
+        provider = RunCommands(screen)
+        command = next(c for c in provider._commands() if c[0] == "Run: action graph")
+        assert "key 9" in command[2]
+        command[1]()
+        await wait_for(pilot, lambda: screen.query_one("#panes").active == "pane-graph")
