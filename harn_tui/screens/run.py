@@ -137,7 +137,10 @@ class RunScreen(AsOfMixin, Screen[None]):
         panes = self.query_one("#panes", TabbedContent)
         for pane_id, title, _cls in _panes():
             if pane_id in SHORT_TITLES:
-                panes.get_tab(f"pane-{pane_id}").label = title if full else SHORT_TITLES[pane_id]
+                tab = panes.get_tab(f"pane-{pane_id}")
+                wanted = title if full else SHORT_TITLES[pane_id]
+                if tab.label_text != wanted:  # a relabel re-lays the tab bar out
+                    tab.label = wanted
 
     def on_mount(self) -> None:
         self.query_one("#panes").display = False
