@@ -180,3 +180,14 @@ def execution_grants(run: dict[str, Any]) -> list[Any]:
     """Later Harn's `execution.grants` (non-secret grant receipts)."""
     grants = obj(run.get("execution")).get("grants")
     return grants if isinstance(grants, list) else []
+
+
+def persona_runtime(run: dict[str, Any]) -> list[str]:
+    """Later Harn's `persona_runtime` entries as `persona (state)` labels."""
+    out = []
+    for entry in dicts(run.get("persona_runtime")):
+        name = to_str(entry.get("persona") or entry.get("name") or entry.get("id"))
+        state = to_str(entry.get("state") or entry.get("status"))
+        if name or state:
+            out.append(f"{name} ({state})" if name and state else name or state)
+    return out

@@ -34,6 +34,9 @@ def render_text(detail: RunDetail) -> str:
         f"{usage['call_count']} calls, ${usage['total_cost']:.4f}"
         + (f", models {one_line(', '.join(usage['models']), 80)}" if usage["models"] else ""),
     ]
+    personas = derive.persona_runtime(detail.normalized)
+    if personas:
+        out.append(f"  personas  {one_line(', '.join(personas), 160)}")
     gaps = derive.evidence_gaps(detail.normalized)
     if gaps:
         out.append(f"  evidence  gaps: {one_line(', '.join(gaps), 160)}")

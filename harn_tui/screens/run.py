@@ -343,6 +343,10 @@ class RunScreen(AsOfMixin, Screen[None]):
         if detail.failure:
             text.append("\n✗ ", style="bold red")
             text.append_text(line(detail.failure, "red", 140))
+        personas = derive.persona_runtime(detail.normalized)
+        if personas:
+            text.append("\npersona runtime ", style="dim")
+            text.append_text(line(", ".join(personas), "", 120))
         gaps = derive.evidence_gaps(detail.normalized)
         if gaps:
             text.append("\nevidence gaps ", style="bold yellow")

@@ -41,6 +41,7 @@ def test_evidence_gaps_and_grants(tmp_path: Path) -> None:
     text = render_text(detail)
     assert "evidence  gaps: transcript: missing_sidecar, no_trace" in text
     assert "grants    1 (execution.grants)" in text
+    assert "personas  merge_captain (idle)" in text
     doc = detail.to_json()  # kept with Harn's key names for the raw view and show --json
     assert doc["persona_runtime"] == [{"persona": "merge_captain", "state": "idle"}]
     assert doc["evidence"]["execution_id"] == "hxe-0196"

@@ -218,12 +218,14 @@ async def test_header_shows_evidence_gaps_and_grants(tmp_path: Path) -> None:
     run = graph_run()
     run["evidence"] = {"execution_id": "hxe-1", "gaps": [{"component": "trace", "code": "missing"}]}
     run["execution"] = {"grants": [{"kind": "fs"}, {"kind": "net"}]}
+    run["persona_runtime"] = [{"persona": "merge_captain", "state": "running"}]
     write(root / "run.json", run)
     app = make_app(root)
     async with app.run_test(size=SIZE) as pilot:
         await open_graph(pilot, app)
         text = await wait_for_text(pilot, "evidence gaps trace: missing")
         assert "2 grants" in text
+        assert "persona runtime merge_captain (running)" in text
 
 
 def test_deep_chain_walks_without_recursion_and_caps_the_indent() -> None:
