@@ -42,6 +42,7 @@ class RunCommands(Provider):
             out.append(("Run: normalized record", app.screen.action_normalized_run, "Harn's defaults filled in, plus derived keys (J)"))
             out.append(("Run: read-only copy in $EDITOR", app.screen.action_editor, "A temporary copy outside the run root; the run file is never touched (ctrl+e)"))
         out.append(("Run: waterfall timeline", partial(self._run_pane, "waterfall"), "Stages and trace spans as nested bars (key 8)"))
+        out.append(("Run: action graph", partial(self._run_pane, "graph"), "Harn's action graph as a tree, planner rounds, worker lineage (key 9)"))
         from harn_tui.widgets.scrubber import palette_commands
 
         out += palette_commands(app)

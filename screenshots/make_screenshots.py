@@ -133,7 +133,8 @@ class Shooter:
             await pilot.press("escape")
             await settle(pilot)
             for key, name in (("1", "stages"), ("3", "hitl"), ("4", "compaction"),
-                              ("5", "replay"), ("6", "turns"), ("7", "lens"), ("8", "waterfall")):
+                              ("5", "replay"), ("6", "turns"), ("7", "lens"), ("8", "waterfall"),
+                              ("9", "graph")):
                 await pilot.press(key)
                 await wait_until(pilot, lambda n=name: app.screen.query_one("#panes").active == f"pane-{n}")
                 await settle(pilot)

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from harn_tui.core.derive import dicts, obj
 from harn_tui.core.schema import to_int, to_str
+from harn_tui.core.sidecar import WAITING
 from harn_tui.core.textsafe import one_line
 from harn_tui.core.timestamps import parse_ms
 
@@ -423,7 +424,7 @@ def _turn_as_of(turn: dict[str, Any], ms: int) -> dict[str, Any] | None:
     out.update({
         "response_tool_calls": [], "input_tokens": None, "output_tokens": None,
         "cost_usd": None, "response_ms": None, "response_text": None, "thinking": None,
-        "thinking_summary": None, "answered": False, "summary": "waiting for model response",
+        "thinking_summary": None, "answered": False, "summary": WAITING,
     })
     return out
 

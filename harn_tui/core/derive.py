@@ -156,7 +156,8 @@ def skill_names(run: dict[str, Any]) -> list[str]:
 
 
 def linked_session_ids(run: dict[str, Any]) -> list[str]:
-    """Agent session ids a run points at: child runs' sessions and transcript ids."""
+    """Agent session ids a run points at: child runs' sessions, stage `metadata.session_id`
+    (how later Harn's `harn runs view` links a run to its session), and transcript ids."""
     ids: list[str] = []
 
     def add(value: Any) -> None:
@@ -169,7 +170,35 @@ def linked_session_ids(run: dict[str, Any]) -> list[str]:
     for stage in dicts(run.get("stages")):
         worker = obj(obj(stage.get("metadata")).get("worker"))
         add(obj(worker.get("audit")).get("session_id"))
+        add(obj(stage.get("metadata")).get("session_id"))
         add(obj(stage.get("transcript")).get("id"))
     add(obj(run.get("transcript")).get("id"))
     add(obj(obj(run.get("metadata")).get("mutation_session")).get("session_id"))
     return ids
+
+
+def evidence_gaps(run: dict[str, Any]) -> list[str]:
+    """Later Harn's `evidence.gaps` as `component: code` (what the run could not evidence)."""
+    out = []
+    for gap in dicts(obj(run.get("evidence")).get("gaps")):
+        component, code = to_str(gap.get("component")), to_str(gap.get("code"))
+        if component or code:
+            out.append(f"{component}: {code}" if component and code else component or code)
+    return out
+
+
+def execution_grants(run: dict[str, Any]) -> list[Any]:
+    """Later Harn's `execution.grants` (non-secret grant receipts)."""
+    grants = obj(run.get("execution")).get("grants")
+    return grants if isinstance(grants, list) else []
+
+
+def persona_runtime(run: dict[str, Any]) -> list[str]:
+    """Later Harn's `persona_runtime` entries as `persona (state)` labels."""
+    out = []
+    for entry in dicts(run.get("persona_runtime")):
+        name = to_str(entry.get("persona") or entry.get("name") or entry.get("id"))
+        state = to_str(entry.get("state") or entry.get("status"))
+        if name or state:
+            out.append(f"{name} ({state})" if name and state else name or state)
+    return out

@@ -2084,6 +2084,9 @@ def _write_corpus_events(
                     "persisted_path": rel, "status": rec["status"], "observability": obs},
                    {"run_id": rec["id"], "workflow_id": rec["workflow_id"], "trace_id": tr},
                    BASE_MS - 1000)
+        if rec.get("workflow_id") == "deploy" and rec["stages"]:
+            log.append(ACTION_GRAPH_TOPIC, "action_graph_update",
+                       dispatcher_update(rec, tr), {"trace_id": tr, "run_id": rec["id"]}, BASE_MS - 900)
     # llm transcript lines mirrored to the event log
     for key, lines in sidecars.items():
         for line in lines:
@@ -2092,6 +2095,38 @@ def _write_corpus_events(
             if key == "r12":
                 h["trace_id"] = (named["r12"].get("metadata") or {}).get("trace_id", "")
             log.append(LLM_TRANSCRIPT_TOPIC, line["type"], line, h, ms)
+
+
+def dispatcher_update(rec: dict[str, Any], trace_id: str) -> dict[str, Any]:
+    """What Harn's trigger dispatcher appends for a run (dispatcher/mod.rs `emit_action_graph`):
+    an approval gate, a local dispatch with a retry, all after the run's last stage."""
+    last = f"stage:{rec['stages'][-1]['id']}"
+    rid = rec["id"]
+
+    def node(nid: str, label: str, kind: str, status: str, **meta: Any) -> dict[str, Any]:
+        return {"id": nid, "label": label, "kind": kind, "status": status, "outcome": status,
+                "trace_id": trace_id or None, "stage_id": None, "node_id": None, "worker_id": None,
+                "run_id": rid, "run_path": None, "metadata": meta}
+
+    nodes = [
+        node(f"approval:{rid}", "release approval", "approval", "approved",
+             request_id=f"hitl_approval_{rid[-6:]}", reviewers=["oncall"], reason="prod deploy"),
+        node(f"dispatch:{rid}:1", "notify handler", "dispatch", "failed", attempt=1,
+             target_uri="local://notify"),
+        node(f"retry:{rid}:1", "retry notify", "retry", "scheduled", delay_ms=2000),
+        node(f"dispatch:{rid}:2", "notify handler", "dispatch", "completed", attempt=2,
+             target_uri="local://notify"),
+    ]
+    edges = [
+        {"from_id": last, "to_id": f"approval:{rid}", "kind": "entry", "label": None},
+        {"from_id": f"approval:{rid}", "to_id": f"dispatch:{rid}:1", "kind": "trigger_dispatch",
+         "label": None},
+        {"from_id": f"dispatch:{rid}:1", "to_id": f"retry:{rid}:1", "kind": "retry", "label": "attempt 2"},
+        {"from_id": f"retry:{rid}:1", "to_id": f"dispatch:{rid}:2", "kind": "retry", "label": None},
+    ]
+    return {"source": "dispatcher", "trace_id": trace_id, "run_id": rid,
+            "observability": {"schema_version": 1, "action_graph_nodes": nodes,
+                              "action_graph_edges": edges}}
 
 
 # --------------------------------------------------------------------------- bench

@@ -9,25 +9,30 @@ transcripts, daemon events and model turns from the sidecar.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harn_tui.core import derive
+from harn_tui.core import derive, handoffs, observability
 from harn_tui.core import schema as S
 from harn_tui.core.derive import dicts, obj
 from harn_tui.core.errors import LoadError
 from harn_tui.core.jsonload import decode_json, read_bytes, type_name
 from harn_tui.core.records import RunRecord
 from harn_tui.core.schema import to_str
-from harn_tui.core.sidecar import daemon_events, model_turns, read_sidecar, sidecar_path
-from harn_tui.core.timestamps import sort_key
+from harn_tui.core.sidecar import (
+    capture_file,
+    daemon_events,
+    model_turns,
+    raw_captures,
+    read_sidecar,
+    sidecar_path,
+)
 
 if TYPE_CHECKING:
     from harn_tui.core.eventlog import EventLog
 
-OBSERVABILITY_SCHEMA_VERSION = 4
+OBSERVABILITY_SCHEMA_VERSION = observability.SCHEMA_VERSION
 
 
 @dataclass
@@ -47,6 +52,10 @@ class RunDetail:
     agent_sessions: dict[str, list[Any]] = field(default_factory=dict)
     event_log_error: str | None = None
     hitl_states: dict[str, Any] = field(default_factory=dict)
+    type_note: str | None = None
+    raw_captures: list[dict[str, Any]] = field(default_factory=list)
+    #: `observability` of matching `observability.action_graph` event-log updates, in order.
+    live_graph: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def record(self) -> RunRecord:
@@ -80,6 +89,7 @@ class RunDetail:
             for item in run_requests(self.normalized.get("hitl_questions") or [],
                                      to_str(self.normalized.get("id")), self.hitl_states or {})
         ]
+        out["raw_captures"] = self.raw_captures
         out["derived"] = {
             "path": self.rel,
             "status_group": derive.status_group(to_str(self.normalized.get("status"))),
@@ -88,21 +98,31 @@ class RunDetail:
             "sidecar_path": str(self.sidecar),
             "sidecar_available": self.sidecar_available,
             "event_log_error": self.event_log_error,
+            "type_note": self.type_note,
         }
         return out
 
 
 def read_run_file(path: Path) -> dict[str, Any]:
-    """Parse a run file; LoadError when it is unreadable, not an object or not a run record."""
+    """Parse a run file named explicitly: any JSON object, as Harn's `load_run_record` reads it.
+
+    Harn's loader (behind `harn runs inspect` and the portal's run detail) checks no
+    `_type`; only the directory scan does. LoadError when unreadable or not an object.
+    """
     data = decode_json(read_bytes(path))
     if not isinstance(data, dict):
         raise LoadError(f"top-level JSON is {type_name(data)}, not an object")
-    if data.get("_type") != "run_record":
-        kind = data.get("_type")
-        raise LoadError(
-            f"not a run record (_type is {kind!r})" if kind else "not a run record (no _type)"
-        )
     return data
+
+
+def type_note(data: dict[str, Any]) -> str | None:
+    """Why a loaded object would not be listed by the directory scan, else None."""
+    kind = data.get("_type")
+    if kind == "run_record":
+        return None
+    if kind is None:
+        return "the file has no _type"
+    return f"the file's _type is {to_str(kind) or repr(kind)!r}, not run_record"
 
 
 def load_run(
@@ -134,9 +154,15 @@ def load_run(
         sidecar=sidecar,
         sidecar_available=sidecar.is_file(),
         sidecar_note=note,
+        type_note=type_note(raw),
+        raw_captures=raw_captures(lines.lines, sidecar),
     )
+    for turn in detail.model_turns:
+        for capture in turn.get("raw_captures", []):
+            capture["file"] = capture_file(sidecar, capture.get("path"))
     normalized["observability"]["daemon_events"] = detail.daemon_events
     _set_sidecar_pointer(normalized, sidecar, detail.sidecar_available)
+    carry_pointer_verification(normalized, raw)
     if event_log is not None:
         attach_event_log(detail, event_log, with_sessions=with_sessions)
     if with_sessions and legacy_dirs:
@@ -148,7 +174,9 @@ def attach_legacy_sessions(detail: RunDetail, dirs: list[Path]) -> None:
     """Add linked sessions that only exist as legacy `event_log-<session>.jsonl` files."""
     from harn_tui.core.sessions import legacy_sessions
 
-    missing = [s for s in derive.linked_session_ids(detail.normalized) if s not in detail.agent_sessions]
+    missing = [
+        s for s in derive.linked_session_ids(detail.normalized) if s not in detail.agent_sessions
+    ]
     found = legacy_sessions(dirs, missing)
     if found:
         detail.agent_sessions = dict(sorted({**detail.agent_sessions, **found}.items()))
@@ -176,9 +204,7 @@ def attach_event_log(detail: RunDetail, log: EventLog, *, with_sessions: bool = 
 
 def normalize_record(raw: dict[str, Any], path: Path | None = None) -> dict[str, Any]:
     """Harn's `load`: defaults, children, fixture, persisted path, handoffs, observability."""
-    run = S.fill(raw, S.RUN)
-    if not run["_type"]:
-        run["_type"] = "run_record"
+    run = S.fill(raw, S.RUN)  # `_type` kept as the file has it (Harn's load fills nothing)
     for span, source in zip(run["trace_spans"], dicts(raw.get("trace_spans")), strict=False):
         if source.get("parent_span_id") is not None:  # newer key wins (spec §2.16)
             span["parent_id"] = S.to_int(source.get("parent_span_id"), None)  # type: ignore[arg-type]
@@ -284,193 +310,32 @@ def replay_fixture_from_run(run: dict[str, Any]) -> dict[str, Any]:
 
 
 def sync_handoffs(run: dict[str, Any]) -> None:
-    """Merge handoff artifacts into `handoffs` by id, sort, and mirror them back."""
-    merged: dict[str, dict[str, Any]] = {h["id"]: h for h in run["handoffs"] if h.get("id")}
-    order = [h for h in run["handoffs"] if not h.get("id")]
-    for artifact in run["artifacts"]:
-        if artifact.get("kind") == "handoff" and isinstance(artifact.get("data"), dict):
-            handoff = S.fill(artifact["data"], S.HANDOFF)
-            if handoff["id"]:
-                merged[handoff["id"]] = handoff
-    handoffs = order + sorted(
-        merged.values(), key=lambda h: (sort_key(h["created_at"]), h["created_at"])
-    )
-    run["handoffs"] = handoffs
-    for handoff in handoffs:
-        if not handoff.get("id"):
-            continue
-        artifact_id = f"artifact_{handoff['id']}"
-        mirror = next((a for a in run["artifacts"] if a.get("id") == artifact_id), None)
-        if mirror is None:
-            run["artifacts"].append(
-                S.fill(
-                    {
-                        "_type": "artifact",
-                        "id": artifact_id,
-                        "kind": "handoff",
-                        "title": handoff.get("task") or "handoff",
-                        "data": handoff,
-                        "created_at": handoff.get("created_at"),
-                        "priority": 85,
-                        "metadata": {"handoff_id": handoff["id"]},
-                    },
-                    S.ARTIFACT,
-                )
-            )
-        else:
-            mirror["data"] = handoff
+    """Harn's `sync_run_handoffs` (see :mod:`harn_tui.core.handoffs`)."""
+    handoffs.sync_run_handoffs(run)
 
 
 # -- observability (§2.9) -----------------------------------------------------
 
 
-def compaction_events_from_transcript(
-    transcript: Any,
-    stage_id: str | None,
-    node_id: str | None,
-    prefix: str,
-    snapshot_path: str | None,
-) -> list[dict[str, Any]]:
-    """One CompactionEventRecord per `compaction` event of a transcript."""
-    transcript = obj(transcript)
-    transcript_id = transcript.get("id") if isinstance(transcript.get("id"), str) else None
-    asset_ids = {
-        a.get("id") for a in dicts(transcript.get("assets")) if isinstance(a.get("id"), str)
-    }
-    out = []
-    for event in dicts(transcript.get("events")):
-        if event.get("kind") != "compaction":
-            continue
-        meta = obj(event.get("metadata"))
-        asset_id = (
-            meta.get("snapshot_asset_id")
-            if isinstance(meta.get("snapshot_asset_id"), str)
-            else None
-        )
-        record = {
-            "id": to_str(event.get("id")),
-            "transcript_id": transcript_id,
-            "stage_id": stage_id,
-            "node_id": node_id,
-            "mode": to_str(meta.get("mode")),
-            "strategy": to_str(meta.get("strategy")),
-            "archived_messages": max(S.to_int(meta.get("archived_messages")), 0),
-            "estimated_tokens_before": max(S.to_int(meta.get("estimated_tokens_before")), 0),
-            "estimated_tokens_after": max(S.to_int(meta.get("estimated_tokens_after")), 0),
-            "snapshot_asset_id": asset_id,
-            "snapshot_location": f"{prefix}.assets[{asset_id}]" if asset_id else prefix,
-            "snapshot_path": snapshot_path,
-            "available": asset_id is not None and asset_id in asset_ids,
-            "instruction_mode": to_str(meta.get("instruction_mode")),
-            "instruction_source": meta.get("instruction_source")
-            if isinstance(meta.get("instruction_source"), str)
-            else None,
-            "compaction_policy": meta.get("compaction_policy"),
-        }
-        for key in ("receipt", "reason", "recap", "schema_version"):
-            if key in meta:
-                record[key] = meta[key]
-        out.append(record)
-    return out
-
-
-def compaction_events(run: dict[str, Any], path: Path | None) -> list[dict[str, Any]]:
-    """Compaction events of every stage transcript, then of the run transcript."""
-    snapshot_path = run.get("persisted_path") or (str(path) if path else None)
-    out: list[dict[str, Any]] = []
-    for stage in run["stages"]:
-        if isinstance(stage.get("transcript"), dict):
-            prefix = f"run.stages[{stage['node_id']}].transcript"
-            out += compaction_events_from_transcript(
-                stage["transcript"],
-                stage["id"] or None,
-                stage["node_id"] or None,
-                prefix,
-                snapshot_path,
-            )
-    if isinstance(run.get("transcript"), dict):
-        out += compaction_events_from_transcript(
-            run["transcript"], None, None, "run.transcript", snapshot_path
-        )
-    return out
-
-
-def _verification_passed(stage: dict[str, Any]) -> bool | None:
-    verification = stage.get("verification")
-    if isinstance(verification, dict):
-        for key in ("pass", "success"):
-            if isinstance(verification.get(key), bool):
-                return verification[key]
-    if stage["status"] == "completed" and stage["outcome"] in ("success", "verified"):
-        return True
-    if stage["status"] == "failed":
-        return False
-    return None
-
-
 def derive_observability(run: dict[str, Any], path: Path | None) -> dict[str, Any]:
-    """Recompute the derived observability record (stored copies may be stale)."""
-    stored = run.get("observability") or S.fill({}, S.OBSERVABILITY)
-    obs = copy.copy(stored)
-    obs["schema_version"] = OBSERVABILITY_SCHEMA_VERSION
-    obs["worker_lineage"] = [
-        {
-            key: child.get(key)
-            for key in (
-                "worker_id",
-                "worker_name",
-                "parent_stage_id",
-                "task",
-                "status",
-                "session_id",
-                "parent_session_id",
-                "run_id",
-                "run_path",
-                "snapshot_path",
-            )
-        }
-        for child in run["child_runs"]
-    ]
-    obs["verification_outcomes"] = [
-        {
-            "stage_id": stage["id"],
-            "node_id": stage["node_id"],
-            "status": stage["status"],
-            "passed": _verification_passed(stage),
-            "summary": _compact(stage["verification"])
-            if stage["verification"] is not None
-            else stage["visible_text"],
-        }
-        for stage in run["stages"]
-        if stage["kind"] == "verify" or stage["verification"] is not None
-    ]
-    pointers = [
-        {
-            "id": f"stage:{stage['id']}:transcript",
-            "label": f"{stage['node_id']} transcript",
-            "kind": "embedded_transcript",
-            "location": f"run.stages[{stage['node_id']}].transcript",
-            "path": None,
-            "available": True,
-        }
-        for stage in run["stages"]
-        if isinstance(stage.get("transcript"), dict)
-    ]
-    if isinstance(run.get("transcript"), dict):
-        pointers.append(
-            {
-                "id": "run:transcript",
-                "label": "Run transcript",
-                "kind": "embedded_transcript",
-                "location": "run.transcript",
-                "path": None,
-                "available": True,
-            }
-        )
-    obs["transcript_pointers"] = pointers
-    obs["compaction_events"] = compaction_events(run, path)
-    obs["daemon_events"] = list(stored.get("daemon_events") or [])
-    return obs
+    """Recompute Harn's observability record (the stored copy is ignored, as Harn's load does)."""
+    return observability.derive(run, str(path) if path is not None else None)
+
+
+def carry_pointer_verification(run: dict[str, Any], raw: dict[str, Any]) -> None:
+    """Later Harn's pointer verification (`verification_status`, `verification_error`,
+    `descriptor`, checked against the transcript files) kept from the stored pointer of
+    the same id: harn-tui does not re-verify."""
+    stored = {
+        p.get("id"): p
+        for p in dicts(obj(raw.get("observability")).get("transcript_pointers"))
+        if isinstance(p.get("id"), str)
+    }
+    for pointer in run["observability"]["transcript_pointers"]:
+        old = stored.get(pointer["id"], {})
+        for key in observability.POINTER_LATER_KEYS:
+            if key in old:
+                pointer[key] = old[key]
 
 
 def _set_sidecar_pointer(run: dict[str, Any], sidecar: Path, available: bool) -> None:
@@ -484,18 +349,6 @@ def _set_sidecar_pointer(run: dict[str, Any], sidecar: Path, available: bool) ->
             "available": available,
         }
     )
-
-
-def _compact(value: Any) -> str:
-    import orjson
-
-    try:
-        return orjson.dumps(value).decode()
-    except TypeError:  # nested deeper than orjson writes
-        try:
-            return str(value)
-        except RecursionError:
-            return "(nested too deep to show)"
 
 
 def _relative(path: Path, root: Path | None) -> str:

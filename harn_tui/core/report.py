@@ -53,6 +53,17 @@ def render_text(detail: RunDetail) -> str:
         f"{usage['call_count']} calls, ${usage['total_cost']:.4f}"
         + (f", models {one_line(', '.join(usage['models']), 80)}" if usage["models"] else ""),
     ]
+    personas = derive.persona_runtime(detail.normalized)
+    if personas:
+        out.append(f"  personas  {one_line(', '.join(personas), 160)}")
+    gaps = derive.evidence_gaps(detail.normalized)
+    if gaps:
+        out.append(f"  evidence  gaps: {one_line(', '.join(gaps), 160)}")
+    grants = derive.execution_grants(detail.normalized)
+    if grants:
+        out.append(f"  grants    {len(grants)} (execution.grants)")
+    if detail.type_note:
+        out.append(f"  note      {detail.type_note}: read as a run record, as Harn's loader does")
     if run.parent_run_id:
         out.append(f"  parent    {one_line(run.parent_run_id, 80)}")
     if detail.failure:

@@ -13,6 +13,9 @@ from harn_tui.core import schema as S
 from harn_tui.core.gcpause import gc_paused
 from harn_tui.core.schema import to_int, to_str
 
+#: portal/transcript.rs's placeholder summary of a turn the model has not answered yet.
+WAITING = "Waiting for model response"
+
 
 def sidecar_path(run_file: Path) -> Path:
     """`<dir>/<name minus its last extension>-llm/llm_transcript.jsonl`."""
@@ -109,6 +112,35 @@ def daemon_events(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+CAPTURE_KEYS = ("call_id", "iteration", "attempt", "provider", "model", "capture", "path")
+
+
+def raw_captures(lines: list[dict[str, Any]], sidecar: Path | None = None) -> list[dict[str, Any]]:
+    """`provider_raw_capture` lines (later Harn): the raw provider request/response files.
+
+    `path` is relative to the `-llm` folder (`raw-provider/*.json`); `file` is where it is
+    on disk (None without a sidecar path, or when the path would leave the folder).
+    """
+    out = []
+    for line in lines:
+        if line.get("type") != "provider_raw_capture":
+            continue
+        record: dict[str, Any] = {key: line.get(key) for key in CAPTURE_KEYS}
+        record["file"] = capture_file(sidecar, record["path"])
+        out.append(record)
+    return out
+
+
+def capture_file(sidecar: Path | None, rel: Any) -> str | None:
+    if sidecar is None or not isinstance(rel, str) or not rel or "\0" in rel:
+        return None
+    folder = sidecar.parent
+    target = Path(rel)
+    if target.is_absolute() or ".." in target.parts:
+        return None
+    return str(folder / target)
+
+
 def _names(value: Any) -> list[str]:
     if not isinstance(value, list):
         return []
@@ -189,9 +221,14 @@ def model_turns(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     "thinking": None,
                     "thinking_summary": None,
                     "answered": False,
-                    "summary": "waiting for model response",
+                    "summary": WAITING,
                 }
             )
+        elif kind == "provider_raw_capture":
+            index = by_call.get(to_str(line.get("call_id")))
+            if index is not None:
+                capture = {key: line.get(key) for key in CAPTURE_KEYS}
+                turns[index].setdefault("raw_captures", []).append(capture)
         elif kind == "provider_call_response":
             index = by_call.get(to_str(line.get("call_id")))
             if index is None:
@@ -231,8 +268,10 @@ def _opt_int(value: Any) -> int | None:
 
 
 def _summary(turn: dict[str, Any]) -> str:
+    """portal/transcript.rs `summarize_transcript_step`: the turn's tool calls are the
+    response's when it made any, else the offered schemas; either way the last one is named."""
     head = f"kept {turn['kept_messages']} messages, added {turn['added_messages']}"
-    if turn["tool_calls"] and turn["response_tool_calls"]:
+    if turn["tool_calls"]:
         return f"{head}, then asked for {turn['tool_calls'][-1]}"
     if turn["response_text"] is not None:
         return f"{head}, then replied in text"

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from harn_tui.core import agent_events
 from harn_tui.core.sessions import SessionEvent
 
 __all__ = [
@@ -220,7 +221,8 @@ def _tool_update(ev: dict[str, Any], kind: str) -> TimelineItem:
         duration = _i(ev, "execution_duration_ms")
     glyph = _STATUS_GLYPH.get(status or "", status or "")
     category = _s(ev, "error_category")
-    title = _join(name, glyph, _fmt_ms(duration), category)
+    mutation = _s(ev, "mutation_status")  # legacy persona JSONL
+    title = _join(name, glyph, _fmt_ms(duration), category, f"[{mutation}]" if mutation else "")
     if error:
         title = _join(title, "—", _short(error, 60))
     body = error if error else _text_of(ev.get("raw_output"))
@@ -383,7 +385,7 @@ def _handoff(ev: dict[str, Any], kind: str) -> TimelineItem:
     if isinstance(handoff, dict):
         dest = handoff.get("target_persona_or_human")
         if isinstance(dest, dict):
-            target = _s(dest, "label") or _s(dest, "id") or _s(dest, "kind")
+            target = _s(dest, "label") or _s(dest, "id") or _s(dest, "name") or _s(dest, "kind")
         task = _s(handoff, "task")
     title = _join("handoff", f"→ {target}" if target else "", _short(task, 50) or _s(ev, "artifact_id"))
     return _item("handoff", title, body=_text_of(handoff))
@@ -530,6 +532,8 @@ _DESCRIBERS: dict[str, Describer] = {
     "agent_scratchpad_reorganization": _scratchpad,
     "artifact": _handoff,
 }
+
+_DESCRIBERS.update(agent_events.DESCRIBERS)  # the variants later Harn adds (0.8.x-0.10.x)
 
 #: Every AgentEvent type with a dedicated description.
 KNOWN_TYPES = frozenset(_DESCRIBERS)

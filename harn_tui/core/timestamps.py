@@ -1,6 +1,7 @@
 """Harn's four timestamp formats, parsed to Unix milliseconds.
 
-Harn writes RFC3339 (`2026-04-22T00:00:00Z`), UUIDv7 strings used as times,
+Harn writes RFC3339 (`2026-04-22T00:00:00Z`), UUIDv7 strings used as times (and
+later Harn's `records/time.rs` reads any time-carrying UUID: v1, v6, v7),
 Unix seconds as decimal text (`1714460000`) and "seconds.millis" text
 (`1710000000.100`). Anything else is kept raw and sorts after every parsed time.
 """
@@ -16,6 +17,11 @@ _RFC3339 = re.compile(
     r"([Zz]|[+-]\d{2}:?\d{2})?$"
 )
 _UUID7 = re.compile(r"^([0-9a-fA-F]{8})-([0-9a-fA-F]{4})-7[0-9a-fA-F]{3}-")
+#: UUIDs v1 and v6 carry a 60-bit count of 100 ns intervals since 1582-10-15.
+_UUID16 = re.compile(
+    r"^([0-9a-fA-F]{8})-([0-9a-fA-F]{4})-([16])([0-9a-fA-F]{3})-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)
+_GREGORIAN_OFFSET = 0x01B21DD213814000  # 100 ns intervals from 1582-10-15 to 1970-01-01
 _SECONDS = re.compile(r"^\d+(\.\d+)?$")
 
 #: Numbers at or above this are already milliseconds (as seconds they would be past year 5000).
@@ -51,12 +57,25 @@ def _parse_text(value: str) -> int | None:
     m = _UUID7.match(text)
     if m:
         return int(m.group(1) + m.group(2), 16)
+    m = _UUID16.match(text)
+    if m:
+        return _uuid_v1_v6_ms(m)
     if _SECONDS.match(text):
         try:
             return _number_ms(float(text))
         except (OverflowError, ValueError):
             return None
     return None
+
+
+def _uuid_v1_v6_ms(m: re.Match[str]) -> int | None:
+    first, mid, version, low = int(m.group(1), 16), int(m.group(2), 16), m.group(3), int(m.group(4), 16)
+    if version == "1":  # time_low - time_mid - 1 time_hi
+        ticks = (low << 48) | (mid << 32) | first
+    else:  # v6: time_high - time_mid - 6 time_low
+        ticks = (first << 28) | (mid << 12) | low
+    ms = (ticks - _GREGORIAN_OFFSET) // 10_000
+    return ms if 0 <= ms < 253402300800000 else None
 
 
 def _number_ms(seconds: float) -> int | None:

@@ -25,15 +25,20 @@ from harn_tui.widgets.scrubber import SCRUB_BINDINGS, AsOfMixin, TimeScrubber
 from harn_tui.widgets.status import badge
 
 if TYPE_CHECKING:
+    from harn_tui.core.action_graph import LiveGraph
     from harn_tui.core.normalize import RunDetail
     from harn_tui.core.sessions import RunSessionsTracker
 
-PANES = ("stages", "children", "hitl", "compaction", "replay", "turns", "lens", "waterfall")
+PANES = ("stages", "children", "hitl", "compaction", "replay", "turns", "lens", "waterfall", "graph")
+#: Tab titles used below FULL_TITLES_WIDTH columns, so nine tabs fit in 80.
+SHORT_TITLES = {"children": "2 Child", "compaction": "4 Compact"}
+FULL_TITLES_WIDTH = 90
 #: A persisting parse failure is shown after this many tries (spaced by RETRY_DELAYS).
 RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8)
 
 
 def _panes() -> list[tuple[str, str, type[Pane]]]:
+    from harn_tui.widgets.action_graph import ActionGraphPane
     from harn_tui.widgets.children import ChildrenPane
     from harn_tui.widgets.compaction import CompactionPane
     from harn_tui.widgets.compaction_lens import CompactionLens
@@ -52,6 +57,7 @@ def _panes() -> list[tuple[str, str, type[Pane]]]:
         ("turns", "6 Turns", TurnsPane),
         ("lens", "7 Lens", CompactionLens),
         ("waterfall", "8 Waterfall", WaterfallPane),
+        ("graph", "9 Graph", ActionGraphPane),
     ]
 
 
@@ -84,6 +90,7 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
         Binding("6", "pane('turns')", "Turns", show=False),
         Binding("7", "pane('lens')", "Lens", show=False),
         Binding("8", "pane('waterfall')", "Waterfall", show=False),
+        Binding("9", "pane('graph')", "Action graph", show=False),
         Binding("tab", "next_pane(1)", "Next pane", show=False, priority=True),
         Binding("shift+tab", "next_pane(-1)", "Prev pane", show=False, priority=True),
         Binding("e", "next_error", "Next error"),
@@ -119,6 +126,7 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
         self.load_error: str | None = None
         self.loaded_at = 0.0
         self.sessions: RunSessionsTracker | None = None
+        self.live_graph: LiveGraph | None = None
         self._events_lock = threading.Lock()
 
     def compose(self) -> ComposeResult:
@@ -130,6 +138,17 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
                 with TabPane(title, id=f"pane-{pane_id}"):
                     yield cls(id=pane_id)
         yield Footer()
+
+    def on_resize(self) -> None:
+        """Nine tab titles fit in 80 columns with two of them shortened."""
+        full = self.size.width >= FULL_TITLES_WIDTH
+        panes = self.query_one("#panes", TabbedContent)
+        for pane_id, title, _cls in _panes():
+            if pane_id in SHORT_TITLES:
+                tab = panes.get_tab(f"pane-{pane_id}")
+                wanted = title if full else SHORT_TITLES[pane_id]
+                if tab.label_text != wanted:  # a relabel re-lays the tab bar out
+                    tab.label = wanted
 
     def on_mount(self) -> None:
         self.query_one("#panes").display = False
@@ -210,12 +229,24 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
             detail.hitl_states = hitl.request_states(log)
             self.sessions.poll(log)
             detail.agent_sessions = self.sessions.result()
+            self._poll_live_graph(detail, log, run_id)
             from harn_tui.core.normalize import attach_legacy_sessions
             from harn_tui.core.sessions import legacy_session_dirs
 
             attach_legacy_sessions(detail, legacy_session_dirs(None, log))
         except HarnTuiError as exc:
             detail.event_log_error = exc.reason
+
+    def _poll_live_graph(self, detail: RunDetail, log: Any, run_id: str) -> None:
+        """`observability.action_graph` updates for this run (the portal's live stream)."""
+        from harn_tui.core import action_graph
+
+        nodes = detail.normalized["observability"]["action_graph_nodes"]
+        trace_id = action_graph.trace_id_of(nodes)
+        if self.live_graph is None or (self.live_graph.run_id, self.live_graph.trace_id) != (run_id, trace_id):
+            self.live_graph = action_graph.LiveGraph(run_id, trace_id)
+        self.live_graph.poll(log)
+        detail.live_graph = list(self.live_graph.updates)
 
     @work(thread=True, exclusive=True, group="run-events")
     def refresh_events(self) -> None:
@@ -318,6 +349,9 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
             text.append("policy ", style="dim")
             text.append_text(line(policy.side_effect_level or "-", "", 20))
             text.append(f" {len(policy.tools)} tools", style="dim")
+            grants = derive.execution_grants(detail.normalized)
+            if grants:
+                text.append(f" {len(grants)} grant{'s' if len(grants) != 1 else ''}", style="dim")
             text.append("  ")
         if run.parent_run_id:
             text.append("parent ", style="dim")
@@ -331,6 +365,17 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
             text.append_text(line(detail.failure, "red", 110))
             count = len(self.failures())
             text.append(f"  e jumps ({count})", style="dim")
+        personas = derive.persona_runtime(detail.normalized)
+        if personas:
+            text.append("\npersona runtime ", style="dim")
+            text.append_text(line(", ".join(personas), "", 120))
+        gaps = derive.evidence_gaps(detail.normalized)
+        if gaps:
+            text.append("\nevidence gaps ", style="bold yellow")
+            text.append_text(line(", ".join(gaps), "yellow", 120))
+        if detail.type_note:
+            text.append("\n! ", style="bold yellow")
+            text.append_text(line(f"{detail.type_note}: read as a run record, as Harn's loader does", "yellow", 140))
         return text
 
     def _render_header(self, detail: RunDetail) -> None:

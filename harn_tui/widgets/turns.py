@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -11,6 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Static
 
+from harn_tui.core.sidecar import WAITING
 from harn_tui.core.timeline import pretty_json
 from harn_tui.core.timestamps import format_duration, format_iso, parse_ms
 from harn_tui.text import BLOCK_LIMIT, block, line, safe
@@ -64,7 +66,9 @@ def _content(out: Text, content: Any, limit: int) -> None:
         return
     for item in content:
         if not isinstance(item, dict):
-            out.append_text(block(item if isinstance(item, str) else pretty_json(item), limit=limit))
+            out.append_text(
+                block(item if isinstance(item, str) else pretty_json(item), limit=limit)
+            )
             out.append("\n")
             continue
         kind = item.get("type")
@@ -120,8 +124,27 @@ def _tool_calls(out: Text, calls: Any, limit: int) -> None:
             out.append_text(line(f" {_s(call.get('id'))}", "dim"))
         out.append("\n")
         if args is not None:
-            out.append_text(block(args if isinstance(args, str) else pretty_json(args), limit=limit))
+            out.append_text(
+                block(args if isinstance(args, str) else pretty_json(args), limit=limit)
+            )
             out.append("\n")
+
+
+def _captures(out: Text, captures: Any) -> None:
+    """Raw provider captures (`provider_raw_capture` sidecar lines); `w` opens the first."""
+    if not isinstance(captures, list) or not captures:
+        return
+    _heading(out, f"Raw provider captures ({len(captures)}) — w opens")
+    for capture in captures:
+        if not isinstance(capture, dict):
+            continue
+        out.append_text(line(_s(capture.get("capture")) or "capture", "bold", 20))
+        attempt = capture.get("attempt")
+        if attempt is not None:
+            out.append(f" attempt {_s(attempt)}", style="dim")
+        out.append(" ")
+        out.append_text(line(_s(capture.get("path")) or "(no path)", "", 120))
+        out.append("\n")
 
 
 def render_turn(turn: dict[str, Any], *, full: bool = False) -> Text:
@@ -151,7 +174,7 @@ def render_turn(turn: dict[str, Any], *, full: bool = False) -> Text:
         out.append("  response ", style="dim")
         out.append(format_duration(turn["response_ms"]))
     if not turn.get("answered"):
-        out.append("  waiting for model response", style="yellow")
+        out.append(f"  {WAITING}", style="yellow")
     out.append("\n")
     out.append(
         f"kept {_s(turn.get('kept_messages'))}, added {_s(turn.get('added_messages'))}, "
@@ -203,6 +226,8 @@ def render_turn(turn: dict[str, Any], *, full: bool = False) -> Text:
         out.append("(no text)", style="dim italic")
     out.append("\n")
 
+    _captures(out, turn.get("raw_captures"))
+
     for key, title in (("thinking", "Thinking"), ("thinking_summary", "Thinking summary")):
         value = turn.get(key)
         if isinstance(value, str) and value:
@@ -217,7 +242,9 @@ def render_turn(turn: dict[str, Any], *, full: bool = False) -> Text:
 class TurnList(VirtualList):
     """One row per model turn: `#n model iter +added msgs in/out summary`."""
 
-    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None):
+    def __init__(
+        self, *, name: str | None = None, id: str | None = None, classes: str | None = None
+    ):
         super().__init__(name=name, id=id, classes=classes)
         self.turns: list[dict[str, Any]] = []
 
@@ -244,6 +271,7 @@ class TurnsPane(Pane):
         Binding("r", "raw", "Raw JSON"),
         Binding("o", "open_text", "Full text"),
         Binding("y", "copy", "Copy response"),
+        Binding("w", "open_capture", "Raw capture"),
     ]
     DEFAULT_CSS = """
     TurnsPane #turns-empty { padding: 1 2; }
@@ -252,7 +280,9 @@ class TurnsPane(Pane):
     TurnsPane #turns-detail-box { width: 3fr; border-left: solid $primary 50%; padding: 0 1; }
     """
 
-    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None):
+    def __init__(
+        self, *, name: str | None = None, id: str | None = None, classes: str | None = None
+    ):
         super().__init__(name=name, id=id, classes=classes)
         self.turns: list[dict[str, Any]] = []
 
@@ -292,6 +322,13 @@ class TurnsPane(Pane):
     @staticmethod
     def _empty_note(detail: RunDetail) -> Text:
         note = Text("No model turns: ", style="bold")
+        if detail.raw_captures:
+            note.append(
+                f"the sidecar has {len(detail.raw_captures)} raw provider capture(s) (w opens the first)"
+            )
+            note.append("\n")
+            _captures(note, detail.raw_captures)
+            return note
         if not detail.sidecar_available:
             note.append("this run has no sidecar (")
             note.append_text(line(str(detail.sidecar), "dim"))
@@ -322,6 +359,20 @@ class TurnsPane(Pane):
         if turn is None:
             return None
         return f"turn #{_s(turn.get('call_index'))} {_s(turn.get('call_id'))}", turn
+
+    def action_open_capture(self) -> None:
+        """Open the selected turn's first raw provider capture (else the sidecar's first)."""
+        turn = self.current()
+        captures = (turn or {}).get("raw_captures") or (
+            self.detail.raw_captures if self.detail else []
+        )
+        files = [c.get("file") for c in captures if isinstance(c, dict) and c.get("file")]
+        if not files:
+            self.app.notify("No raw provider capture for this turn", markup=False)
+            return
+        from harn_tui.screens.json_view import JsonScreen
+
+        self.app.push_screen(JsonScreen.from_file(Path(files[0]), title=Path(files[0]).name))
 
     def follow(self) -> None:
         if self.turns:

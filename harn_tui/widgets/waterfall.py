@@ -447,6 +447,16 @@ class WaterfallPane(Pane):
             out.append(f"{bar.tokens_in:,} in / {bar.tokens_out:,} out")
         if bar.cost:
             out.append(f"  ${bar.cost:.4f}")
+        raw = bar.ref if isinstance(bar.ref, dict) else {}
+        ttft = raw.get("ttft_ms", meta.get("ttft_ms") if isinstance(meta, dict) else None)
+        if isinstance(ttft, int | float) and not isinstance(ttft, bool):
+            out.append("  TTFT ", style="dim")  # [later] spans carry time to first token
+            out.append(format_duration(ttft))
+        if isinstance(raw.get("trace_id"), str) and raw["trace_id"]:
+            out.append("  trace ", style="dim")
+            out.append_text(line(raw["trace_id"], "", 40))
+        if isinstance(raw.get("links"), list) and raw["links"]:
+            out.append(f"  {len(raw['links'])} links", style="dim")
         return out
 
     def _render_detail(self) -> None:

@@ -311,7 +311,7 @@ def test_model_turns_up_to_ms(detail: RunDetail) -> None:
     assert as_of(detail, T + 1999).model_turns == []
     (waiting,) = as_of(detail, T + 3 * S).model_turns
     assert waiting["answered"] is False and waiting["output_tokens"] is None
-    assert waiting["summary"] == "waiting for model response"
+    assert waiting["summary"] == "Waiting for model response"
     (answered,) = as_of(detail, T + 3500).model_turns
     assert answered["answered"] is True and answered["response_text"] == "done"
     turns = as_of(detail, T + 61 * S).model_turns

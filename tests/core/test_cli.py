@@ -64,7 +64,7 @@ def write_run(path: Path, run_id: str, mtime_s: int | None = None, **fields: Any
 def root(tmp_path: Path) -> Path:
     """A run root holding the real examples plus runs in every timestamp format."""
     root = tmp_path / "runs"
-    shutil.copytree(EXAMPLES, root / "examples")
+    shutil.copytree(EXAMPLES, root / "examples", ignore=shutil.ignore_patterns("more"))
     for i, path in enumerate(sorted((root / "examples").iterdir())):
         os.utime(path, (1_700_000_000 + i, 1_700_000_000 + i))
     write_run(
@@ -351,7 +351,7 @@ def test_ls_uses_harn_run_dir(
 def test_ls_defaults_to_dot_harn_runs(
     root: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    shutil.copytree(EXAMPLES, Path.cwd() / ".harn-runs")
+    shutil.copytree(EXAMPLES, Path.cwd() / ".harn-runs", ignore=shutil.ignore_patterns("more"))
     assert {r["id"] for r in ls_json(capsys)} == EXAMPLE_IDS
 
 
@@ -575,7 +575,6 @@ def test_show_without_any_root_exits_2(capsys: pytest.CaptureFixture[str]) -> No
         (b'{"task": "\xff"}', "invalid UTF-8 at byte"),
         (b"\x00\x01\x02", "binary file, not JSON"),
         (b"[1, 2]", "top-level JSON is array, not an object"),
-        (b'{"_type": "launch"}', "not a run record"),
         (b"[" * 5000, "nesting too deep"),
         (b"", "empty file"),
     ],
@@ -807,3 +806,31 @@ def test_unknown_theme_says_did_you_mean(capsys: pytest.CaptureFixture[str]) -> 
     assert main(["--theme", "nordd", str(EXAMPLES)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "unknown theme 'nordd' (did you mean nord?" in err
+# -- a file named explicitly (Harn's load_run_record checks no _type) -----------------------------
+
+HARN_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "harn" / "more"
+
+
+def test_show_named_file_without_type_loads(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # portal-sidecar's run.json is `{}`: Harn's portal still reads it (and its sidecar).
+    root = tmp_path / "r"
+    shutil.copytree(HARN_FIXTURES / "portal-sidecar", root)
+    assert main(["show", str(root / "run.json")]) == 0
+    out = capsys.readouterr().out
+    assert "note      the file has no _type: read as a run record" in out
+    assert main(["show", str(root / "run.json"), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["_type"] == "" and doc["derived"]["type_note"] == "the file has no _type"
+    assert len(doc["model_turns"]) == 1
+
+
+def test_portal_scan_lists_one_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # scan_runs_ignores_non_run_json: launch.json and the invalid ignore.json are not runs.
+    root = tmp_path / "scan"
+    shutil.copytree(HARN_FIXTURES / "portal-scan", root)
+    rows = ls_json(capsys, str(root))
+    runs = [r for r in rows if not r.get("error")]
+    assert [r["path"] for r in runs] == ["run.json"]
+    assert "launch.json" not in {r["path"] for r in rows}

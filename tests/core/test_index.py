@@ -55,7 +55,7 @@ def messy_root(tmp_path: Path) -> Path:
     write_run(root / "portal-demo" / "b.json")
     write_run(root / "playground" / "job-1" / "run.json")
     for name in ("examples",):
-        shutil.copytree(EXAMPLES, root / name)
+        shutil.copytree(EXAMPLES, root / name, ignore=shutil.ignore_patterns("more"))
     # temp files of both Harn versions, dot files and dot folders
     write_run(root / "a.json.tmp")
     write_run(root / ".a.json.01964c1e-7a2b-7c3d-8e9f-0123456789ab.tmp")

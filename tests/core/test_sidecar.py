@@ -123,6 +123,9 @@ def test_added_messages_counted_per_request() -> None:
     assert (first["input_tokens"], first["output_tokens"]) == (12, 3)
     assert first["summary"] == "kept 0 messages, added 1, then replied in text"
     assert second["thinking"] == "hmm" and second["thinking_summary"] == "thought"
+    # portal/transcript.rs names the last tool whenever the turn has tool calls, and a turn
+    # that replied in text still carries the offered schemas (Harn's rule, not "it called one")
+    assert second["summary"] == "kept 1 messages, added 2, then asked for write"
     assert second["response_text"] == "reply two"
 
 
@@ -141,7 +144,7 @@ def test_unanswered_request_waits() -> None:
     (turn,) = model_turns([msg("user", "x"), request("c1", model="m")])
     assert turn["answered"] is False
     assert turn["input_tokens"] is None and turn["response_text"] is None
-    assert turn["summary"] == "waiting for model response"
+    assert turn["summary"] == "Waiting for model response"  # portal/transcript.rs
 
 
 @pytest.mark.parametrize("call_id", [None, "", [], {}])
@@ -322,3 +325,39 @@ def test_sidecar_of_another_run_is_not_used(tmp_path: Path) -> None:
     detail = load_run(tmp_path / "run.json")
     assert detail.model_turns == [] and detail.daemon_events == []
     assert detail.sidecar_available is False
+
+
+def test_provider_raw_capture_lines(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # crates/harn-cli/tests/fixtures/prefix_stability/stable-agent-loop (8cfd9b36), verbatim
+    import json
+    import shutil
+    from pathlib import Path
+
+    from harn_tui.core.normalize import load_run
+
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "harn" / "more" / "later-prefix"
+    shutil.copytree(fixture, tmp_path / "root")
+    run = tmp_path / "root" / "stable-agent-loop.json"
+    run.write_text("{}")
+    detail = load_run(run)
+    captures = detail.raw_captures
+    assert [c["path"] for c in captures] == [f"raw-provider/turn-{i}-request.json" for i in range(3)]
+    assert {c["capture"] for c in captures} == {"request"}
+    folder = tmp_path / "root" / "stable-agent-loop-llm"
+    assert captures[0]["file"] == str(folder / "raw-provider" / "turn-0-request.json")
+    assert detail.to_json()["raw_captures"] == captures
+    # a capture naming its call id goes with that model turn; a path leaving the folder is not opened
+    lines = [
+        {"type": "provider_call_request", "call_id": "c1", "model": "m"},
+        {"type": "provider_raw_capture", "call_id": "c1", "iteration": 1, "attempt": 2,
+         "provider": "p", "model": "m", "capture": "response", "path": "raw-provider/c1.json"},
+        {"type": "provider_raw_capture", "call_id": "c1", "capture": "request", "path": "../../etc/passwd"},
+    ]  # fmt: skip
+    sidecar = folder / "llm_transcript.jsonl"
+    sidecar.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    detail = load_run(run)
+    (turn,) = detail.model_turns
+    assert [c["capture"] for c in turn["raw_captures"]] == ["response", "request"]
+    assert turn["raw_captures"][0]["attempt"] == 2
+    assert turn["raw_captures"][0]["file"] == str(folder / "raw-provider" / "c1.json")
+    assert turn["raw_captures"][1]["file"] is None

@@ -220,3 +220,16 @@ def test_format_relative() -> None:
     assert format_relative(now - 3 * 60_000, now) == "3m ago"
     assert format_relative(now + 3 * 60_000, now) == "in 3m"
     assert format_relative(None, now) == ""
+
+
+def test_uuid_v1_and_v6_carry_their_time() -> None:
+    # RFC 9562's examples (A.1, A.5): both are 2022-02-22T19:22:22Z, like records/time.rs reads them.
+    expected = parse_ms("2022-02-22T19:22:22Z")
+    assert parse_ms("C232AB00-9414-11EC-B3C8-9F6BDECED846") == expected
+    assert parse_ms("1ec9414c-232a-6b00-b3c8-9f6bdeced846") == expected
+    assert parse_ms("c232ab00-9414-41ec-b3c8-9f6bdeced846") is None  # v4: random, no time
+
+
+def test_integer_seconds() -> None:
+    assert parse_ms("1710000000") == 1_710_000_000_000
+    assert parse_ms(1710000000) == 1_710_000_000_000

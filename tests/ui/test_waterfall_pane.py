@@ -382,3 +382,20 @@ async def test_hidden_tab_builds_only_when_shown(tmp_path: Path) -> None:
         # while on screen, a new detail is applied at once
         pane.show(make_detail(tmp_path, make_run([span(11, 1, 50, 20, "fn_call", "early")]), "g.json"))
         assert len(pane.waterfall.rows) == 16
+
+
+async def test_later_span_fields_ttft_cost_trace_and_links(tmp_path: Path) -> None:
+    # [later] spans: parent_span_id (alias parent_id), trace_id, links, ttft_ms, cost_usd on the span
+    later = {"span_id": 11, "parent_span_id": 1, "kind": "llm_call", "name": "later:llm_call",
+             "start_ms": 9_500, "duration_ms": 300, "trace_id": "trace_x", "links": [{"span_id": 2}],
+             "ttft_ms": 120, "cost_usd": 0.03, "metadata": {"model": "m", "input_tokens": 10}}  # fmt: skip
+    pane = WaterfallPane(id="waterfall")
+    app = Host(pane)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot, pane, make_detail(tmp_path, make_run([later])))
+        goto(pane, "span:11#0")
+        await pilot.pause()
+        detail = str(pane.query_one("#waterfall-detail", Static).render())
+        assert "span 11 ← 1" in detail
+        assert "TTFT 120ms" in detail and "$0.0300" in detail
+        assert "trace trace_x" in detail and "1 links" in detail
