@@ -21,7 +21,7 @@ from harn_tui.core.errors import LoadError
 from harn_tui.core.jsonload import decode_json, read_bytes, type_name
 from harn_tui.core.records import RunRecord
 from harn_tui.core.schema import to_str
-from harn_tui.core.sidecar import daemon_events, model_turns, read_sidecar, sidecar_path
+from harn_tui.core.sidecar import load_sidecar, plain_turns, sidecar_path
 from harn_tui.core.timestamps import sort_key
 
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ class RunDetail:
             ]
             for sid, events in self.agent_sessions.items()
         }
-        out["model_turns"] = self.model_turns
+        out["model_turns"] = plain_turns(self.model_turns)
         out["derived"] = {
             "path": self.rel,
             "status_group": derive.status_group(to_str(self.normalized.get("status"))),
@@ -112,7 +112,7 @@ def load_run(
     rel = _relative(path, root)
     normalized = normalize_record(raw, path)
     sidecar = sidecar_path(path)
-    lines = read_sidecar(sidecar)
+    lines = load_sidecar(sidecar)
     note = lines.error
     if lines.skipped:
         note = f"{lines.skipped} sidecar line(s) could not be parsed"
@@ -122,8 +122,8 @@ def load_run(
         raw=raw,
         normalized=normalized,
         compaction_events=normalized["observability"]["compaction_events"],
-        daemon_events=daemon_events(lines.lines),
-        model_turns=model_turns(lines.lines),
+        daemon_events=lines.daemon_events,
+        model_turns=lines.model_turns,
         sidecar=sidecar,
         sidecar_available=sidecar.is_file(),
         sidecar_note=note,

@@ -1,7 +1,7 @@
 """Large inputs open without freezing input: a key is handled within 100 ms during the load.
 
 Default sizes are modest (a ~50 MB run file, a ~20 MB sidecar, a 100k-row event-log
-topic); `--deep` / HARN_TUI_DEEP=1 raises them (200 MB run file, 200 MB sidecar, 1M
+topic); `--deep` / HARN_TUI_DEEP=1 raises them (200 MB run file, 1 GB sidecar, 1M
 rows). The latency of a key (`f`, follow mode) is measured while the run detail is loading.
 """
 
@@ -152,7 +152,7 @@ async def test_large_sidecar_keeps_input_responsive(tmp_path: Path) -> None:
     sidecar.parent.mkdir()
     rng = random.Random(3)
     body = text(rng, 150)  # many short lines: per-line work dominates, as in real sidecars
-    target = (200 if DEEP else 30) * MB
+    target = (1024 if DEEP else 30) * MB
     with open(sidecar, "wb") as fh:
         written, i = 0, 0
         while written < target:
