@@ -47,6 +47,8 @@ class RunDetail:
     agent_sessions: dict[str, list[Any]] = field(default_factory=dict)
     event_log_error: str | None = None
     hitl_states: dict[str, Any] = field(default_factory=dict)
+    #: Replay rows per session, when a loader built them off the UI thread.
+    session_rows: dict[str, list[Any]] = field(default_factory=dict)
 
     @property
     def record(self) -> RunRecord:

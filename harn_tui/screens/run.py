@@ -30,6 +30,10 @@ if TYPE_CHECKING:
 PANES = ("stages", "children", "hitl", "compaction", "replay", "turns", "lens", "waterfall")
 #: A persisting parse failure is shown after this many tries (spaced by RETRY_DELAYS).
 RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8)
+#: Event-log rows per session read before the detail is first shown; the rest follow in
+#: pages of REST_PAGE_ROWS (a 1M-row topic shows its first screen at once).
+FIRST_PAGE_ROWS = 5_000
+REST_PAGE_ROWS = 250_000
 
 
 def _panes() -> list[tuple[str, str, type[Pane]]]:
@@ -163,12 +167,14 @@ class RunScreen(AsOfMixin, Screen[None]):
             except HarnTuiError as exc:
                 last = exc
                 continue
-            self.attach_events(detail)
+            self.attach_events(detail, limit=FIRST_PAGE_ROWS)
             self.app.call_from_thread(self._show, detail)
+            if self.sessions is not None and self.sessions.more:
+                self.app.call_from_thread(self.refresh_events)  # the rest, page by page
             return
         self.app.call_from_thread(self._failed, last.reason if last else "unknown error")
 
-    def attach_events(self, detail: RunDetail) -> None:
+    def attach_events(self, detail: RunDetail, limit: int | None = None) -> None:
         """Merge HITL and agent sessions from the event log (reading only what is new)."""
         app: Any = self.app
         log = app.event_log
@@ -181,10 +187,27 @@ class RunScreen(AsOfMixin, Screen[None]):
             return
         run_id = detail.record.id
         linked = derive.linked_session_ids(detail.normalized)
-        with self._events_lock:
-            self._attach_locked(detail, log, run_id, linked)
+        from harn_tui.core.gcpause import gc_paused
 
-    def _attach_locked(self, detail: RunDetail, log: Any, run_id: str, linked: list[str]) -> None:
+        with self._events_lock, gc_paused():  # collections over 1M fresh events hold the GIL
+            self._attach_locked(detail, log, run_id, linked, limit)
+            self._timeline_rows(detail)
+
+    def _timeline_rows(self, detail: RunDetail) -> None:
+        """Replay rows built here, in the worker (a 1M-event session takes seconds)."""
+        from harn_tui.core.timeline import build_timeline
+
+        cache: dict[str, tuple[int, Any]] = getattr(self, "_rows_cache", {})
+        fresh: dict[str, tuple[int, Any]] = {}
+        for sid, events in detail.agent_sessions.items():
+            hit = cache.get(sid)
+            fresh[sid] = hit if hit and hit[0] == len(events) else (len(events), build_timeline(events))
+        self._rows_cache = fresh
+        detail.session_rows = {sid: rows for sid, (_, rows) in fresh.items()}
+
+    def _attach_locked(
+        self, detail: RunDetail, log: Any, run_id: str, linked: list[str], limit: int | None = None
+    ) -> None:
         from harn_tui.core import hitl, schema
         from harn_tui.core.sessions import RunSessionsTracker
 
@@ -200,7 +223,7 @@ class RunScreen(AsOfMixin, Screen[None]):
                 for q in hitl.merge_questions(detail.normalized["hitl_questions"], asked)
             ]
             detail.hitl_states = hitl.request_states(log)
-            self.sessions.poll(log)
+            self.sessions.poll(log, limit=limit)
             detail.agent_sessions = self.sessions.result()
             from harn_tui.core.normalize import attach_legacy_sessions
             from harn_tui.core.sessions import legacy_session_dirs
@@ -218,8 +241,10 @@ class RunScreen(AsOfMixin, Screen[None]):
 
         detail = copy.copy(self.detail)
         detail.normalized = dict(self.detail.normalized)
-        self.attach_events(detail)
+        self.attach_events(detail, limit=REST_PAGE_ROWS)
         self.app.call_from_thread(self._show, detail)
+        if self.sessions is not None and self.sessions.more:
+            self.app.call_from_thread(self.refresh_events)
 
     def _failed(self, reason: str) -> None:
         self.load_error = reason
