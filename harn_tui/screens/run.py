@@ -34,6 +34,9 @@ RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8)
 #: pages of REST_PAGE_ROWS (a 1M-row topic shows its first screen at once).
 FIRST_PAGE_ROWS = 5_000
 REST_PAGE_ROWS = 250_000
+#: Least time between two re-renders for new event-log rows (the flood of agent events
+#: otherwise keeps the UI thread re-rendering the detail and starves everything else).
+EVENTS_REFRESH_S = 0.25
 
 
 def _panes() -> list[tuple[str, str, type[Pane]]]:
@@ -116,6 +119,9 @@ class RunScreen(AsOfMixin, Screen[None]):
         self.loaded_at = 0.0
         self.sessions: RunSessionsTracker | None = None
         self._events_lock = threading.Lock()
+        self._refresh_lock = threading.Lock()
+        self._refreshing = False
+        self._refresh_again = False
 
     def compose(self) -> ComposeResult:
         yield Static(id="run-header")
@@ -170,7 +176,7 @@ class RunScreen(AsOfMixin, Screen[None]):
             self.attach_events(detail, limit=FIRST_PAGE_ROWS)
             self.app.call_from_thread(self._show, detail)
             if self.sessions is not None and self.sessions.more:
-                self.app.call_from_thread(self.refresh_events)  # the rest, page by page
+                self.refresh_events()  # the rest, page by page
             return
         self.app.call_from_thread(self._failed, last.reason if last else "unknown error")
 
@@ -187,9 +193,15 @@ class RunScreen(AsOfMixin, Screen[None]):
             return
         run_id = detail.record.id
         linked = derive.linked_session_ids(detail.normalized)
+        from contextlib import nullcontext
+
         from harn_tui.core.gcpause import gc_paused
 
-        with self._events_lock, gc_paused():  # collections over 1M fresh events hold the GIL
+        # Collections over a big page of fresh events hold the GIL for 100+ ms: pause them
+        # while a session pages in. (Not for the small live refreshes: each pause promotes
+        # every young object, garbage included, to the oldest generation: RSS then grows.)
+        big = self.sessions is None or self.sessions.more
+        with self._events_lock, gc_paused() if big else nullcontext():
             self._attach_locked(detail, log, run_id, linked, limit)
             self._timeline_rows(detail)
 
@@ -232,19 +244,46 @@ class RunScreen(AsOfMixin, Screen[None]):
         except HarnTuiError as exc:
             detail.event_log_error = exc.reason
 
-    @work(thread=True, exclusive=True, group="run-events")
     def refresh_events(self) -> None:
-        """New event-log rows: re-merge HITL and extend sessions without re-reading the run."""
-        if self.detail is None:
-            return
+        """New event-log rows: re-merge HITL and extend sessions without re-reading the run.
+
+        Coalesced: while a refresh runs, further calls only ask it to go round once more
+        (under a flood of agent events, one re-render per round instead of one per change).
+        """
+        with self._refresh_lock:
+            self._refresh_again = True
+            if self._refreshing:
+                return
+            self._refreshing = True
+        self._refresh_events_worker()
+
+    @work(thread=True, group="run-events")
+    def _refresh_events_worker(self) -> None:
         import copy
 
-        detail = copy.copy(self.detail)
-        detail.normalized = dict(self.detail.normalized)
-        self.attach_events(detail, limit=REST_PAGE_ROWS)
-        self.app.call_from_thread(self._show, detail)
-        if self.sessions is not None and self.sessions.more:
-            self.app.call_from_thread(self.refresh_events)
+        try:
+            while True:
+                with self._refresh_lock:
+                    if not self._refresh_again:
+                        self._refreshing = False
+                        return
+                    self._refresh_again = False
+                current = self.detail
+                if current is None:
+                    continue
+                detail = copy.copy(current)
+                detail.normalized = dict(current.normalized)
+                self.attach_events(detail, limit=REST_PAGE_ROWS)
+                self.app.call_from_thread(self._show, detail)
+                if self.sessions is not None and self.sessions.more:
+                    with self._refresh_lock:
+                        self._refresh_again = True  # the next page
+                else:
+                    time.sleep(EVENTS_REFRESH_S)  # a flood re-renders a few times a second
+        except BaseException:
+            with self._refresh_lock:
+                self._refreshing = False
+            raise
 
     def _failed(self, reason: str) -> None:
         self.load_error = reason
