@@ -13,12 +13,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, LoadingIndicator, Static, TabbedContent, TabPane
+from textual.widgets import LoadingIndicator, Static, TabbedContent, TabPane
 
 from harn_tui.core import derive
 from harn_tui.core.errors import HarnTuiError
 from harn_tui.core.timestamps import format_duration, format_iso, parse_ms
 from harn_tui.text import line
+from harn_tui.widgets.footer import QuietFooter
 from harn_tui.widgets.pane import Pane
 from harn_tui.widgets.scrubber import SCRUB_BINDINGS, AsOfMixin, TimeScrubber
 from harn_tui.widgets.status import badge
@@ -71,6 +72,15 @@ class PaneTabs(TabbedContent):
 
     def select(self, pane_id: str) -> None:
         self.active = pane_id
+
+    def on_mount(self) -> None:
+        # The tab underline slides for 0.3 s after each switch (re-rendering the tab bar every
+        # frame while the new pane draws): it jumps instead.
+        from textual.widgets._tabbed_content import ContentTabs
+
+        tabs = self.query_one(ContentTabs)
+        highlight = tabs._highlight_active
+        tabs._highlight_active = lambda animate=True: highlight(animate=False)  # type: ignore[method-assign]
 
     def _on_tab_pane_focused(self, event: TabPane.Focused) -> None:
         event.prevent_default()  # Textual would also run the base class handler
@@ -131,7 +141,7 @@ class RunScreen(AsOfMixin, Screen[None]):
             for pane_id, title, cls in _panes():
                 with TabPane(title, id=f"pane-{pane_id}"):
                     yield cls(id=pane_id)
-        yield Footer()
+        yield QuietFooter()
 
     def on_mount(self) -> None:
         self.query_one("#panes").display = False
