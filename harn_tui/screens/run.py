@@ -132,6 +132,7 @@ class RunScreen(AsOfMixin, Screen[None]):
         self._refresh_lock = threading.Lock()
         self._refreshing = False
         self._refresh_again = False
+        self._paging = False
 
     def compose(self) -> ComposeResult:
         yield Static(id="run-header")
@@ -288,7 +289,13 @@ class RunScreen(AsOfMixin, Screen[None]):
                 if self.sessions is not None and self.sessions.more:
                     with self._refresh_lock:
                         self._refresh_again = True  # the next page
+                    self._paging = True
                 else:
+                    if self._paging:  # a big session is in: keep the cyclic GC off its objects
+                        self._paging = False
+                        import gc
+
+                        gc.freeze()
                     time.sleep(EVENTS_REFRESH_S)  # a flood re-renders a few times a second
         except BaseException:
             with self._refresh_lock:
