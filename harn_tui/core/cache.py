@@ -124,7 +124,7 @@ def _decode(data: bytes, root_key: str) -> dict[str, Entry]:
         raise ValueError("not a harn-tui cache")
     end = data.index(b"\n", len(MAGIC))
     header = orjson.loads(memoryview(data)[len(MAGIC) : end])
-    blob = data[end + 1 :]
+    blob = memoryview(data)[end + 1 :]  # no copy of the whole blob; each doc is sliced once
     if (
         not isinstance(header, dict)
         or header.get("format") != CACHE_FORMAT
@@ -140,7 +140,7 @@ def _decode(data: bytes, root_key: str) -> dict[str, Entry]:
     size_of = len(blob)
     want = ENTRY_LEN - 1
     return {
-        rel: [size, mtime, None if light is None else [*light, blob[off : off + n]]]
+        rel: [size, mtime, None if light is None else [*light, bytes(blob[off : off + n])]]
         for rel, size, mtime, light, off, n in zip(rels, sizes, mtimes, lights, offsets, lengths, strict=True)
         if type(size) is int
         and type(mtime) is int
