@@ -377,7 +377,7 @@ def load_sidecar(path: Path) -> SidecarData:
     out = SidecarData()
     try:
         handle = open(path, "rb")  # noqa: SIM115 - closed by the `with` below
-        size = os.fstat(handle.fileno()).st_size
+        size = os.stat(path).st_size
         store: Any = _MessageStore(path) if size >= LAZY_BYTES else None
     except FileNotFoundError:
         return out
