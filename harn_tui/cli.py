@@ -328,8 +328,15 @@ def cmd_ls(args: argparse.Namespace) -> int:
         limit=args.limit,
     )
     if args.json:
-        body = b",\n".join(run.doc for run in chosen)
-        sys.stdout.buffer.write(b"[\n" + body + b"\n]\n" if chosen else b"[]\n")
+        # Written piece by piece: joining 100,000 documents first would copy them twice more.
+        out = sys.stdout.buffer
+        if chosen:
+            out.write(b"[\n")
+            for i, run in enumerate(chosen):
+                out.write(b",\n" + run.doc if i else run.doc)
+            out.write(b"\n]\n")
+        else:
+            out.write(b"[]\n")
         sys.stdout.flush()
     else:
         from harn_tui.core.summary import RunSummary

@@ -7,6 +7,7 @@ every failure is turned into a one-line reason a person can act on.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -94,89 +95,110 @@ def type_name(value: Any) -> str:
 #
 # orjson parses a document in one C call that holds the GIL: ~3 ms per MB, so a 200 MB run
 # file would freeze the UI thread for most of a second. Here the outer levels (where run
-# records keep their big lists: stages, transcripts, messages, events) are walked in
-# Python and only their items go to the C decoder, so the interpreter can switch threads
-# between items and the UI keeps answering keys.
+# records keep their big lists: stages, transcripts, messages, events) are walked over the
+# bytes with small regular expressions, and only their items go to orjson, so the
+# interpreter can switch threads between items and the UI keeps answering keys. Nothing is
+# ever decoded or copied whole (an earlier version built one 200 MB `str` first: a single
+# GIL-holding join of 100-500 ms).
 
 _DESCEND = 4  # container levels walked in Python; deeper values are decoded whole
-_WS = frozenset(" \t\n\r")
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"invalid JSON literal {name}")
+_SPACE = re.compile(rb"[ \t\n\r]*")
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+_SCALAR = re.compile(rb"-?[0-9][0-9.eE+-]*|true|false|null")
+_TOKEN = re.compile(rb'[\[\]{}"]')
+_QUOTE, _OPEN_A, _CLOSE_A, _OPEN_O, _CLOSE_O = b'"[]{}'
+_COMMA, _COLON = b",:"
 
 
 def _decode_piecewise(data: bytes) -> Any:
-    import json
-
-    text = _decode_utf8_in_steps(data)
-    decoder = json.JSONDecoder(parse_constant=_reject_constant)
-    raw = decoder.raw_decode
+    view = memoryview(data)
     with gc_paused():
-        value, end = _piece(text, 0, 0, raw)
-    end = _skip(text, end)
-    if end != len(text):
+        value, end = _piece(data, view, 0, 0)
+    if _skip(data, end) != len(data):
         raise ValueError("unexpected content after document")
     return value
 
 
-def _decode_utf8_in_steps(data: bytes, step: int = 4 * 1024 * 1024) -> str:
-    """UTF-8 to text a few MB at a time (one 200 MB `decode` call would hold the GIL)."""
-    import codecs
-
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    view = memoryview(data)
-    parts = [decoder.decode(view[i : i + step]) for i in range(0, len(data), step)]
-    parts.append(decoder.decode(b"", final=True))
-    return "".join(parts)
+def _skip(data: bytes, i: int) -> int:
+    return _SPACE.match(data, i).end()  # type: ignore[union-attr]  # always matches
 
 
-def _skip(text: str, i: int) -> int:
-    n = len(text)
-    while i < n and text[i] in _WS:
-        i += 1
-    return i
+def _value_end(data: bytes, i: int) -> int:
+    """Where the value starting at `i` ends (its syntax is checked later by orjson)."""
+    first = data[i]
+    if first == _QUOTE:
+        match = _STRING.match(data, i)
+        if match is None:
+            raise ValueError("unterminated string")
+        return match.end()
+    if first in (_OPEN_A, _OPEN_O):
+        depth, pos = 0, i
+        while True:
+            token = _TOKEN.search(data, pos)
+            if token is None:
+                raise ValueError("truncated")
+            at = token.start()
+            char = data[at]
+            if char == _QUOTE:
+                match = _STRING.match(data, at)
+                if match is None:
+                    raise ValueError("unterminated string")
+                pos = match.end()
+                continue
+            depth += 1 if char in (_OPEN_A, _OPEN_O) else -1
+            pos = at + 1
+            if depth == 0:
+                return pos
+    match = _SCALAR.match(data, i)
+    if match is None:
+        raise ValueError("invalid value")
+    return match.end()
 
 
-def _piece(text: str, i: int, depth: int, raw: Any) -> tuple[Any, int]:
-    i = _skip(text, i)
-    if i >= len(text):
+def _whole(data: bytes, view: memoryview, i: int) -> tuple[Any, int]:
+    end = _value_end(data, i)
+    return orjson.loads(view[i:end]), end
+
+
+def _piece(data: bytes, view: memoryview, i: int, depth: int) -> tuple[Any, int]:
+    i = _skip(data, i)
+    if i >= len(data):
         raise ValueError("truncated")
-    first = text[i]
-    if depth >= _DESCEND or first not in "{[":
-        return raw(text, i)
-    if first == "[":
+    first = data[i]
+    if depth >= _DESCEND or first not in (_OPEN_A, _OPEN_O):
+        return _whole(data, view, i)
+    if first == _OPEN_A:
         items: list[Any] = []
-        i = _skip(text, i + 1)
-        if text[i : i + 1] == "]":
+        i = _skip(data, i + 1)
+        if data[i : i + 1] == b"]":
             return items, i + 1
         while True:
-            value, i = _piece(text, i, depth + 1, raw)
+            value, i = _piece(data, view, i, depth + 1)
             items.append(value)
-            i = _skip(text, i)
-            sep = text[i : i + 1]
-            if sep == "]":
+            i = _skip(data, i)
+            sep = data[i] if i < len(data) else None
+            if sep == _CLOSE_A:
                 return items, i + 1
-            if sep != ",":
+            if sep != _COMMA:
                 raise ValueError("expected , or ]")
             i += 1
     obj: dict[str, Any] = {}
-    i = _skip(text, i + 1)
-    if text[i : i + 1] == "}":
+    i = _skip(data, i + 1)
+    if data[i : i + 1] == b"}":
         return obj, i + 1
     while True:
-        i = _skip(text, i)
-        if text[i : i + 1] != '"':
+        i = _skip(data, i)
+        if data[i : i + 1] != b'"':
             raise ValueError("expected a key")
-        key, i = raw(text, i)
-        i = _skip(text, i)
-        if text[i : i + 1] != ":":
+        key, i = _whole(data, view, i)
+        i = _skip(data, i)
+        if data[i : i + 1] != b":":
             raise ValueError("expected :")
-        obj[key], i = _piece(text, i + 1, depth + 1, raw)
-        i = _skip(text, i)
-        sep = text[i : i + 1]
-        if sep == "}":
+        obj[key], i = _piece(data, view, i + 1, depth + 1)
+        i = _skip(data, i)
+        sep = data[i] if i < len(data) else None
+        if sep == _CLOSE_O:
             return obj, i + 1
-        if sep != ",":
+        if sep != _COMMA:
             raise ValueError("expected , or }")
         i += 1

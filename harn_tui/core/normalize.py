@@ -20,14 +20,7 @@ from harn_tui.core.errors import LoadError
 from harn_tui.core.jsonload import decode_json, read_bytes, type_name
 from harn_tui.core.records import RunRecord
 from harn_tui.core.schema import to_str
-from harn_tui.core.sidecar import (
-    capture_file,
-    daemon_events,
-    model_turns,
-    raw_captures,
-    read_sidecar,
-    sidecar_path,
-)
+from harn_tui.core.sidecar import capture_file, load_sidecar, plain_turns, sidecar_path
 
 if TYPE_CHECKING:
     from harn_tui.core.eventlog import EventLog
@@ -56,6 +49,8 @@ class RunDetail:
     raw_captures: list[dict[str, Any]] = field(default_factory=list)
     #: `observability` of matching `observability.action_graph` event-log updates, in order.
     live_graph: list[dict[str, Any]] = field(default_factory=list)
+    #: Replay rows per session, when a loader built them off the UI thread.
+    session_rows: dict[str, list[Any]] = field(default_factory=dict)
 
     @property
     def record(self) -> RunRecord:
@@ -81,7 +76,7 @@ class RunDetail:
             ]
             for sid, events in self.agent_sessions.items()
         }
-        out["model_turns"] = self.model_turns
+        out["model_turns"] = plain_turns(self.model_turns)
         from harn_tui.core.inbox import run_requests
 
         out["hitl_requests"] = [  # every kind, by the inbox's rule (questions are in hitl_questions)
@@ -139,7 +134,7 @@ def load_run(
     rel = _relative(path, root)
     normalized = normalize_record(raw, path)
     sidecar = sidecar_path(path)
-    lines = read_sidecar(sidecar)
+    lines = load_sidecar(sidecar)
     note = lines.error
     if lines.skipped:
         note = f"{lines.skipped} sidecar line(s) could not be parsed"
@@ -149,14 +144,16 @@ def load_run(
         raw=raw,
         normalized=normalized,
         compaction_events=normalized["observability"]["compaction_events"],
-        daemon_events=daemon_events(lines.lines),
-        model_turns=model_turns(lines.lines),
+        daemon_events=lines.daemon_events,
+        model_turns=lines.model_turns,
         sidecar=sidecar,
         sidecar_available=sidecar.is_file(),
         sidecar_note=note,
         type_note=type_note(raw),
-        raw_captures=raw_captures(lines.lines, sidecar),
+        raw_captures=lines.raw_captures,
     )
+    for capture in detail.raw_captures:
+        capture["file"] = capture_file(sidecar, capture.get("path"))
     for turn in detail.model_turns:
         for capture in turn.get("raw_captures", []):
             capture["file"] = capture_file(sidecar, capture.get("path"))

@@ -64,17 +64,32 @@ def _session_event(record: LogEvent, session_id: str) -> SessionEvent | None:
     return SessionEvent(record.event_id, occurred, event, _event_kind(event, record.kind))
 
 
-def load_session_events(log: EventLog, session_id: str, after: int = 0) -> list[SessionEvent]:
+def load_session_events(
+    log: EventLog, session_id: str, after: int = 0, limit: int | None = None
+) -> list[SessionEvent]:
     """Events of ``session_id`` from its ``observability.agent_events.*`` topic, ascending.
 
-    Records of other sessions whose ids sanitize to the same topic are skipped.
+    Records of other sessions whose ids sanitize to the same topic are skipped. With
+    ``limit``, at most that many rows are read (see :func:`read_session_events`).
     """
+    return read_session_events(log, session_id, after, limit)[0]
+
+
+def read_session_events(
+    log: EventLog, session_id: str, after: int = 0, limit: int | None = None
+) -> tuple[list[SessionEvent], int, int]:
+    """(events, rows read, id of the last row read): `load_session_events` with its cursor."""
     out: list[SessionEvent] = []
+    count, last = 0, after
     for record in log.iter_topic(agent_events_topic(session_id), after=after):
+        count += 1
+        last = record.event_id
         item = _session_event(record, session_id)
         if item is not None:
             out.append(item)
-    return out
+        if limit is not None and count >= limit:
+            break
+    return out, count, last
 
 
 def _legacy_parts(path: Path) -> list[Path]:
@@ -215,28 +230,59 @@ class RunSessionsTracker:
         self.audit_cursor: dict[str, int] = {}
         self.cursor: dict[str, int] = {}
         self.events: dict[str, list[SessionEvent]] = {}
+        self.more = False  # the last limited poll left rows unread
 
     def add_candidates(self, session_ids: Iterable[str]) -> None:
         self.wanted.update(sid for sid in session_ids if sid)
 
-    def poll(self, log: EventLog) -> bool:
-        """Read what is new; True when any session gained events."""
+    def poll(self, log: EventLog, limit: int | None = None) -> bool:
+        """Read what is new; True when any session gained events.
+
+        With `limit`, each session reads at most that many new rows and `more` tells
+        whether some session has rows left (a 1M-row topic shows its first page first).
+        A wanted session whose topic the audit scan is reading anyway takes its events
+        from that same scan, so no row is read twice.
+        """
+        changed = False
+        self.more = False
+        done: set[str] = set()
         if self.run_id:
             for topic in _agent_topics(log):
                 after = self.audit_cursor.get(topic, 0)
-                for record in log.iter_topic(topic, after=after):
+                riders = [
+                    sid
+                    for sid in sorted(self.wanted)
+                    if agent_events_topic(sid) == topic and self.cursor.get(sid, 0) == after
+                ]
+                found: dict[str, list[SessionEvent]] = {sid: [] for sid in riders}
+                for count, record in enumerate(log.iter_topic(topic, after=after)):
+                    if limit is not None and count >= limit:
+                        self.more = True
+                        break
                     after = record.event_id
                     if _audit_run_id(record) == self.run_id:
                         self.wanted.add(_record_session_id(record, topic))
+                    for sid in riders:
+                        item = _session_event(record, sid)
+                        if item is not None:
+                            found[sid].append(item)
                 self.audit_cursor[topic] = after
-        changed = False
-        for sid in sorted(self.wanted):
+                for sid, new in found.items():
+                    self.cursor[sid] = after
+                    done.add(sid)
+                    if new:
+                        self.events.setdefault(sid, []).extend(new)
+                        changed = True
+        for sid in sorted(self.wanted - done):
             after = self.cursor.get(sid, 0)
-            new = load_session_events(log, sid, after=after)
+            new, count, last = read_session_events(log, sid, after, limit)
+            if limit is not None and count >= limit:
+                self.more = True
             if new:
                 self.events.setdefault(sid, []).extend(new)
-                self.cursor[sid] = new[-1].event_id
                 changed = True
+            if last > after:
+                self.cursor[sid] = last
         return changed
 
     def result(self) -> dict[str, list[SessionEvent]]:

@@ -13,13 +13,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, LoadingIndicator, Static, TabbedContent, TabPane
+from textual.widgets import LoadingIndicator, Static, TabbedContent, TabPane
 
 from harn_tui.core import derive
 from harn_tui.core.errors import HarnTuiError
 from harn_tui.core.timestamps import format_duration, format_iso, parse_ms
 from harn_tui.served import TerminalOnlyKeys
 from harn_tui.text import line
+from harn_tui.widgets.footer import QuietFooter
 from harn_tui.widgets.pane import Pane
 from harn_tui.widgets.scrubber import SCRUB_BINDINGS, AsOfMixin, TimeScrubber
 from harn_tui.widgets.status import badge
@@ -35,6 +36,13 @@ SHORT_TITLES = {"children": "2 Child", "compaction": "4 Compact"}
 FULL_TITLES_WIDTH = 90
 #: A persisting parse failure is shown after this many tries (spaced by RETRY_DELAYS).
 RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8)
+#: Event-log rows per session read before the detail is first shown; the rest follow in
+#: pages of REST_PAGE_ROWS (a 1M-row topic shows its first screen at once).
+FIRST_PAGE_ROWS = 5_000
+REST_PAGE_ROWS = 250_000
+#: Least time between two re-renders for new event-log rows (the flood of agent events
+#: otherwise keeps the UI thread re-rendering the detail and starves everything else).
+EVENTS_REFRESH_S = 0.25
 
 
 def _panes() -> list[tuple[str, str, type[Pane]]]:
@@ -71,6 +79,15 @@ class PaneTabs(TabbedContent):
 
     def select(self, pane_id: str) -> None:
         self.active = pane_id
+
+    def on_mount(self) -> None:
+        # The tab underline slides for 0.3 s after each switch (re-rendering the tab bar every
+        # frame while the new pane draws): it jumps instead.
+        from textual.widgets._tabbed_content import ContentTabs
+
+        tabs = self.query_one(ContentTabs)
+        highlight = tabs._highlight_active
+        tabs._highlight_active = lambda animate=True: highlight(animate=False)  # type: ignore[method-assign]
 
     def _on_tab_pane_focused(self, event: TabPane.Focused) -> None:
         event.prevent_default()  # Textual would also run the base class handler
@@ -128,6 +145,10 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
         self.sessions: RunSessionsTracker | None = None
         self.live_graph: LiveGraph | None = None
         self._events_lock = threading.Lock()
+        self._refresh_lock = threading.Lock()
+        self._refreshing = False
+        self._refresh_again = False
+        self._paging = False
 
     def compose(self) -> ComposeResult:
         yield Static(id="run-header")
@@ -137,7 +158,7 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
             for pane_id, title, cls in _panes():
                 with TabPane(title, id=f"pane-{pane_id}"):
                     yield cls(id=pane_id)
-        yield Footer()
+        yield QuietFooter()
 
     def on_resize(self) -> None:
         """Nine tab titles fit in 80 columns with two of them shortened."""
@@ -190,12 +211,14 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
             except HarnTuiError as exc:
                 last = exc
                 continue
-            self.attach_events(detail)
+            self.attach_events(detail, limit=FIRST_PAGE_ROWS)
             self.app.call_from_thread(self._show, detail)
+            if self.sessions is not None and self.sessions.more:
+                self.refresh_events()  # the rest, page by page
             return
         self.app.call_from_thread(self._failed, last.reason if last else "unknown error")
 
-    def attach_events(self, detail: RunDetail) -> None:
+    def attach_events(self, detail: RunDetail, limit: int | None = None) -> None:
         """Merge HITL and agent sessions from the event log (reading only what is new)."""
         app: Any = self.app
         log = app.event_log
@@ -208,10 +231,33 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
             return
         run_id = detail.record.id
         linked = derive.linked_session_ids(detail.normalized)
-        with self._events_lock:
-            self._attach_locked(detail, log, run_id, linked)
+        from contextlib import nullcontext
 
-    def _attach_locked(self, detail: RunDetail, log: Any, run_id: str, linked: list[str]) -> None:
+        from harn_tui.core.gcpause import gc_paused
+
+        # Collections over a big page of fresh events hold the GIL for 100+ ms: pause them
+        # while a session pages in. (Not for the small live refreshes: each pause promotes
+        # every young object, garbage included, to the oldest generation: RSS then grows.)
+        big = self.sessions is None or self.sessions.more
+        with self._events_lock, gc_paused() if big else nullcontext():
+            self._attach_locked(detail, log, run_id, linked, limit)
+            self._timeline_rows(detail)
+
+    def _timeline_rows(self, detail: RunDetail) -> None:
+        """Replay rows built here, in the worker (a 1M-event session takes seconds)."""
+        from harn_tui.core.timeline import build_timeline
+
+        cache: dict[str, tuple[int, Any]] = getattr(self, "_rows_cache", {})
+        fresh: dict[str, tuple[int, Any]] = {}
+        for sid, events in detail.agent_sessions.items():
+            hit = cache.get(sid)
+            fresh[sid] = hit if hit and hit[0] == len(events) else (len(events), build_timeline(events))
+        self._rows_cache = fresh
+        detail.session_rows = {sid: rows for sid, (_, rows) in fresh.items()}
+
+    def _attach_locked(
+        self, detail: RunDetail, log: Any, run_id: str, linked: list[str], limit: int | None = None
+    ) -> None:
         from harn_tui.core import hitl, schema
         from harn_tui.core.sessions import RunSessionsTracker
 
@@ -227,7 +273,7 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
                 for q in hitl.merge_questions(detail.normalized["hitl_questions"], asked)
             ]
             detail.hitl_states = hitl.request_states(log)
-            self.sessions.poll(log)
+            self.sessions.poll(log, limit=limit)
             detail.agent_sessions = self.sessions.result()
             self._poll_live_graph(detail, log, run_id)
             from harn_tui.core.normalize import attach_legacy_sessions
@@ -248,17 +294,52 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
         self.live_graph.poll(log)
         detail.live_graph = list(self.live_graph.updates)
 
-    @work(thread=True, exclusive=True, group="run-events")
     def refresh_events(self) -> None:
-        """New event-log rows: re-merge HITL and extend sessions without re-reading the run."""
-        if self.detail is None:
-            return
+        """New event-log rows: re-merge HITL and extend sessions without re-reading the run.
+
+        Coalesced: while a refresh runs, further calls only ask it to go round once more
+        (under a flood of agent events, one re-render per round instead of one per change).
+        """
+        with self._refresh_lock:
+            self._refresh_again = True
+            if self._refreshing:
+                return
+            self._refreshing = True
+        self._refresh_events_worker()
+
+    @work(thread=True, group="run-events")
+    def _refresh_events_worker(self) -> None:
         import copy
 
-        detail = copy.copy(self.detail)
-        detail.normalized = dict(self.detail.normalized)
-        self.attach_events(detail)
-        self.app.call_from_thread(self._show, detail)
+        try:
+            while True:
+                with self._refresh_lock:
+                    if not self._refresh_again:
+                        self._refreshing = False
+                        return
+                    self._refresh_again = False
+                current = self.detail
+                if current is None:
+                    continue
+                detail = copy.copy(current)
+                detail.normalized = dict(current.normalized)
+                self.attach_events(detail, limit=REST_PAGE_ROWS)
+                self.app.call_from_thread(self._show, detail)
+                if self.sessions is not None and self.sessions.more:
+                    with self._refresh_lock:
+                        self._refresh_again = True  # the next page
+                    self._paging = True
+                else:
+                    if self._paging:  # a big session is in: keep the cyclic GC off its objects
+                        self._paging = False
+                        import gc
+
+                        gc.freeze()
+                    time.sleep(EVENTS_REFRESH_S)  # a flood re-renders a few times a second
+        except BaseException:
+            with self._refresh_lock:
+                self._refreshing = False
+            raise
 
     def _failed(self, reason: str) -> None:
         self.load_error = reason

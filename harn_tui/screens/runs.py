@@ -10,7 +10,7 @@ from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from harn_tui.core.index import SORTS, select
 from harn_tui.core.numbers import fmt_tokens, fmt_usd
@@ -19,6 +19,7 @@ from harn_tui.core.summary import RunSummary
 from harn_tui.core.timestamps import format_duration
 from harn_tui.served import TerminalOnlyKeys
 from harn_tui.text import line
+from harn_tui.widgets.footer import QuietFooter
 from harn_tui.widgets.query_bar import QueryBar, SavedQueriesScreen, now_ms
 from harn_tui.widgets.run_table import RunTable
 
@@ -74,7 +75,7 @@ class RunsScreen(TerminalOnlyKeys, Screen[None]):
         yield TableHeader(id="table-header")
         yield RunTable(id="runs")
         yield Static(id="runs-note")
-        yield Footer()
+        yield QuietFooter()
 
     def on_mount(self) -> None:
         self.where: Query | None = None

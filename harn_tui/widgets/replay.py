@@ -219,7 +219,8 @@ class ReplayPane(Pane):
             key = None
         self.session = session
         self.events = list(events)
-        self.rows = build_timeline(self.events)
+        built = (self.detail.session_rows or {}).get(session)
+        self.rows = built if built is not None and self._rows_fit(built) else build_timeline(self.events)
         if key is not None:
             for i, row in enumerate(self.rows):
                 if row.key == key:
@@ -228,6 +229,11 @@ class ReplayPane(Pane):
         self.timeline.set_rows(self.rows, cursor)
         self._render_detail()
         self._render_status()
+
+    def _rows_fit(self, rows: list[TimelineRow]) -> bool:
+        """Rows built by the loader cover exactly these events."""
+        covered = max(rows[-1].indexes) + 1 if rows and rows[-1].indexes else 0
+        return covered == len(self.events)
 
     @on(Select.Changed, "#replay-session")
     def _session_changed(self, event: Select.Changed) -> None:
@@ -282,9 +288,10 @@ class ReplayPane(Pane):
         out.append_text(line(item.type or "(none)", "bold"))
         out.append(f"  lane {item.lane}", style="dim")
         out.append("\n")
-        ids = [self.events[i].event_id for i in row.indexes]
+        first, last = (self.events[row.indexes[i]].event_id for i in (0, -1))  # not all: 1M chunks
+        count = len(row.indexes)
         out.append("event ", style="dim")
-        out.append_text(line(str(ids[0]) if len(ids) == 1 else f"{ids[0]}…{ids[-1]} ({len(ids)} chunks)"))
+        out.append_text(line(str(first) if count == 1 else f"{first}…{last} ({count} chunks)"))
         out.append("  at ", style="dim")
         out.append(f"{clock(row.occurred_at_ms)} {offset(row.offset_ms)}")
         out.append("\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -195,7 +196,7 @@ def render_turn(turn: dict[str, Any], *, full: bool = False) -> Text:
         out.append("\n")
 
     added = turn.get("messages_added")
-    added = added if isinstance(added, list) else []
+    added = added if isinstance(added, Sequence) and not isinstance(added, str) else []
     _heading(out, f"Messages added ({len(added)})")
     for message in added:
         if not isinstance(message, dict):
@@ -299,16 +300,17 @@ class TurnsPane(Pane):
 
     def show(self, detail: RunDetail) -> None:
         super().show(detail)
-        turns = [t for t in (detail.model_turns or []) if isinstance(t, dict)]
+        turns = detail.model_turns or []  # dicts built by the loader (a 1 GB sidecar: ~1M)
         listing = self.turn_list
         key = None
         if self.turns and 0 <= listing.cursor < len(self.turns):
             key = self.turns[listing.cursor].get("call_id")
         cursor = listing.cursor
-        for i, turn in enumerate(turns):
-            if key is not None and turn.get("call_id") == key:
-                cursor = i
-                break
+        if key is not None and not (cursor < len(turns) and turns[cursor].get("call_id") == key):
+            for i, turn in enumerate(turns):
+                if turn.get("call_id") == key:
+                    cursor = i
+                    break
         self.turns = turns
         listing.turns = turns
         listing.set_count(len(turns), keep=cursor)

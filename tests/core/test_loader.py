@@ -898,3 +898,58 @@ def test_summary_counts_hitl_and_pending() -> None:
     assert s.pending_node_count == 2
     assert s.status_group == "active"
     assert len(s.task) == 240
+
+
+# -- piecewise parsing of large documents ------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as hst  # noqa: E402
+
+from harn_tui.core import jsonload  # noqa: E402
+
+_json_values = hst.recursive(
+    hst.none() | hst.booleans() | hst.integers(-(2**53), 2**53) | hst.floats(allow_nan=False, allow_infinity=False)
+    | hst.text(alphabet=hst.characters(blacklist_categories=("Cs",)), max_size=8),
+    lambda inner: hst.lists(inner, max_size=4) | hst.dictionaries(hst.text(max_size=4), inner, max_size=4),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=_json_values, indent=hst.booleans())
+def test_piecewise_decode_equals_orjson(value: Any, indent: bool) -> None:
+    import orjson
+
+    data = orjson.dumps(value, option=orjson.OPT_INDENT_2 if indent else 0)
+    assert jsonload._decode_piecewise(data) == orjson.loads(data)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b'{"a":[1,2', b'{"a":}', b"[1 2]", b'{"a":[1}]', b'{"a" 1}', b"[1,]", b'{"a":"x} ', b'[1] x'],
+)
+def test_piecewise_decode_rejects_what_orjson_rejects(data: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ValueError):
+        jsonload._decode_piecewise(data)
+    monkeypatch.setattr(jsonload, "PIECEWISE_BYTES", 0)
+    with pytest.raises(LoadError):
+        decode_json(data)
+
+
+def test_piecewise_decode_never_builds_the_whole_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The big document is walked as bytes: no whole-document `decode` (a long GIL hold)."""
+    import orjson
+
+    doc = {"stages": [{"id": i, "text": "é" * 100} for i in range(2000)]}
+    data = orjson.dumps(doc)
+    monkeypatch.setattr(jsonload, "PIECEWISE_BYTES", 1024)
+    seen: list[int] = []
+    real = orjson.loads
+
+    def spy(chunk: Any) -> Any:
+        seen.append(len(chunk))
+        return real(chunk)
+
+    monkeypatch.setattr(jsonload.orjson, "loads", spy)
+    assert decode_json(data) == doc
+    assert seen and max(seen) < len(data) // 100

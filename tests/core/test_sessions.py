@@ -169,3 +169,56 @@ def test_sessions_for_run(builder: LogBuilder) -> None:
     got = sessions_for_run(builder.open(), "run_1", ["cand", "missing_candidate", ""])
     assert list(got) == ["cand", "worker", "zz_audited"]
     assert kinds(got["zz_audited"]) == ["agent_message_chunk", "tool_call"]
+
+
+def _log_with_sessions(builder: LogBuilder) -> Any:
+    for i in range(5):
+        agent(builder, "cand", chunk("cand", f"c{i}"))
+    agent(builder, "zz", chunk("zz", "x"))
+    agent(builder, "zz", chunk("zz", "y"))
+    agent(builder, "zz", _tool_call("zz", "run_1"))
+    agent(builder, "other", _tool_call("other", "run_2"))
+    return builder.open()
+
+
+def test_tracker_pages_with_a_limit_to_the_same_result(builder: LogBuilder) -> None:
+    from harn_tui.core.sessions import RunSessionsTracker
+
+    log = _log_with_sessions(builder)
+    tracker = RunSessionsTracker("run_1", ["cand"])
+    tracker.poll(log, limit=2)
+    assert tracker.more
+    first = tracker.result()
+    assert [len(v) for v in first.values()] == [2]  # the first page only
+    polls = 1
+    while tracker.more:
+        tracker.poll(log, limit=2)
+        polls += 1
+    assert polls > 2
+    full = sessions_for_run(log, "run_1", ["cand"])
+    assert {k: [e.event_id for e in v] for k, v in tracker.result().items()} == {
+        k: [e.event_id for e in v] for k, v in full.items()
+    }
+    assert not tracker.poll(log, limit=2) and not tracker.more
+
+
+def test_tracker_reads_each_row_once(builder: LogBuilder) -> None:
+    """A candidate session's topic is read by the audit scan; its events come from that scan."""
+    from harn_tui.core.sessions import RunSessionsTracker
+
+    log = _log_with_sessions(builder)
+    real = log.iter_topic
+    read: list[int] = []
+
+    def counting(topic: str, after: int = 0, page: int = 1024) -> Any:
+        for record in real(topic, after=after, page=page):
+            read.append(record.event_id)
+            yield record
+
+    log.iter_topic = counting  # type: ignore[method-assign]
+    tracker = RunSessionsTracker("run_1", ["cand"])
+    tracker.poll(log)
+    # the audit scan reads 9 rows (cand 5, zz 3, other 1) and hands cand its events; only zz,
+    # found during that scan, is read again (3): 12, where two passes read 17
+    assert len(read) == 12
+    assert [len(v) for v in tracker.result().values()] == [5, 3]

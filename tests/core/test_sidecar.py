@@ -361,3 +361,74 @@ def test_provider_raw_capture_lines(tmp_path) -> None:  # type: ignore[no-untype
     assert turn["raw_captures"][0]["attempt"] == 2
     assert turn["raw_captures"][0]["file"] == str(folder / "raw-provider" / "c1.json")
     assert turn["raw_captures"][1]["file"] is None
+# -- large sidecars: line-offset index, messages read on demand -------------------------------
+
+
+def _conversation(n: int) -> list[dict[str, Any]]:
+    lines: list[dict[str, Any]] = [{"type": "system_prompt", "content": "sys"}]
+    for i in range(n):
+        lines.append(msg("user", f"question {i} " + "é" * (i % 7), iteration=i, name=f"n{i}"))
+        lines.append(msg("tool", {"parts": [i]}, iteration=i, tool_call_id=f"t{i}"))
+        lines.append(request(f"c{i}", iteration=i, model="m"))
+        if i % 3:
+            lines.append(response(f"c{i}", text=f"answer {i}", input_tokens=i))
+    return lines
+
+
+@pytest.mark.parametrize("tail", [b"", b'{"type":"mess', b"not json\n"])
+def test_indexed_sidecar_gives_the_same_turns_as_a_whole_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tail: bytes
+) -> None:
+    from harn_tui.core import sidecar as sc
+
+    path = tmp_path / "run-llm" / "llm_transcript.jsonl"
+    lines = [*_conversation(40), lines_of(SPEC_LINES)[-1]]
+    write_lines(path, lines, tail)
+    whole = read_sidecar(path)
+    monkeypatch.setattr(sc, "LAZY_BYTES", 0)
+    indexed = sc.load_sidecar(path)
+    assert isinstance(indexed.model_turns[5]["messages_added"], sc.SidecarMessages)
+    assert indexed.model_turns == model_turns(whole.lines)
+    assert indexed.daemon_events == daemon_events(whole.lines)
+    assert (indexed.skipped, indexed.partial_tail) == (whole.skipped, whole.partial_tail)
+    added = indexed.model_turns[3]["messages_added"]
+    assert added[-1] == added[1] and added[0]["name"] == "n3" and added[:1] == [added[0]]
+    with pytest.raises(IndexError):
+        added[2]
+
+
+def test_indexed_sidecar_keeps_messages_on_disk_not_in_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Message lines are re-read when shown: replacing the file on disk does not change them
+    (the index pins the version it read), and nothing of their content is held meanwhile."""
+    from harn_tui.core import sidecar as sc
+
+    path = tmp_path / "run-llm" / "llm_transcript.jsonl"
+    write_lines(path, _conversation(5))
+    monkeypatch.setattr(sc, "LAZY_BYTES", 0)
+    turns = sc.load_sidecar(path).model_turns
+    reads: list[int] = []
+    real = sc.os.pread
+    monkeypatch.setattr(sc.os, "pread", lambda fd, n, at: reads.append(at) or real(fd, n, at))
+    replaced = path.with_suffix(".new")
+    write_lines(replaced, [msg("user", "other")] * 20)
+    replaced.replace(path)
+    assert reads == []
+    assert [m["content"] for m in turns[2]["messages_added"]] == ["question 2 éé", {"parts": [2]}]
+    assert len(reads) == 2
+
+
+def test_show_json_of_an_indexed_sidecar_lists_messages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import orjson
+
+    from harn_tui.core import sidecar as sc
+
+    run_file = tmp_path / "run.json"
+    run_file.write_text(json.dumps({"_type": "run_record", "id": "r", "workflow_id": "w"}))
+    write_lines(tmp_path / "run-llm" / "llm_transcript.jsonl", _conversation(3))
+    monkeypatch.setattr(sc, "LAZY_BYTES", 0)
+    doc = orjson.loads(orjson.dumps(load_run(run_file).to_json()))
+    assert doc["model_turns"][1]["messages_added"][0]["content"] == "question 1 é"

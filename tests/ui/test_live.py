@@ -274,3 +274,43 @@ async def test_live_updates_with_a_relative_or_symlinked_root(tmp_path: Path, mo
             await wait_for(pilot, lambda: app.runs["a.json"].hitl_question_count == 1)
     if log is not None:
         log.close()
+
+
+async def test_a_flood_of_event_log_changes_is_coalesced(tmp_path: Path) -> None:
+    """Many change notices while a refresh runs cost one more round, not one re-render each;
+    the detail still ends up with every row."""
+    root = tmp_path / "runs"
+    root.mkdir()
+    session = "session-flood"
+    write(root / "r.json", run_record("run-r", child_runs=[{"worker_id": "w1", "session_id": session}]))
+    log = _log(tmp_path)
+
+    def chunk(i: int) -> None:
+        log.append(f"observability.agent_events.{session}", "agent_message_chunk",
+                   {"index_hint": i, "session_id": session,
+                    "event": {"type": "agent_message_chunk", "session_id": session, "content": f"c{i}"}},
+                   {"session_id": session}, int(time.time() * 1000))
+
+    chunk(1)
+    app = make_app(root, events=tmp_path / ".harn", watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await start(pilot)
+        await wait_for(pilot, lambda: app.event_log is not None)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.detail is not None)
+        screen = app.screen
+        shows: list[int] = []
+        original = screen._show
+
+        def counting(detail) -> None:  # type: ignore[no-untyped-def]
+            shows.append(len(detail.agent_sessions.get(session) or []))
+            original(detail)
+
+        screen._show = counting  # type: ignore[method-assign]
+        for i in range(2, 32):
+            chunk(i)
+            screen.refresh_events()
+        await wait_for(pilot, lambda: len(screen.detail.agent_sessions[session]) == 31)
+        await wait_for(pilot, lambda: not screen._refreshing, timeout=10)
+        assert 1 <= len(shows) <= 3, shows
+    log.close()

@@ -305,3 +305,43 @@ async def test_turns_pane_without_sidecar(tmp_path: Path) -> None:
         text = screen_text(app)
         assert "No model turns: this run has no sidecar" in text
         assert "llm_transcript.jsonl" in text
+
+
+async def test_rows_built_by_the_loader_are_used_not_rebuilt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run screen's worker builds replay rows (seconds for 1M events): the pane uses
+    them on the UI thread instead of building the timeline again; stale ones are rebuilt."""
+    import harn_tui.widgets.replay as replay_module
+    from harn_tui.core.timeline import build_timeline
+
+    detail = make_detail(tmp_path)
+    detail.session_rows = {sid: build_timeline(ev) for sid, ev in detail.agent_sessions.items()}
+    built: list[int] = []
+
+    def counting(events: Any) -> Any:
+        built.append(len(events))
+        return build_timeline(events)
+
+    monkeypatch.setattr(replay_module, "build_timeline", counting)
+    pane = ReplayPane(id="replay")
+    app = Host(pane)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot, pane, detail)
+        assert built == [] and pane.rows is detail.session_rows["s1"]
+        detail.session_rows["s1"] = detail.session_rows["s1"][:3]  # no longer covers the events
+        pane.show(detail)
+        assert built == [len(detail.agent_sessions["s1"])] and len(pane.rows) == 10
+
+
+async def test_detail_of_a_coalesced_row_names_first_and_last_event(tmp_path: Path) -> None:
+    detail = make_detail(tmp_path)
+    chunks = [sev(i, i, {"type": "agent_message_chunk", "session_id": "s3", "content": f"c{i} "})
+              for i in range(1, 2001)]
+    detail.agent_sessions = {"s3": chunks}
+    pane = ReplayPane(id="replay")
+    app = Host(pane)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot, pane, detail)
+        assert len(pane.rows) == 1
+        assert "1…2000 (2000 chunks)" in detail_plain(pane)
