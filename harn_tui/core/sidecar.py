@@ -30,7 +30,6 @@ class SidecarLines:
     """Parsed sidecar lines plus how many were skipped (and whether the tail was partial)."""
 
     lines: list[dict[str, Any]] = field(default_factory=list)
-    raw_captures: list[dict[str, Any]] = field(default_factory=list)
     skipped: int = 0
     partial_tail: bool = False
     error: str | None = None
@@ -317,6 +316,7 @@ class SidecarData:
 
     daemon_events: list[dict[str, Any]] = field(default_factory=list)
     model_turns: list[dict[str, Any]] = field(default_factory=list)
+    raw_captures: list[dict[str, Any]] = field(default_factory=list)
     skipped: int = 0
     partial_tail: bool = False
     error: str | None = None
