@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 
@@ -73,8 +73,36 @@ class HarnTuiApp(App[int]):
         from harn_tui.core.hitl import QuestionIndex
 
         self.log_questions = QuestionIndex()
+        #: id(key event) -> the widget it was sent to (see `on_event`).
+        self._key_targets: dict[int, object] = {}
         if theme:
             self.theme = theme
+
+    # -- keys -----------------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        """A key goes to the widget focused when it is handled, not when it was read.
+
+        Textual hands each key to the focused widget as it reads it, so in a burst (a paste,
+        tmux `send-keys`, a fast typist) the keys after `/` are all queued on the list before
+        `/` moves focus to the filter. A key that comes back unhandled from a widget that
+        has lost focus since is sent again to the widget that has it now.
+        """
+        if isinstance(event, events.Key):
+            if not event.is_forwarded:
+                if len(self._key_targets) > 256:
+                    self._key_targets.clear()
+                self._key_targets[id(event)] = self.focused
+            else:
+                target = self._key_targets.pop(id(event), None)
+                focused = self.focused
+                if target is not None and focused is not None and focused is not target:
+                    again = events.Key(event.key, event.character)
+                    again.set_sender(self)
+                    self._key_targets[id(again)] = focused
+                    focused._forward_event(again)
+                    return
+        await super().on_event(event)
 
     # -- start-up -------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 from harn_tui.core.inbox import STATE_FILTERS, InboxItem, build_inbox, filter_inbox, match_stage
 from harn_tui.core.timestamps import format_iso, format_relative
 from harn_tui.text import block, line, safe
+from harn_tui.widgets.focus import focus_now
 from harn_tui.widgets.virtual_list import KeyedList, VirtualList
 
 if TYPE_CHECKING:
@@ -336,7 +337,7 @@ class InboxScreen(Screen[None]):
         self.inbox.focus()
 
     def action_focus_filter(self) -> None:
-        self.query_one("#inbox-filter", Input).focus()
+        focus_now(self.query_one("#inbox-filter", Input))
 
     def action_cycle_state(self) -> None:
         i = STATE_FILTERS.index(self.state_filter)

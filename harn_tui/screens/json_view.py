@@ -29,6 +29,7 @@ from textual.widgets.tree import TreeNode
 from harn_tui.core.errors import HarnTuiError
 from harn_tui.core.jsonload import decode_json, read_bytes
 from harn_tui.text import label, line, safe
+from harn_tui.widgets.focus import focus_now
 
 #: Children added per expand / "more" press.
 CHUNK = 500
@@ -512,7 +513,7 @@ class JsonScreen(Screen[None]):
             return
         search = self.query_one("#json-search", Input)
         search.add_class("-visible")
-        search.focus()
+        focus_now(search)
 
     @on(Input.Submitted, "#json-search")
     def _submitted(self, event: Input.Submitted) -> None:

@@ -17,6 +17,7 @@ from harn_tui.core.query import Query, filter_runs
 from harn_tui.core.summary import RunSummary
 from harn_tui.core.timestamps import format_duration
 from harn_tui.text import line
+from harn_tui.widgets.focus import focus_now
 from harn_tui.widgets.query_bar import QueryBar, SavedQueriesScreen, now_ms
 from harn_tui.widgets.run_table import RunTable
 
@@ -195,7 +196,7 @@ class RunsScreen(Screen[None]):
         self.app.push_screen(SavedQueriesScreen(bar.value), chosen)
 
     def action_focus_filter(self) -> None:
-        self.query_one("#filter", Input).focus()
+        focus_now(self.query_one("#filter", Input))
 
     def action_clear_filter(self) -> None:
         field = self.query_one("#filter", Input)

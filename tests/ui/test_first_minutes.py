@@ -1,0 +1,52 @@
+"""Issue 9 (the first ten minutes): keys in a burst, plain messages, layout, help, position,
+colours, counts, preferences and broken files."""
+
+from __future__ import annotations
+
+import pytest
+from uitools import burst, make_app, wait_for
+
+from harn_tui.screens.inbox import InboxScreen
+from harn_tui.screens.json_view import JsonScreen
+from harn_tui.screens.runs import RunsScreen
+
+SIZE = (120, 36)
+
+
+async def _loaded(pilot) -> None:  # type: ignore[no-untyped-def]
+    await wait_for(pilot, lambda: pilot.app.scanned.is_set() and not pilot.app.loading_note)
+    await pilot.pause()
+
+
+# -- 7: a burst of keys after `/` or `:` goes to the input ------------------------------------
+
+
+@pytest.mark.parametrize("opener, field", [("/", "#filter"), (":", "#query Input")])
+async def test_a_burst_after_slash_or_colon_lands_in_the_input(corpus, opener, field) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(corpus.root, corpus.state_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await _loaded(pilot)
+        screen = app.screen
+        assert isinstance(screen, RunsScreen)
+        before = (screen.sort, screen.status_filter, screen.workflow_filter)
+        await burst(pilot, [opener, *"deploy sow"])
+        assert screen.query_one(field).value == "deploy sow"
+        assert (screen.sort, screen.status_filter, screen.workflow_filter) == before
+
+
+async def test_a_burst_after_slash_in_the_inbox_and_json_view(corpus) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(corpus.root, corpus.state_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await _loaded(pilot)
+        await pilot.press("i")
+        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen) and app.screen.loaded)
+        state = app.screen.state_filter
+        await burst(pilot, ["/", *"sss"])
+        assert app.screen.query_one("#inbox-filter").value == "sss"
+        assert app.screen.state_filter == state
+        await pilot.press("escape", "escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen))
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, JsonScreen) and not app.screen.loading_file)
+        await burst(pilot, ["/", *"status"])
+        assert app.screen.query_one("#json-search").value == "status"
