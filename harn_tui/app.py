@@ -337,6 +337,16 @@ class HarnTuiApp(App[int]):
             timeout=timeout, markup=False,
         )
 
+    def action_help_quit(self) -> None:
+        """ctrl+c: say how to quit, in plain text (Textual's own message is markup)."""
+        keys = [
+            self.get_key_display(active.binding) or key
+            for key, active in self.active_bindings.items()
+            if active.binding.action in ("quit", "app.quit")
+        ]
+        if keys:
+            self.notify(f"Press {' or '.join(dict.fromkeys(keys))} to quit the app", title="Do you want to quit?")
+
     def action_help(self) -> None:
         from harn_tui.screens.help import HelpScreen
 

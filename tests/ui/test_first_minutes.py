@@ -4,7 +4,7 @@ colours, counts, preferences and broken files."""
 from __future__ import annotations
 
 import pytest
-from uitools import burst, make_app, wait_for
+from uitools import burst, make_app, screen_text, wait_for
 
 from harn_tui.screens.inbox import InboxScreen
 from harn_tui.screens.json_view import JsonScreen
@@ -50,3 +50,32 @@ async def test_a_burst_after_slash_in_the_inbox_and_json_view(corpus) -> None:  
         await wait_for(pilot, lambda: isinstance(app.screen, JsonScreen) and not app.screen.loading_file)
         await burst(pilot, ["/", *"status"])
         assert app.screen.query_one("#json-search").value == "status"
+
+
+# -- 8: every message is plain text, Textual's own included ---------------------------------
+
+
+def _toasts(app) -> list[str]:  # type: ignore[no-untyped-def]
+    return [f"{n.title}\n{n.message}" for n in app._notifications]
+
+
+async def test_ctrl_c_says_how_to_quit_without_markup(corpus) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(corpus.root, corpus.state_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await _loaded(pilot)
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        toasts = _toasts(app)
+        assert toasts and "quit" in toasts[-1]
+        assert "[b]" not in toasts[-1] and "[/b]" not in toasts[-1]
+        assert "q" in toasts[-1].split("Press", 1)[1]
+
+
+async def test_record_text_in_a_message_is_never_markup(corpus) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(corpus.root, corpus.state_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await _loaded(pilot)
+        app.screen.notify("[b]bold[/b] [link=x]y[/link] \x1b[31m")  # markup=True by default
+        await pilot.pause()
+        toast = _toasts(app)[-1]
+        assert "[b]bold[/b] [link=x]y[/link]" in toast and "\\x1b" in toast and "\x1b" not in toast
