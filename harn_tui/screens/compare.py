@@ -22,12 +22,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, LoadingIndicator, Static, TabbedContent, TabPane
+from textual.widgets import LoadingIndicator, Static, TabbedContent, TabPane
 
 from harn_tui.core import compare as C
 from harn_tui.core.errors import HarnTuiError
 from harn_tui.core.timestamps import format_duration, format_iso, parse_ms
 from harn_tui.text import line, safe
+from harn_tui.widgets.footer import KeyFooter
 from harn_tui.widgets.status import badge
 from harn_tui.widgets.table import PaneTable
 from harn_tui.widgets.virtual_list import VirtualList
@@ -418,7 +419,7 @@ class CompareScreen(Screen[None]):
                         yield DiffList(kind, id=f"cmp-{kind}-list")
                         with VerticalScroll(classes="cmp-detail-box"):
                             yield Static(id=f"cmp-{kind}-detail")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#compare-tabs").display = False

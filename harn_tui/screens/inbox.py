@@ -20,12 +20,13 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from harn_tui.core.inbox import STATE_FILTERS, InboxItem, build_inbox, filter_inbox, match_stage
 from harn_tui.core.timestamps import format_iso, format_relative
 from harn_tui.text import block, line, safe
 from harn_tui.widgets.focus import focus_now
+from harn_tui.widgets.footer import KeyFooter
 from harn_tui.widgets.virtual_list import KeyedList, VirtualList
 
 if TYPE_CHECKING:
@@ -148,7 +149,7 @@ class InboxScreen(Screen[None]):
     InboxScreen #inbox-totals { height: 1; background: $boost; color: $text; }
     InboxScreen #inbox-bar { height: 1; }
     InboxScreen #inbox-state { width: auto; min-width: 30; max-width: 50; height: 1; padding: 0 1 0 0; }
-    InboxScreen #inbox-filter { height: 1; border: none; padding: 0 1; background: $surface-lighten-1; }
+    InboxScreen #inbox-filter { width: 1fr; height: 1; border: none; padding: 0 1; background: $surface-lighten-1; }
     InboxScreen #inbox-filter:focus { background: $accent 30%; }
     InboxScreen #inbox-header { height: 1; color: $text-muted; background: $panel; }
     InboxScreen #inbox-list { height: 1fr; }
@@ -188,7 +189,7 @@ class InboxScreen(Screen[None]):
         yield Static(id="inbox-note")
         with VerticalScroll(id="inbox-detail-scroll"):
             yield Static(id="inbox-detail")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.inbox.focus()

@@ -23,13 +23,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static, Tree
+from textual.widgets import Input, Static, Tree
 from textual.widgets.tree import TreeNode
 
 from harn_tui.core.errors import HarnTuiError
 from harn_tui.core.jsonload import decode_json, read_bytes
 from harn_tui.text import label, line, safe
 from harn_tui.widgets.focus import focus_now
+from harn_tui.widgets.footer import KeyFooter
 
 #: Children added per expand / "more" press.
 CHUNK = 500
@@ -373,7 +374,7 @@ class JsonScreen(Screen[None]):
         yield Input(placeholder="search keys and values (enter; n/N next/prev)", id="json-search")
         yield JsonTree(Text("…"), id="json-tree")
         yield Static(id="json-note")
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def tree(self) -> JsonTree:

@@ -10,7 +10,7 @@ from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from harn_tui.core.index import SORTS, select
 from harn_tui.core.query import Query, filter_runs
@@ -18,6 +18,7 @@ from harn_tui.core.summary import RunSummary
 from harn_tui.core.timestamps import format_duration
 from harn_tui.text import line
 from harn_tui.widgets.focus import focus_now
+from harn_tui.widgets.footer import KeyFooter
 from harn_tui.widgets.query_bar import QueryBar, SavedQueriesScreen, now_ms
 from harn_tui.widgets.run_table import RunTable
 
@@ -71,7 +72,7 @@ class RunsScreen(Screen[None]):
         yield TableHeader(id="table-header")
         yield RunTable(id="runs")
         yield Static(id="runs-note")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.where: Query | None = None

@@ -17,7 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Collapsible, Footer, Static
+from textual.widgets import Collapsible, Static
 
 from harn_tui.core import derive
 from harn_tui.core.normalize import RunDetail
@@ -25,6 +25,7 @@ from harn_tui.core.records import Artifact, Attempt, Stage
 from harn_tui.core.timestamps import format_duration
 from harn_tui.screens.json_view import compact_json, pretty_json
 from harn_tui.text import label, line, safe
+from harn_tui.widgets.footer import KeyFooter
 from harn_tui.widgets.run_table import fmt_tokens
 from harn_tui.widgets.status import badge
 
@@ -319,7 +320,7 @@ class StageScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(id="stage-header")
         yield VerticalScroll(id="stage-body")
-        yield Footer()
+        yield KeyFooter()
 
     async def on_mount(self) -> None:
         await self.render_stage()

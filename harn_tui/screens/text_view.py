@@ -19,10 +19,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from harn_tui.core.textsafe import visible
 from harn_tui.text import label, line
+from harn_tui.widgets.footer import KeyFooter
 from harn_tui.widgets.virtual_list import VirtualList
 
 TAB = "    "
@@ -179,7 +180,7 @@ class TextScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(id="text-title")
         yield TextLines(self.text, id="text-lines")
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def lines_view(self) -> TextLines:

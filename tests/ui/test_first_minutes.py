@@ -79,3 +79,39 @@ async def test_record_text_in_a_message_is_never_markup(corpus) -> None:  # type
         await pilot.pause()
         toast = _toasts(app)[-1]
         assert "[b]bold[/b] [link=x]y[/link]" in toast and "\\x1b" in toast and "\x1b" not in toast
+
+
+# -- 13: the run header breaks between fields, never inside one -----------------------------
+
+
+def test_fields_break_between_fields_never_inside() -> None:
+    from rich.text import Text
+
+    from harn_tui.widgets.fields import pack
+
+    fields = [Text("cost $0.6562"), Text("models claude-sonnet-4, gpt-5"), Text("policy workspace_write 6 tools")]
+    for width in range(12, 120):
+        lines = pack([fields], width).plain.split("\n")
+        assert all(len(line) <= width for line in lines)
+        whole = {f.plain for f in fields if len(f.plain) <= width}
+        for name in whole:
+            assert any(name in line for line in lines), (width, lines)
+
+
+async def test_run_header_keeps_each_field_on_one_line(corpus) -> None:  # type: ignore[no-untyped-def]
+    from harn_tui.screens.run import RunScreen
+
+    app = make_app(corpus.root, corpus.state_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _loaded(pilot)
+        run = next(r for r in corpus.runs if r.workflow == "deploy" and r.sidecar is not None)
+        table = app.screen.table
+        table.cursor = next(i for i, r in enumerate(table.rows) if r.id == run.run_id)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.detail is not None)
+        await pilot.pause()
+        lines = [row.strip() for row in screen_text(app).splitlines()]
+        assert any(row.startswith("policy ") and row.endswith("tools") for row in lines) or any(
+            "policy " in row and row.endswith("tools") for row in lines
+        )
+        assert not any(row.endswith("tools") and "policy" not in row for row in lines)
