@@ -78,6 +78,17 @@ class HarnTuiApp(App[int]):
         if theme:
             self.theme = theme
 
+    @property
+    def ansi_theme(self):  # type: ignore[no-untyped-def,override]
+        """Named colours (`red`, `green`, …) drawn with the current theme's semantic colours."""
+        from harn_tui.widgets.palette import terminal_theme
+
+        theme = self.current_theme
+        cache = self.__dict__.setdefault("_ansi_themes", {})
+        if theme.name not in cache:
+            cache[theme.name] = terminal_theme(theme)
+        return cache[theme.name]
+
     # -- keys -----------------------------------------------------------------
 
     async def on_event(self, event: events.Event) -> None:
@@ -108,6 +119,8 @@ class HarnTuiApp(App[int]):
 
     def on_mount(self) -> None:
         from harn_tui.screens.runs import RunsScreen
+
+        self._refresh_truecolor_filter(self.ansi_theme)
 
         if self.run_file is not None:
             self.push_screen(RunsScreen())

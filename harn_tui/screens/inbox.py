@@ -27,23 +27,12 @@ from harn_tui.core.timestamps import format_iso, format_relative
 from harn_tui.text import block, line, safe
 from harn_tui.widgets.focus import focus_now
 from harn_tui.widgets.footer import KeyFooter
+from harn_tui.widgets.status import state_text
 from harn_tui.widgets.virtual_list import KeyedList, VirtualList
 
 if TYPE_CHECKING:
     from harn_tui.screens.run import RunScreen
 
-STATE_STYLE = {
-    "pending": "bold yellow",
-    "asked": "yellow",
-    "answered": "green",
-    "approved": "green",
-    "accepted": "green",
-    "executed": "green",
-    "timed_out": "red",
-    "denied": "red",
-    "cancelled": "red",
-}
-STATE_SYMBOL = {"pending": "●", "asked": "?", "timed_out": "○", "denied": "✗", "cancelled": "✗"}
 KIND_LABEL = {"dual_control": "dual-control"}
 #: Column sets, widest first: (key, title, width); width 0 = the flexible prompt column.
 LAYOUTS = (
@@ -73,14 +62,6 @@ def layout(width: int) -> list[tuple[str, str, int]]:
             rest = max(width - fixed - 1, 8)
             return [(k, t, w or rest) for k, t, w in columns]
     return []
-
-
-def state_text(state: str, width: int | None = None) -> Text:
-    style = STATE_STYLE.get(state, "")
-    symbol = STATE_SYMBOL.get(state, "✓" if style == "green" else "·")
-    text = Text(f"{symbol} ", style=style, no_wrap=True, end="")
-    text.append_text(line(state.replace("_", " "), style, None if width is None else width - 2))
-    return text
 
 
 def _pad(text: Text, w: int) -> Text:

@@ -127,7 +127,7 @@ class RunsScreen(Screen[None]):
         totals.append(f"✗ {failed} failed", style="red")
         if broken:
             totals.append("  ·  ")
-            totals.append(f"! {broken} broken", style="magenta")
+            totals.append(f"! {broken} broken", style="red")
         totals.append(f"  ·  avg {avg}")
         loading = getattr(self.app, "loading_note", "")
         if loading:

@@ -13,19 +13,8 @@ from textual.widgets import DataTable, Static
 from harn_tui.core.timestamps import format_iso, parse_ms
 from harn_tui.text import line, safe
 from harn_tui.widgets.pane import Pane, restore_cursor, table_cursor_key
+from harn_tui.widgets.status import STATE_STYLE
 from harn_tui.widgets.table import PaneTable
-
-STATE_STYLE = {
-    "pending": "bold yellow",
-    "asked": "bold yellow",
-    "answered": "green",
-    "approved": "green",
-    "accepted": "green",
-    "executed": "green",
-    "timed_out": "red",
-    "denied": "red",
-    "cancelled": "red",
-}
 
 
 def _answer_text(answer: Any) -> str:

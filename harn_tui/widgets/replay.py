@@ -37,7 +37,7 @@ LANE_STYLES = {
     "thought": "dim italic",
     "tool": "cyan",
     "plan": "blue",
-    "turn": "magenta",
+    "turn": "blue",
     "feedback": "yellow",
     "skill": "green",
     "worker": "blue",

@@ -115,3 +115,86 @@ async def test_run_header_keeps_each_field_on_one_line(corpus) -> None:  # type:
             "policy " in row and row.endswith("tools") for row in lines
         )
         assert not any(row.endswith("tools") and "policy" not in row for row in lines)
+
+
+# -- 17: colours come from the theme, each means one thing, each theme keeps contrast -------
+
+
+def test_every_theme_gets_six_distinct_readable_colours() -> None:
+    from textual.color import Color
+    from textual.theme import BUILTIN_THEMES
+
+    from harn_tui.widgets.palette import MIN_CONTRAST, ORDER, contrast, theme_colors
+
+    for name, theme in BUILTIN_THEMES.items():
+        colors = theme_colors(theme)
+        background = Color.parse(theme.to_color_system().generate()["background"])
+        assert set(colors) == set(ORDER)
+        assert len({c.hex for c in colors.values()}) == len(ORDER), name
+        for color_name, color in colors.items():
+            assert contrast(color, background) >= MIN_CONTRAST - 0.05, (name, color_name, color.hex)
+
+
+def test_status_and_hitl_styles_live_in_one_place() -> None:
+    from harn_tui.screens import inbox
+    from harn_tui.widgets import hitl, status
+
+    assert not hasattr(inbox, "STATE_STYLE") or inbox.STATE_STYLE is status.STATE_STYLE
+    assert not hasattr(hitl, "STATE_STYLE") or hitl.STATE_STYLE is status.STATE_STYLE
+    colours = {s.split()[-1] for s in status.STYLES.values()}
+    assert "magenta" not in colours  # broken files are errors, not a pink of their own
+
+
+@pytest.mark.parametrize("theme", ["textual-dark", "nord", "dracula", "textual-light"])
+async def test_status_colours_follow_the_theme(corpus, theme: str) -> None:  # type: ignore[no-untyped-def]
+    from harn_tui.widgets.palette import theme_colors
+
+    app = make_app(corpus.root, corpus.state_dir, theme=theme)
+    async with app.run_test(size=SIZE) as pilot:
+        await _loaded(pilot)
+        await pilot.pause()
+        svg = app.export_screenshot().lower()
+        colors = theme_colors(app.current_theme)
+        for name in ("red", "green", "yellow"):
+            assert colors[name].hex.lower() in svg, (theme, name)
+        assert "#f4005f" not in svg  # the stock terminal red/magenta Textual would use
+
+
+# -- 14: help is grouped by task, this screen first, no duplicates, scrolls with j/k ---------
+
+
+async def test_help_groups_keys_without_duplicates_and_scrolls(corpus) -> None:  # type: ignore[no-untyped-def]
+    from harn_tui.screens.help import SECTIONS, HelpScreen, help_sections
+    from harn_tui.screens.run import RunScreen
+
+    app = make_app(corpus.root, corpus.state_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _loaded(pilot)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.detail is not None)
+        await pilot.press("5")  # the replay pane: the most keys
+        await pilot.pause()
+        sections = help_sections(app.screen)
+        names = [name for name, _rows in sections]
+        assert names[-1] == "Everywhere" and set(names[:-1]) <= set(SECTIONS)
+        assert names[:-1] == [s for s in SECTIONS if s in names]
+        descriptions = [desc for _n, rows in sections for _k, desc in rows]
+        assert len(descriptions) == len(set(descriptions)), descriptions
+        keys = [k for _n, rows in sections for keys, _d in rows for k in keys.split() if k not in ("/",)]
+        assert "k" in keys and keys.count("k") == 1 and keys.count("j") == 1
+        assert "Scroll Left" not in descriptions and "Cursor up" not in descriptions
+        assert "Copy selected text" not in descriptions
+        everywhere = dict((d, k) for k, d in sections[-1][1])
+        assert "Quit" in everywhere and "Help" in everywhere
+        assert not any(d in ("Quit", "Help") for _n, rows in sections[:-1] for _k, d in rows)
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await pilot.pause()
+        body = app.screen.body
+        assert body.max_scroll_y > 0
+        await pilot.press("j", "j", "j")
+        assert body.scroll_y == 3
+        await pilot.press("k")
+        assert body.scroll_y == 2
+        await pilot.press("G")
+        assert body.scroll_y == body.max_scroll_y
