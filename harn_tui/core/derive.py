@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from harn_tui.core.plural import plural
 from harn_tui.core.schema import str_list, to_float, to_int, to_str
 from harn_tui.core.timestamps import parse_ms
 
@@ -56,7 +57,7 @@ def _stage_error(stage: dict[str, Any]) -> str | None:
     error = obj(stage.get("metadata")).get("error")
     if error is not None:
         if isinstance(error, list):
-            return f"{len(error)} items"
+            return plural(len(error), "item")
         if isinstance(error, dict):
             return f"{len(error)} fields"
         return to_str(error)

@@ -23,6 +23,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Input, Static
 
 from harn_tui.core.inbox import STATE_FILTERS, InboxItem, build_inbox, filter_inbox, match_stage
+from harn_tui.core.plural import plural
 from harn_tui.core.timestamps import format_iso, format_relative
 from harn_tui.text import block, line, safe
 from harn_tui.widgets.focus import focus_now
@@ -242,7 +243,7 @@ class InboxScreen(Screen[None]):
         else:
             pending = sum(1 for i in items if not i.resolved)
             outside = sum(1 for i in items if not i.in_root)
-            totals.append(f" HITL inbox  {len(items)} requests", style="bold")
+            totals.append(f" HITL inbox  {plural(len(items), 'request')}", style="bold")
             totals.append("  ·  ")
             totals.append(f"● {pending} pending", style="yellow")
             totals.append("  ·  ")

@@ -28,6 +28,7 @@ from textual.widgets.tree import TreeNode
 
 from harn_tui.core.errors import HarnTuiError
 from harn_tui.core.jsonload import decode_json, read_bytes
+from harn_tui.core.plural import noun
 from harn_tui.text import label, line, safe
 from harn_tui.widgets.focus import focus_now
 from harn_tui.widgets.footer import KeyFooter
@@ -549,7 +550,7 @@ class JsonScreen(Screen[None]):
             self._update_title()
             return
         more = "+" if len(self.matches) >= MAX_MATCHES else ""
-        self.notify(f"{len(self.matches):,}{more} matches", markup=False)
+        self.notify(f"{len(self.matches):,}{more} {noun(len(self.matches), 'match')}", markup=False)
         self.match_index = -1
         self.action_next_match(1)
 

@@ -13,6 +13,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from harn_tui.core.index import SORTS, select
+from harn_tui.core.plural import plural
 from harn_tui.core.query import Query, filter_runs
 from harn_tui.core.summary import RunSummary
 from harn_tui.core.timestamps import format_duration
@@ -120,7 +121,7 @@ class RunsScreen(Screen[None]):
         durations = [r.duration_ms for r in good if r.duration_ms]
         avg = format_duration(sum(durations) / len(durations)) if durations else "-"
         totals = Text(no_wrap=True)
-        totals.append(f" {len(good)} runs", style="bold")
+        totals.append(f" {plural(len(good), 'run')}", style="bold")
         totals.append("  ·  ")
         totals.append(f"● {active} active", style="yellow")
         totals.append("  ·  ")
@@ -138,7 +139,7 @@ class RunsScreen(Screen[None]):
         state.append(" workflow:", style="dim")
         state.append_text(line(self.workflow_filter or "all", "bold" if self.workflow_filter else "dim", 20))
         state.append(f" sort:{self.sort}", style="dim")
-        state.append(f"  {len(rows)} shown ", style="dim")
+        state.append(f"  {len(rows):,} of {len(runs):,} shown ", style="dim")
         self.query_one("#filter-state", Static).update(state)
         self.query_one(TableHeader).refresh()
         note = getattr(self.app, "root_note", "") or ""

@@ -21,6 +21,7 @@ from textual.widgets import Collapsible, Static
 
 from harn_tui.core import derive
 from harn_tui.core.normalize import RunDetail
+from harn_tui.core.plural import plural
 from harn_tui.core.records import Artifact, Attempt, Stage
 from harn_tui.core.timestamps import format_duration
 from harn_tui.screens.json_view import compact_json, pretty_json
@@ -248,9 +249,9 @@ def transcript_body(raw: dict[str, Any], messages: list[Any], title: str) -> Sec
     shown = Text()
     full: list[str] = []
     events, assets = raw.get("events"), raw.get("assets")
-    info = f"{len(messages)} messages"
+    info = plural(len(messages), "message")
     if isinstance(events, list):
-        info += f" · {len(events)} events"
+        info += f" · {plural(len(events), 'event')}"
     if isinstance(assets, list) and assets:
         info += f" · {len(assets)} assets"
     state = raw.get("state")
@@ -446,7 +447,7 @@ class StageScreen(Screen[None]):
         if transcript is not None:
             messages = transcript.messages
             add(
-                f"Transcript ({len(messages)} messages)",
+                f"Transcript ({plural(len(messages), 'message')})",
                 [transcript_body(transcript.raw, messages, f"{name} transcript")],
             )
         else:

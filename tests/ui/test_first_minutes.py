@@ -198,3 +198,31 @@ async def test_help_groups_keys_without_duplicates_and_scrolls(corpus) -> None: 
         assert body.scroll_y == 2
         await pilot.press("G")
         assert body.scroll_y == body.max_scroll_y
+
+
+# -- 19: counts and grammar ------------------------------------------------------------------
+
+
+def test_plural() -> None:
+    from harn_tui.core.plural import plural
+
+    assert [plural(n, "run") for n in (0, 1, 2)] == ["0 runs", "1 run", "2 runs"]
+    assert plural(1, "match") == "1 match" and plural(3, "match") == "3 matches"
+    assert plural(2, "child") == "2 children" and plural(2, "dependency") == "2 dependencies"
+    assert plural(1200, "token") == "1,200 tokens" and plural(2, "day") == "2 days"
+
+
+async def test_one_run_is_one_run_and_counts_agree(corpus, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    root = tmp_path / ".harn-runs"
+    root.mkdir()
+    run = next(r for r in corpus.runs if r.parent_run_id is None and r.sidecar is None)
+    (root / "one.json").write_bytes(run.path.read_bytes())
+    (root / "broken.json").write_text("{ not json")
+    app = make_app(root)
+    async with app.run_test(size=SIZE) as pilot:
+        await _loaded(pilot)
+        await pilot.pause()
+        head = "\n".join(screen_text(app).splitlines()[:2])
+        assert " 1 run " in head and "1 runs" not in head
+        assert "! 1 broken" in head
+        assert f"{len(app.screen.table.rows)} of {len(app.runs)} shown" in head
