@@ -75,8 +75,15 @@ class HarnTuiApp(App[int]):
         self.log_questions = QuestionIndex()
         #: id(key event) -> the widget it was sent to (see `on_event`).
         self._key_targets: dict[int, object] = {}
+        from harn_tui.core.prefs import Preferences
+
+        #: Theme and sort, remembered across starts in the user config dir (never the run root).
+        self.prefs = Preferences(forbidden=self.root).load()
+        remembered = self.prefs.get("theme")
         if theme:
             self.theme = theme
+        elif remembered in self.available_themes:
+            self.theme = remembered
 
     @property
     def ansi_theme(self):  # type: ignore[no-untyped-def,override]
@@ -88,6 +95,11 @@ class HarnTuiApp(App[int]):
         if theme.name not in cache:
             cache[theme.name] = terminal_theme(theme)
         return cache[theme.name]
+
+    def watch_theme(self, name: str) -> None:
+        prefs = getattr(self, "prefs", None)
+        if prefs is not None:
+            prefs.set("theme", name)
 
     # -- keys -----------------------------------------------------------------
 

@@ -77,6 +77,10 @@ class RunsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.where: Query | None = None
+        prefs = getattr(self.app, "prefs", None)
+        remembered = prefs.get("sort") if prefs is not None else None
+        if remembered in SORTS:
+            self.sort = remembered
         self.table.focus()
         self.refresh_rows()
         self.set_interval(30, self._refresh_relative)
@@ -155,7 +159,10 @@ class RunsScreen(Screen[None]):
     def watch_workflow_filter(self) -> None:
         self._refresh_if_mounted()
 
-    def watch_sort(self) -> None:
+    def watch_sort(self, sort: str) -> None:
+        prefs = getattr(self.app, "prefs", None)
+        if prefs is not None and self.is_mounted:
+            prefs.set("sort", sort)
         self._refresh_if_mounted()
 
     def watch_search(self) -> None:

@@ -226,3 +226,29 @@ async def test_one_run_is_one_run_and_counts_agree(corpus, tmp_path) -> None:  #
         assert " 1 run " in head and "1 runs" not in head
         assert "! 1 broken" in head
         assert f"{len(app.screen.table.rows)} of {len(app.runs)} shown" in head
+
+
+# -- 20: the theme and the sort are remembered (in the user config dir) ----------------------
+
+
+async def test_theme_and_sort_survive_a_restart(corpus, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from uitools import tree_digest
+
+    config = tmp_path / "config"
+    monkeypatch.setenv("HARN_TUI_CONFIG_DIR", str(config))
+    before = tree_digest(corpus.root)
+    app = make_app(corpus.root, corpus.state_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await _loaded(pilot)
+        app.theme = "nord"
+        await pilot.press("o")  # newest -> oldest
+        await pilot.pause()
+        assert app.screen.sort == "oldest"
+    assert (config / "preferences.json").is_file()
+    again = make_app(corpus.root, corpus.state_dir)
+    async with again.run_test(size=SIZE) as pilot:
+        await _loaded(pilot)
+        assert again.theme == "nord"
+        assert again.screen.sort == "oldest"
+        assert "sort:oldest" in screen_text(again)
+    assert tree_digest(corpus.root) == before
