@@ -286,9 +286,16 @@ class HarnTuiApp(App[int]):
 
     def open_run(self, run: RunSummary) -> None:
         if run.broken:
-            self.notify(f"{run.path}: {run.error}", title="Cannot open", severity="error", markup=False)
+            self.open_broken(run)
             return
         self.open_path(self.root / run.path)
+
+    def open_broken(self, run: RunSummary) -> None:
+        """A broken file: its reason and its first bytes, escaped."""
+        from harn_tui.core.broken import describe_broken
+
+        text = describe_broken(self.root / run.path, run.error or "", rel=run.path)
+        self.open_text(text, f"broken file {run.path}")
 
     def open_path(self, path: Path, *, trail: list[str] | None = None) -> None:
         from harn_tui.screens.run import RunScreen

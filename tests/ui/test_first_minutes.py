@@ -252,3 +252,29 @@ async def test_theme_and_sort_survive_a_restart(corpus, tmp_path, monkeypatch) -
         assert again.screen.sort == "oldest"
         assert "sort:oldest" in screen_text(again)
     assert tree_digest(corpus.root) == before
+
+
+# -- 21: Enter on a broken file shows its reason and first bytes, escaped --------------------
+
+
+async def test_enter_on_a_broken_file_opens_its_reason_and_first_bytes(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from harn_tui.screens.text_view import TextScreen
+
+    root = tmp_path / ".harn-runs"
+    root.mkdir()
+    (root / "bad.json").write_bytes(b'{"_type": "run_record", "id": "x\x1b]0;PWNED\x07", \xff\xfe "trunc')
+    app = make_app(root)
+    async with app.run_test(size=SIZE) as pilot:
+        await _loaded(pilot)
+        table = app.screen.table
+        assert table.current is not None and table.current.broken
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, TextScreen))
+        await pilot.pause()
+        text = screen_text(app)
+        assert "Broken run file: bad.json" in text and "Reason:" in text
+        assert "\\x1b]0;PWNED\\x07" in text and "\\xff\\xfe" in text
+        assert "\x1b" not in app.screen.text and "\x07" not in app.screen.text
+        assert "7b 22 5f 74" in text  # the hex dump of `{"_t`
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen))
