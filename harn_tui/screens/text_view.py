@@ -12,7 +12,6 @@ from bisect import bisect_right
 from itertools import accumulate
 from typing import Any, ClassVar
 
-from rich.cells import chop_cells
 from rich.text import Text
 from textual import events, work
 from textual.app import ComposeResult
@@ -22,6 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from harn_tui.core.textsafe import visible
+from harn_tui.core.wrap import wrap_words
 from harn_tui.text import label, line
 from harn_tui.widgets.footer import KeyFooter
 from harn_tui.widgets.virtual_list import VirtualList
@@ -117,9 +117,9 @@ class TextLines(VirtualList):
         self.scroll_to_cursor()
 
     def _rows(self, index: int, text: str, width: int) -> int:
-        if text.isascii():
-            return max(1, -(-len(text) // width))
-        parts = chop_cells(text, width)
+        if text.isascii() and len(text) <= width:
+            return 1
+        parts = wrap_words(text, width)  # at word boundaries, never mid-word when avoidable
         self.chopped[index] = parts
         return max(1, len(parts))
 

@@ -278,3 +278,41 @@ async def test_enter_on_a_broken_file_opens_its_reason_and_first_bytes(tmp_path)
         assert "7b 22 5f 74" in text  # the hex dump of `{"_t`
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen))
+
+
+# -- 18: text wraps at word boundaries (the text view, the compaction diff, toasts) ----------
+
+SENTENCE = " ".join(["archived", "message", "about", "deployment", "verification"] * 12)
+
+
+async def test_the_text_view_wraps_between_words(corpus) -> None:  # type: ignore[no-untyped-def]
+    from harn_tui.screens.text_view import TextScreen
+
+    app = make_app(corpus.root, corpus.state_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _loaded(pilot)
+        app.open_text(f"- [user] {SENTENCE}\n", "compaction diff")
+        await wait_for(pilot, lambda: isinstance(app.screen, TextScreen) and bool(app.screen.query("TextLines"))
+                       and app.screen.lines_view.ready)
+        await pilot.pause()
+        words = set(SENTENCE.split())
+        rows = [r.strip() for r in screen_text(app).splitlines()[1:8] if r.strip()]
+        assert len(rows) >= 3
+        for row in rows:
+            for piece in row.replace("- [user]", "").split():
+                assert piece in words, (piece, rows)
+
+
+async def test_toasts_wrap_between_words(corpus) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(corpus.root, corpus.state_dir)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await _loaded(pilot)
+        app.notify(SENTENCE[:150], title="Words")
+        await wait_for(pilot, lambda: "Words" in screen_text(app))
+        rows = [r.split("▌", 1)[1].strip() for r in screen_text(app).splitlines() if "▌" in r]
+        words = set(SENTENCE.split())
+        body = [r for r in rows if r and r != "Words"]
+        assert body
+        for row in body:
+            for piece in row.replace("▄", " ").split():
+                assert piece in words or SENTENCE[:150].endswith(piece), (piece, body)
