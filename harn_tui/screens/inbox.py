@@ -29,7 +29,7 @@ from harn_tui.text import block, line, safe
 from harn_tui.widgets.focus import focus_now
 from harn_tui.widgets.footer import KeyFooter
 from harn_tui.widgets.status import state_text
-from harn_tui.widgets.virtual_list import KeyedList, VirtualList
+from harn_tui.widgets.virtual_list import KeyedList, VirtualList, with_position
 
 if TYPE_CHECKING:
     from harn_tui.screens.run import RunScreen
@@ -255,8 +255,7 @@ class InboxScreen(Screen[None]):
         state.append(f" state:{self.state_filter}", style="bold" if self.state_filter != "all" else "dim")
         state.append(f"  {len(self.rows)} shown ", style="dim")
         self.query_one("#inbox-state", Static).update(state)
-        width = self.inbox.scrollable_content_region.width or self.app.size.width
-        self.query_one("#inbox-header", Static).update(InboxList.header(width))
+        self._render_header()
         note = self._note()
         self.query_one("#inbox-note", Static).update(note)
         self.query_one("#inbox-note").display = bool(note.plain)
@@ -289,8 +288,14 @@ class InboxScreen(Screen[None]):
 
     # -- detail ---------------------------------------------------------------
 
+    def _render_header(self) -> None:
+        width = self.inbox.scrollable_content_region.width or self.app.size.width
+        header = with_position(InboxList.header(width), self.inbox.position(), self.size.width or width)
+        self.query_one("#inbox-header", Static).update(header)
+
     @on(VirtualList.Highlighted, "#inbox-list")
     def _highlighted(self, event: VirtualList.Highlighted) -> None:
+        self._render_header()
         if not isinstance(event, VirtualList.Selected):
             self._render_detail()
 

@@ -22,6 +22,7 @@ from harn_tui.widgets.focus import focus_now
 from harn_tui.widgets.footer import KeyFooter
 from harn_tui.widgets.query_bar import QueryBar, SavedQueriesScreen, now_ms
 from harn_tui.widgets.run_table import RunTable
+from harn_tui.widgets.virtual_list import with_position
 
 STATUS_CYCLE = ("all", "active", "completed", "failed")
 
@@ -35,7 +36,7 @@ class TableHeader(Widget):
     def render(self) -> Text:
         table = self.screen.query_one(RunTable)
         width = table.scrollable_content_region.width or table.size.width or self.size.width
-        return table.header(width)
+        return with_position(table.header(width), table.position(), self.size.width or width)
 
 
 class RunsScreen(Screen[None]):
@@ -237,6 +238,10 @@ class RunsScreen(Screen[None]):
         run = self.table.current
         if run is not None:
             self.app.open_run(run)  # type: ignore[attr-defined]
+
+    @on(RunTable.Highlighted)
+    def _highlighted(self, event: RunTable.Highlighted) -> None:
+        self.query_one(TableHeader).refresh()
 
     @on(RunTable.Selected)
     def _selected(self, event: RunTable.Selected) -> None:

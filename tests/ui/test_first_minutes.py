@@ -316,3 +316,39 @@ async def test_toasts_wrap_between_words(corpus) -> None:  # type: ignore[no-unt
         for row in body:
             for piece in row.replace("▄", " ").split():
                 assert piece in words or SENTENCE[:150].endswith(piece), (piece, body)
+
+
+# -- 15: long lists say where you are -------------------------------------------------------
+
+
+async def test_long_lists_show_row_n_of_m(corpus) -> None:  # type: ignore[no-untyped-def]
+    from harn_tui.screens.run import RunScreen
+
+    app = make_app(corpus.root, corpus.state_dir)
+    async with app.run_test(size=(80, 16)) as pilot:
+        await _loaded(pilot)
+        total = len(app.screen.table.rows)
+        assert f"row 1 / {total}" in screen_text(app)
+        await pilot.press("j", "j")
+        await pilot.pause()
+        assert f"row 3 / {total}" in screen_text(app)
+        assert app.screen.table.show_vertical_scrollbar
+        run = next(r for r in corpus.runs if r.workflow == "deploy" and r.sidecar is not None)
+        table = app.screen.table
+        table.cursor = next(i for i, r in enumerate(table.rows) if r.id == run.run_id)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.detail is not None)
+        await pilot.pause()
+        stages = app.screen.query_one("#stages-table")
+        assert stages.row_count > stages.size.height - 1
+        await pilot.press("j")
+        await pilot.pause()
+        assert f"row 2 / {stages.row_count}" in screen_text(app)
+        assert stages.show_vertical_scrollbar
+
+
+async def test_short_lists_do_not_count_rows(corpus) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(corpus.root, corpus.state_dir)
+    async with app.run_test(size=(120, 50)) as pilot:
+        await _loaded(pilot)
+        assert "row 1 /" not in screen_text(app)
