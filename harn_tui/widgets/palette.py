@@ -22,8 +22,10 @@ MEANING: dict[str, tuple[str, tuple[str, ...], str]] = {
     "magenta": ("models, roles, orchestration decisions", ("secondary-lighten-2", "secondary-lighten-3", "secondary"), "#c678dd"),
 }
 ORDER = ("red", "green", "yellow", "cyan", "blue", "magenta")
+#: Always the theme's own $error / $success / $warning (themes design those to be distinct).
+SEMANTIC = ("red", "green", "yellow")
 MIN_CONTRAST = 3.0
-MIN_DISTANCE = 70.0
+MIN_DISTANCE = 110.0
 
 
 def _luminance(color: Color) -> float:
@@ -66,7 +68,7 @@ def theme_colors(theme: Theme) -> dict[str, Color]:
         pick = None
         for option in options:
             option = readable(option, background)
-            if all(_distance(option, other) >= MIN_DISTANCE for other in chosen.values()):
+            if name in SEMANTIC or all(_distance(option, other) >= MIN_DISTANCE for other in chosen.values()):
                 pick = option
                 break
         chosen[name] = pick or readable(Color.parse(fallback), background)
