@@ -46,7 +46,7 @@ MOVEMENT_LINES = (
     (("g", "G", "home", "end"), "g G home end", "First / last row"),
     (("ctrl+d", "ctrl+u", "pagedown", "pageup"), "ctrl+d ctrl+u pgdn pgup", "Half page / page down, up"),
     (("left", "right"), "← →", "Scroll sideways"),
-    (("enter",), "enter / double click", "Open the selected item (a broken file: its reason and bytes)"),
+    (("enter",), "enter / double click", "Open the selection (a broken file: why)"),
 )
 
 #: Global keys not declared as bindings of the app.
