@@ -98,14 +98,32 @@ def _tours(corpus: Corpus) -> dict[str, Tour]:
         await pilot.press("question_mark")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, HelpScreen))
 
-    tours: dict[str, Tour] = {"runs": runs, "stage": stage, "json": json, "text": text,
+    async def saved(pilot: Pilot) -> None:
+        await _loaded(pilot)
+        await pilot.press("Q")
+        await wait_for(pilot, lambda: type(pilot.app.screen).__name__ == "SavedQueriesScreen")
+
+    async def picker(pilot: Pilot) -> None:
+        await compare(pilot)
+        await wait_for(pilot, lambda: not pilot.app.screen.busy)
+        await pilot.press("b")
+        await wait_for(pilot, lambda: type(pilot.app.screen).__name__ == "BaselinePicker")
+
+    async def broken(pilot: Pilot) -> None:
+        await _loaded(pilot)
+        table = pilot.app.screen.table
+        table.cursor = next(i for i, r in enumerate(table.rows) if r.broken)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, TextScreen))
+
+    tours: dict[str, Tour] = {"saved-queries": saved, "baseline-picker": picker, "broken": broken, "runs": runs, "stage": stage, "json": json, "text": text,
                               "inbox": inbox, "compare": compare, "help": help_}
     for i, name in enumerate(("stages", "children", "hitl", "compaction", "replay", "turns", "lens", "waterfall")):
         tours[f"run-{name}"] = _pane(corpus, str(i + 1))
     return tours
 
 
-TOURS = ["runs", "stage", "json", "text", "inbox", "compare", "help",
+TOURS = ["saved-queries", "baseline-picker", "broken", "runs", "stage", "json", "text", "inbox", "compare", "help",
          *(f"run-{n}" for n in ("stages", "children", "hitl", "compaction", "replay", "turns", "lens", "waterfall"))]
 
 
