@@ -97,8 +97,10 @@ class HarnTuiApp(App[int]):
         return cache[theme.name]
 
     def watch_theme(self, name: str) -> None:
+        """A theme chosen in the app (palette: Change theme) is remembered; start-up
+        (the default, `--theme`, the remembered one) writes nothing."""
         prefs = getattr(self, "prefs", None)
-        if prefs is not None:
+        if prefs is not None and getattr(self, "_prefs_live", False):
             prefs.set("theme", name)
 
     # -- keys -----------------------------------------------------------------
@@ -133,6 +135,7 @@ class HarnTuiApp(App[int]):
         from harn_tui.screens.runs import RunsScreen
 
         self._refresh_truecolor_filter(self.ansi_theme)
+        self._prefs_live = True
 
         if self.run_file is not None:
             self.push_screen(RunsScreen())

@@ -352,3 +352,13 @@ async def test_short_lists_do_not_count_rows(corpus) -> None:  # type: ignore[no
     async with app.run_test(size=(120, 50)) as pilot:
         await _loaded(pilot)
         assert "row 1 /" not in screen_text(app)
+
+
+async def test_starting_the_app_writes_no_preferences(corpus, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    config = tmp_path / "config"
+    monkeypatch.setenv("HARN_TUI_CONFIG_DIR", str(config))
+    app = make_app(corpus.root, corpus.state_dir, theme="dracula")
+    async with app.run_test(size=SIZE) as pilot:
+        await _loaded(pilot)
+        assert app.theme == "dracula"
+    assert not config.exists()
