@@ -253,7 +253,7 @@ class InboxScreen(Screen[None]):
         self.query_one("#inbox-totals", Static).update(totals)
         state = Text(no_wrap=True)
         state.append(f" state:{self.state_filter}", style="bold" if self.state_filter != "all" else "dim")
-        state.append(f"  {len(self.rows)} shown ", style="dim")
+        state.append(f"  {len(self.rows):,} of {len(self.items):,} shown ", style="dim")
         self.query_one("#inbox-state", Static).update(state)
         self._render_header()
         note = self._note()

@@ -17,7 +17,7 @@ MEANING: dict[str, tuple[str, tuple[str, ...], str]] = {
     "red": ("failed, errors, removed", ("error",), "#e05561"),
     "green": ("completed, success, added", ("success",), "#4ebf71"),
     "yellow": ("active, pending, changed: needs attention", ("warning",), "#e5c07b"),
-    "cyan": ("tool calls, kinds, paths", ("accent", "primary-lighten-2", "primary-lighten-3"), "#56b6c2"),
+    "cyan": ("tool calls, kinds, paths", ("accent", "primary-lighten-2"), "#56b6c2"),
     "blue": ("structure: plans, turns, checkpoints", ("primary-lighten-1", "primary", "primary-lighten-2"), "#61afef"),
     "magenta": ("models, roles, orchestration decisions", ("secondary-lighten-2", "secondary-lighten-3", "secondary"), "#c678dd"),
 }
@@ -25,7 +25,9 @@ ORDER = ("red", "green", "yellow", "cyan", "blue", "magenta")
 #: Always the theme's own $error / $success / $warning (themes design those to be distinct).
 SEMANTIC = ("red", "green", "yellow")
 MIN_CONTRAST = 3.0
-MIN_DISTANCE = 110.0
+MIN_DISTANCE = 60.0
+#: Hue range (degrees) a theme colour must fall in to stand for a named colour.
+HUES = {"cyan": (160, 215), "blue": (195, 260), "magenta": (260, 345)}
 
 
 def _luminance(color: Color) -> float:
@@ -41,6 +43,14 @@ def contrast(a: Color, b: Color) -> float:
     """WCAG contrast ratio of two colours (1 to 21)."""
     la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
     return (la + 0.05) / (lb + 0.05)
+
+
+def _hue_fits(name: str, color: Color) -> bool:
+    if name not in HUES:
+        return True
+    h, s, _l = color.hsl
+    low, high = HUES[name]
+    return s > 0.15 and low <= h * 360 <= high
 
 
 def _distance(a: Color, b: Color) -> float:
@@ -68,7 +78,9 @@ def theme_colors(theme: Theme) -> dict[str, Color]:
         pick = None
         for option in options:
             option = readable(option, background)
-            if name in SEMANTIC or all(_distance(option, other) >= MIN_DISTANCE for other in chosen.values()):
+            if name in SEMANTIC or (_hue_fits(name, option) and all(
+                _distance(option, other) >= MIN_DISTANCE for other in chosen.values()
+            )):
                 pick = option
                 break
         chosen[name] = pick or readable(Color.parse(fallback), background)
@@ -81,6 +93,7 @@ def terminal_theme(theme: Theme) -> TerminalTheme:
     background = Color.parse(variables.get("background", "#000000"))
     foreground = Color.parse(variables.get("foreground", "#ffffff"))
     colors = theme_colors(theme)
-    normal = [background.rgb, *(colors[n].rgb for n in ORDER), foreground.darken(0.1).rgb]
-    bright = [background.lighten(0.3).rgb, *(colors[n].lighten(0.1).rgb for n in ORDER), foreground.rgb]
+    ansi = ("red", "green", "yellow", "blue", "magenta", "cyan")  # the terminal's colour order
+    normal = [background.rgb, *(colors[n].rgb for n in ansi), foreground.darken(0.1).rgb]
+    bright = [background.lighten(0.3).rgb, *(colors[n].lighten(0.1).rgb for n in ansi), foreground.rgb]
     return TerminalTheme(background.rgb, foreground.rgb, normal, bright)

@@ -124,7 +124,7 @@ def test_every_theme_gets_six_distinct_readable_colours() -> None:
     from textual.color import Color
     from textual.theme import BUILTIN_THEMES
 
-    from harn_tui.widgets.palette import MIN_CONTRAST, ORDER, contrast, theme_colors
+    from harn_tui.widgets.palette import MIN_CONTRAST, ORDER, _hue_fits, contrast, theme_colors
 
     for name, theme in BUILTIN_THEMES.items():
         colors = theme_colors(theme)
@@ -133,6 +133,8 @@ def test_every_theme_gets_six_distinct_readable_colours() -> None:
         assert len({c.hex for c in colors.values()}) == len(ORDER), name
         for color_name, color in colors.items():
             assert contrast(color, background) >= MIN_CONTRAST - 0.05, (name, color_name, color.hex)
+            if not theme.name.startswith("ansi"):
+                assert _hue_fits(color_name, color), (name, color_name, color.hex)  # magenta looks magenta
 
 
 def test_status_and_hitl_styles_live_in_one_place() -> None:
@@ -362,3 +364,38 @@ async def test_starting_the_app_writes_no_preferences(corpus, tmp_path, monkeypa
         await _loaded(pilot)
         assert app.theme == "dracula"
     assert not config.exists()
+
+
+async def test_switching_theme_recolours_what_is_on_screen(corpus) -> None:  # type: ignore[no-untyped-def]
+    from harn_tui.screens.run import RunScreen
+    from harn_tui.widgets.palette import theme_colors
+
+    app = make_app(corpus.root, corpus.state_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await _loaded(pilot)
+        run = next(r for r in corpus.runs if r.workflow == "deploy" and r.status == "completed")
+        table = app.screen.table
+        table.cursor = next(i for i, r in enumerate(table.rows) if r.id == run.run_id)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.detail is not None)
+        app.theme = "nord"
+        await pilot.pause()
+        await pilot.pause()
+        svg = app.export_screenshot().lower()
+        assert theme_colors(app.current_theme)["green"].hex.lower() in svg  # the stage table's ✓
+        old = theme_colors(app.get_theme("textual-dark"))["green"].hex.lower()
+        assert old not in svg
+
+
+def test_each_named_colour_is_drawn_with_its_own_theme_colour() -> None:
+    from rich.color import Color as RichColor
+    from textual.theme import BUILTIN_THEMES
+
+    from harn_tui.widgets.palette import ORDER, terminal_theme, theme_colors
+
+    for theme in (BUILTIN_THEMES["textual-dark"], BUILTIN_THEMES["nord"]):
+        terminal = terminal_theme(theme)
+        colors = theme_colors(theme)
+        for name in ORDER:
+            number = RichColor.parse(name).number
+            assert terminal.ansi_colors[number].hex.lower() == colors[name].hex.lower(), (theme.name, name)
