@@ -19,7 +19,7 @@ MEANING: dict[str, tuple[str, tuple[str, ...], str]] = {
     "yellow": ("active, pending, changed: needs attention", ("warning",), "#e5c07b"),
     "cyan": ("tool calls, kinds, paths", ("accent", "primary-lighten-2"), "#56b6c2"),
     "blue": ("structure: plans, turns, checkpoints", ("primary-lighten-1", "primary", "primary-lighten-2"), "#61afef"),
-    "magenta": ("models, roles, orchestration decisions", ("secondary-lighten-2", "secondary-lighten-3", "secondary"), "#c678dd"),
+    "magenta": ("models, roles, orchestration decisions, the baseline side (B)", ("secondary-lighten-2", "secondary-lighten-3", "secondary"), "#c678dd"),
 }
 ORDER = ("red", "green", "yellow", "cyan", "blue", "magenta")
 #: Always the theme's own $error / $success / $warning (themes design those to be distinct).
