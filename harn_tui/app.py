@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 
@@ -96,13 +96,69 @@ class HarnTuiApp(App[int]):
         from harn_tui.core.hitl import QuestionIndex
 
         self.log_questions = QuestionIndex()
+        #: id(key event) -> the widget it was sent to (see `on_event`).
+        self._key_targets: dict[int, object] = {}
+        from harn_tui.core.prefs import Preferences
+
+        #: Theme and sort, remembered across starts in the user config dir (never the run root).
+        self.prefs = Preferences(forbidden=self.root).load()
+        remembered = self.prefs.get("theme")
         if theme:
             self.theme = theme
+        elif remembered in self.available_themes:
+            self.theme = remembered
+
+    @property
+    def ansi_theme(self):  # type: ignore[no-untyped-def,override]
+        """Named colours (`red`, `green`, …) drawn with the current theme's semantic colours."""
+        from harn_tui.widgets.palette import terminal_theme
+
+        theme = self.current_theme
+        cache = self.__dict__.setdefault("_ansi_themes", {})
+        if theme.name not in cache:
+            cache[theme.name] = terminal_theme(theme)
+        return cache[theme.name]
+
+    def watch_theme(self, name: str) -> None:
+        """A theme chosen in the app (palette: Change theme) is remembered; start-up
+        (the default, `--theme`, the remembered one) writes nothing."""
+        prefs = getattr(self, "prefs", None)
+        if prefs is not None and getattr(self, "_prefs_live", False):
+            prefs.set("theme", name)
+
+    # -- keys -----------------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        """A key goes to the widget focused when it is handled, not when it was read.
+
+        Textual hands each key to the focused widget as it reads it, so in a burst (a paste,
+        tmux `send-keys`, a fast typist) the keys after `/` are all queued on the list before
+        `/` moves focus to the filter. A key that comes back unhandled from a widget that
+        has lost focus since is sent again to the widget that has it now.
+        """
+        if isinstance(event, events.Key):
+            if not event.is_forwarded:
+                if len(self._key_targets) > 256:
+                    self._key_targets.clear()
+                self._key_targets[id(event)] = self.focused
+            else:
+                target = self._key_targets.pop(id(event), None)
+                focused = self.focused
+                if target is not None and focused is not None and focused is not target:
+                    again = events.Key(event.key, event.character)
+                    again.set_sender(self)
+                    self._key_targets[id(again)] = focused
+                    focused._forward_event(again)
+                    return
+        await super().on_event(event)
 
     # -- start-up -------------------------------------------------------------
 
     def on_mount(self) -> None:
         from harn_tui.screens.runs import RunsScreen
+
+        self._refresh_truecolor_filter(self.ansi_theme)
+        self._prefs_live = True
 
         if self.run_file is not None:
             self.push_screen(RunsScreen())
@@ -280,9 +336,16 @@ class HarnTuiApp(App[int]):
 
     def open_run(self, run: RunSummary) -> None:
         if run.broken:
-            self.notify(f"{run.path}: {run.error}", title="Cannot open", severity="error", markup=False)
+            self.open_broken(run)
             return
         self.open_path(self.root / run.path, on_failure=run.status_group == "failed")
+
+    def open_broken(self, run: RunSummary) -> None:
+        """A broken file: its reason and its first bytes, escaped."""
+        from harn_tui.core.broken import describe_broken
+
+        text = describe_broken(self.root / run.path, run.error or "", rel=run.path)
+        self.open_text(text, f"broken file {run.path}")
 
     def open_path(self, path: Path, *, trail: list[str] | None = None, on_failure: bool = False) -> None:
         from harn_tui.screens.run import RunScreen
@@ -374,6 +437,16 @@ class HarnTuiApp(App[int]):
             visible(str(message)), title=visible(str(title)), severity=severity,
             timeout=timeout, markup=False,
         )
+
+    def action_help_quit(self) -> None:
+        """ctrl+c: say how to quit, in plain text (Textual's own message is markup)."""
+        keys = [
+            self.get_key_display(active.binding) or key
+            for key, active in self.active_bindings.items()
+            if active.binding.action in ("quit", "app.quit")
+        ]
+        if keys:
+            self.notify(f"Press {' or '.join(dict.fromkeys(keys))} to quit the app", title="Do you want to quit?")
 
     def action_help(self) -> None:
         from harn_tui.screens.help import HelpScreen

@@ -22,8 +22,10 @@ HARN_ENV_VARS = (
 def _isolated_harn_env(
     monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    """A fresh HARN_TUI_CACHE_DIR per test, and no inherited Harn location variables."""
+    """A fresh HARN_TUI_CACHE_DIR and HARN_TUI_CONFIG_DIR per test, and no inherited Harn
+    location variables."""
     monkeypatch.setenv("HARN_TUI_CACHE_DIR", str(tmp_path_factory.mktemp("harn-tui-cache")))
+    monkeypatch.setenv("HARN_TUI_CONFIG_DIR", str(tmp_path_factory.mktemp("harn-tui-config")))
     for name in HARN_ENV_VARS:
         monkeypatch.delenv(name, raising=False)
     for name in list(os.environ):

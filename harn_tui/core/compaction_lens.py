@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from harn_tui.core.derive import dicts, obj
+from harn_tui.core.plural import plural
 from harn_tui.core.schema import to_int, to_str
 from harn_tui.core.timestamps import parse_ms
 
@@ -518,11 +519,11 @@ def _after_messages(
         asset = _asset(transcript, next_id) if isinstance(next_id, str) else None
         msgs = messages_of(asset.get("data")) if asset is not None else None
         if msgs is not None:
-            return msgs, f"snapshot {next_id} of the next compaction ({len(msgs)} messages)"
+            return msgs, f"snapshot {next_id} of the next compaction ({plural(len(msgs), 'message')})"
     msgs = messages_of(transcript)
     if msgs is None:
         return None, ""
-    return msgs, f"transcript {to_str(transcript.get('id')) or '(no id)'} as saved ({len(msgs)} messages)"
+    return msgs, f"transcript {to_str(transcript.get('id')) or '(no id)'} as saved ({plural(len(msgs), 'message')})"
 
 
 def _record_of(event: Any) -> dict[str, Any]:
@@ -651,7 +652,7 @@ def snapshot_diff(detail: Any, event: Any) -> CompactionDiff:
         return CompactionDiff(False, "the owning transcript has no message list", title=title)
     diff = CompactionDiff(
         True,
-        before_label=f"snapshot {asset_id} ({len(before)} messages)",
+        before_label=f"snapshot {asset_id} ({plural(len(before), 'message')})",
         after_label=after_label,
         summary=transcript.get("summary") if isinstance(transcript.get("summary"), str) else None,
         title=title,

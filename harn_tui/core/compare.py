@@ -26,6 +26,8 @@ baseline; usage deltas are `a - b`.
 
 from __future__ import annotations
 
+import contextlib
+import json
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -35,6 +37,7 @@ import orjson
 from harn_tui.core import derive
 from harn_tui.core.derive import dicts, obj
 from harn_tui.core.schema import to_float, to_int, to_str
+from harn_tui.core.textsafe import one_line
 from harn_tui.core.timestamps import parse_ms
 
 if TYPE_CHECKING:
@@ -403,6 +406,8 @@ class ToolCall:
     result_offset_ms: int | None
     duration_ms: int | None
     raw: dict[str, Any] = field(repr=False)
+    #: The arguments, abbreviated for display (`path=src/app.py, line=3`); "" when unknown.
+    shown_args: str = ""
 
 
 @dataclass(slots=True)
@@ -431,8 +436,16 @@ class ToolDiff:
                               else s.offset_ms for s in sides))
         return _earlier(*(s.offset_ms for s in sides))
 
+    @property
+    def shown_args(self) -> str:
+        """The arguments as people read them (never the recording's hash)."""
+        for side in (self.a, self.b):
+            if side is not None and side.shown_args:
+                return side.shown_args
+        return "args not recorded" if self.source == "recording" else _short(self.args, 60)
+
     def describe(self) -> str:
-        name = f"tool {self.tool or '(unnamed)'}({_short(self.args, 60)})"
+        name = f"tool {self.tool or '(unnamed)'}({self.shown_args})"
         if self.occurrence > 1:
             name += f" #{self.occurrence}"
         if self.state == ONLY_A:
@@ -454,9 +467,85 @@ def _short(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+ARG_VALUE_WIDTH = 28
+ARGS_WIDTH = 60
+
+
+def abbreviate_args(value: Any, width: int = ARGS_WIDTH) -> str:
+    """Tool arguments in one short line: `path=src/app.py, content=fn main…` (JSON text such
+    as OpenAI's `arguments` string is read first)."""
+    if isinstance(value, str):
+        stripped = value.strip()
+        if stripped[:1] in ("{", "["):
+            with contextlib.suppress(ValueError):
+                value = json.loads(stripped)
+    if isinstance(value, dict):
+        parts = []
+        for key, item in value.items():
+            shown = item if isinstance(item, str) else compact(item)
+            parts.append(f"{key}={_short(one_line(shown), ARG_VALUE_WIDTH)}")
+        return _short(", ".join(parts), width)
+    if value is None:
+        return ""
+    return _short(one_line(value if isinstance(value, str) else compact(value)), width)
+
+
+_CALL_BLOCKS = ("tool_call", "tool_use", "function_call")
+
+
+def _call_args(call: dict[str, Any]) -> Any:
+    function = call.get("function")
+    source = function if isinstance(function, dict) else call
+    for key in ("arguments", "input", "args", "raw_input"):
+        if key in source:
+            return source[key]
+    return None
+
+
+def call_arguments(detail: RunDetail) -> dict[str, Any]:
+    """Tool call id -> its arguments, wherever the run kept them: transcript blocks and
+    provider `tool_calls` (run and stage transcripts), sidecar model turns, agent-session
+    `tool_call` events (tool recordings keep only a hash of them)."""
+    found: dict[str, Any] = {}
+
+    def take(call: Any) -> None:
+        if isinstance(call, dict):
+            call_id = to_str(call.get("id") or call.get("tool_use_id") or call.get("call_id"))
+            if call_id and call_id not in found:
+                args = _call_args(call)
+                if args is not None:
+                    found[call_id] = args
+
+    run = detail.normalized
+    transcripts = [s.get("transcript") for s in dicts(run.get("stages"))] + [run.get("transcript")]
+    for transcript in transcripts:
+        if not isinstance(transcript, dict):
+            continue
+        for entry in dicts(transcript.get("messages")) + dicts(transcript.get("events")):
+            for key in ("content", "blocks"):
+                for block in dicts(entry.get(key)):
+                    if block.get("type") in _CALL_BLOCKS:
+                        take(block)
+            for call in dicts(entry.get("tool_calls")):
+                take(call)
+    for turn in detail.model_turns:
+        for call in dicts(turn.get("response_tool_calls") if isinstance(turn, dict) else None):
+            take(call)
+    for events in detail.agent_sessions.values():
+        for event in events:
+            ev = getattr(event, "event", None)
+            if isinstance(ev, dict) and ev.get("type") == "tool_call":
+                call_id = to_str(ev.get("tool_call_id"))
+                if call_id and call_id not in found and ev.get("raw_input") is not None:
+                    found[call_id] = ev.get("raw_input")
+    return found
+
+
 def _recordings(detail: RunDetail, base: int | None) -> list[ToolCall]:
     out = []
-    for rec in dicts(detail.normalized.get("tool_recordings")):
+    recs = dicts(detail.normalized.get("tool_recordings"))
+    arguments = call_arguments(detail) if recs else {}
+    for rec in recs:
         at = parse_ms(rec.get("timestamp"))
         duration = to_int(rec.get("duration_ms"))
         offset = _offset(at, base)
@@ -472,6 +561,7 @@ def _recordings(detail: RunDetail, base: int | None) -> list[ToolCall]:
                 result_offset_ms=offset + duration if offset is not None else None,
                 duration_ms=duration,
                 raw=rec,
+                shown_args=abbreviate_args(arguments.get(to_str(rec.get("tool_use_id")))),
             )
         )
     return out
@@ -520,6 +610,7 @@ def _session_calls(detail: RunDetail, base: int | None) -> list[ToolCall]:
                 result_offset_ms=_offset(done, base),
                 duration_ms=to_int(duration) if duration is not None else None,
                 raw={"tool_call": ev, "update": update or None},
+                shown_args=abbreviate_args(raw_input),
             )
             found.append(((at if at is not None else 1 << 62, s_order, e_order), call))
     found.sort(key=lambda item: item[0])

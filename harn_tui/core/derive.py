@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from harn_tui.core.plural import plural
 from harn_tui.core.schema import str_list, to_float, to_int, to_str
 from harn_tui.core.timestamps import parse_ms
 
@@ -59,9 +60,9 @@ def stage_failure(stage: dict[str, Any]) -> str:
 def compact(value: Any) -> str:
     """The portal's `compact_json`: scalars as text, containers as "N items" / "N fields"."""
     if isinstance(value, list):
-        return f"{len(value)} items"
+        return plural(len(value), "item")
     if isinstance(value, dict):
-        return f"{len(value)} fields"
+        return plural(len(value), "field")
     if value is None:
         return "null"
     return to_str(value)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from harn_tui.core import derive
 from harn_tui.core.child_runs import CHILD
+from harn_tui.core.plural import plural
 from harn_tui.core.textsafe import one_line
 from harn_tui.core.timestamps import format_duration, format_iso, parse_ms
 
@@ -50,7 +51,7 @@ def render_text(detail: RunDetail) -> str:
         f"  finished  {_when(run.finished_at)}",
         f"  duration  {format_duration(detail.duration_ms) or '-'}",
         f"  usage     {usage['input_tokens']} in / {usage['output_tokens']} out, "
-        f"{usage['call_count']} calls, ${usage['total_cost']:.4f}"
+        f"{plural(usage['call_count'], 'call')}, ${usage['total_cost']:.4f}"
         + (f", models {one_line(', '.join(usage['models']), 80)}" if usage["models"] else ""),
     ]
     personas = derive.persona_runtime(detail.normalized)
@@ -119,7 +120,7 @@ def render_text(detail: RunDetail) -> str:
             )
     out.append(f"\nAgent sessions ({len(detail.agent_sessions)})")
     for sid, events in detail.agent_sessions.items():
-        out.append(f"  - {one_line(sid, 60)}: {len(events)} events")
+        out.append(f"  - {one_line(sid, 60)}: {plural(len(events), 'event')}")
     out.append(f"\nModel turns ({len(detail.model_turns)})")
     for turn in detail.model_turns:
         out.append(
@@ -150,7 +151,7 @@ def render_markdown(detail: RunDetail) -> str:
         f"- **Started:** {_when(run.started_at)}",
         f"- **Finished:** {_when(run.finished_at)}",
         f"- **Duration:** {format_duration(detail.duration_ms) or '-'}",
-        f"- **Usage:** {usage['input_tokens']} in / {usage['output_tokens']} out, {usage['call_count']} calls",
+        f"- **Usage:** {usage['input_tokens']} in / {usage['output_tokens']} out, {plural(usage['call_count'], 'call')}",
     ]
     if detail.failure:
         lines.append(f"- **Failure:** {_md(detail.failure)}")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harn_tui.core import agent_events
+from harn_tui.core.plural import plural
 from harn_tui.core.sessions import SessionEvent
 
 __all__ = [
@@ -314,7 +315,7 @@ def _watchdog(ev: dict[str, Any], kind: str) -> TimelineItem:
     attempts, elapsed = _i(ev, "attempts"), _i(ev, "elapsed_ms")
     title = _join(
         "daemon watchdog tripped",
-        f"after {attempts} attempts" if attempts is not None else "",
+        f"after {plural(attempts, 'attempt')}" if isinstance(attempts, int) else (f"after {attempts} attempts" if attempts is not None else ""),
         f"({_fmt_ms(elapsed)})" if elapsed is not None else "",
     )
     return _item("warning", title, is_error=True, duration_ms=elapsed)

@@ -22,12 +22,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, LoadingIndicator, Static, TabbedContent, TabPane
+from textual.widgets import LoadingIndicator, Static, TabbedContent, TabPane
 
 from harn_tui.core import compare as C
 from harn_tui.core.errors import HarnTuiError
+from harn_tui.core.plural import plural
 from harn_tui.core.timestamps import format_duration, format_iso, parse_ms
 from harn_tui.text import line, safe
+from harn_tui.widgets.fields import FieldBlock, pack
+from harn_tui.widgets.footer import KeyFooter
 from harn_tui.widgets.status import badge
 from harn_tui.widgets.table import PaneTable
 from harn_tui.widgets.virtual_list import VirtualList
@@ -52,6 +55,20 @@ MARKS = {
     C.ONLY_A: ("A ", "bold green"),
     C.ONLY_B: ("B ", "bold magenta"),
 }
+
+
+def legend_fields() -> list[Text]:
+    """What the row badges mean, one field per badge (shown under the header)."""
+    out = []
+    for badge_text, style, meaning in (
+        ("≠", MARKS[C.CHANGED][1], "differs"), ("A", MARKS[C.ONLY_A][1], "only in A"),
+        ("B", MARKS[C.ONLY_B][1], "only in B"), ("err", "bold red", "error changed"),
+        ("txt", "bold yellow", "text changed"), ("⚙", "cyan", "calls tools"),
+    ):
+        field = Text(badge_text, style=style, no_wrap=True, end="")
+        field.append(f" {meaning}", style="dim")
+        out.append(field)
+    return out
 
 
 def _tok(value: Any) -> str:
@@ -133,8 +150,7 @@ def render_row(kind: str, row: Any, width: int) -> Text:
         out.append_text(_stage_side(row.b, row.changes, side_w))
     elif kind == "tool":
         key_w = min(max(rest // 3, 12), 44)
-        args = row.args if row.source == "session" else f"#{row.args}"
-        key = [(row.tool or "?", "bold"), ("(", "dim"), (args, "dim"), (")", "dim")]
+        key = [(row.tool or "?", "bold"), ("(", "dim"), (row.shown_args, "dim"), (")", "dim")]
         if row.occurrence > 1:
             key.append((f" #{row.occurrence}", "dim"))
         out.append_text(_cell(key, key_w))
@@ -221,8 +237,11 @@ def render_detail(kind: str, row: Any) -> Text:
     out.append("\n")
     if kind == "tool":
         out.append("args ", style="dim")
-        out.append_text(line(row.args, "", 300))
-        out.append(f"  ({row.source})\n", style="dim")
+        out.append_text(line(row.shown_args, "", 300))
+        if row.source == "recording":
+            out.append(f"  (recording; args hash {row.args[:16]})\n", style="dim")
+        else:
+            out.append(f"  ({row.source})\n", style="dim")
     for key, title, a_text, b_text in _fields(kind, row):
         changed = key in row.changes
         if not a_text and not b_text:
@@ -334,7 +353,7 @@ class BaselinePicker(ModalScreen["str | None"]):
 
     def on_mount(self) -> None:
         title = Text("Pick a baseline ", style="bold")
-        title.append(f"({len(self.runs)} other runs of this workflow, newest first)", style="dim")
+        title.append(f"({plural(len(self.runs), 'other run')} of this workflow, newest first)", style="dim")
         self.query_one("#picker-title", Static).update(title)
         table = self.query_one(PaneTable)
         table.add_columns("started", "status", "stages", "tokens", "id", "path")
@@ -381,7 +400,7 @@ class CompareScreen(Screen[None]):
         Binding("r", "raw", "Raw JSON"),
     ]
     DEFAULT_CSS = """
-    CompareScreen #compare-header { height: auto; max-height: 7; padding: 0 1; background: $boost; }
+    CompareScreen #compare-header { height: auto; max-height: 9; padding: 0 1; background: $boost; }
     CompareScreen #compare-loading { height: 3; }
     CompareScreen #compare-tabs { height: 1fr; }
     CompareScreen #compare-tabs TabPane { padding: 0; height: 1fr; }
@@ -405,7 +424,7 @@ class CompareScreen(Screen[None]):
         self.busy = True
 
     def compose(self) -> ComposeResult:
-        yield Static(id="compare-header")
+        yield FieldBlock(id="compare-header")
         yield LoadingIndicator(id="compare-loading")
         with TabbedContent(id="compare-tabs"):
             for kind, tab, title in SECTIONS:
@@ -418,14 +437,14 @@ class CompareScreen(Screen[None]):
                         yield DiffList(kind, id=f"cmp-{kind}-list")
                         with VerticalScroll(classes="cmp-detail-box"):
                             yield Static(id=f"cmp-{kind}-detail")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#compare-tabs").display = False
         text = Text("Comparing ", style="dim")
         text.append_text(line(self.current_path.name, "bold", 80))
         text.append(" …", style="dim")
-        self.query_one("#compare-header", Static).update(text)
+        self.query_one("#compare-header", FieldBlock).update(text)
         self.load()
 
     # -- loading ------------------------------------------------------------------
@@ -488,7 +507,7 @@ class CompareScreen(Screen[None]):
         self.query_one("#compare-loading").display = False
         text = Text("Cannot compare: ", style="bold red")
         text.append_text(line(reason, "red", 300))
-        self.query_one("#compare-header", Static).update(text)
+        self.query_one("#compare-header", FieldBlock).update(text)
 
     def _no_baseline(self, current: RunDetail) -> None:
         self.busy = False
@@ -497,7 +516,7 @@ class CompareScreen(Screen[None]):
         text = self._run_line("A", current, "current")
         text.append("\nNo earlier run of this workflow to compare with. ", style="bold yellow")
         text.append("Press b to pick a baseline.", style="dim")
-        self.query_one("#compare-header", Static).update(text)
+        self.query_one("#compare-header", FieldBlock).update(text)
 
     def _show(self, a: RunDetail, b: RunDetail, comparison: C.Comparison, note: str) -> None:
         self.busy = False
@@ -516,49 +535,51 @@ class CompareScreen(Screen[None]):
 
     # -- rendering ----------------------------------------------------------------
 
-    def _run_line(self, name: str, detail: RunDetail, role: str) -> Text:
+    def _run_fields(self, name: str, detail: RunDetail, role: str) -> list[Text]:
         run = detail.record
-        text = Text(no_wrap=True, end="")
-        text.append(f"{name} ", style="bold reverse" if name == "A" else "bold")
-        text.append_text(line(run.display_name, "bold", 30))
-        text.append("  ")
-        text.append_text(badge(run.status, None, 16))
-        text.append("  ")
-        text.append_text(line(run.id, "dim", 36))
+        title = Text(no_wrap=True, end="")
+        title.append(f"{name} ", style="bold reverse" if name == "A" else "bold")
+        title.append_text(line(run.display_name, "bold", 30))
         started = parse_ms(run.started_at)
-        text.append("  ")
-        text.append(format_iso(started) if started is not None else (run.started_at or "-"))
-        text.append(f"  ({role})", style="dim")
-        return text
+        when = Text(format_iso(started) if started is not None else (run.started_at or "-"), end="")
+        return [title, badge(run.status, None, 16), line(run.id, "dim", 36), when,
+                Text(f"({role})", style="dim", end="")]
+
+    def _run_line(self, name: str, detail: RunDetail, role: str) -> Text:
+        return pack([self._run_fields(name, detail, role)], self.size.width - 2 if self.size.width else 118)
 
     def _render_header(self) -> None:
         assert self.a is not None and self.b is not None and self.comparison is not None
         cmp = self.comparison
-        text = self._run_line("A", self.a, "current")
-        text.append("\n")
-        text.append_text(self._run_line("B", self.b, f"baseline, {self.baseline_note}"))
-        text.append("\n")
-        text.append(f"stages {cmp.changed('stage')}/{len(cmp.stage_diffs)} differ  ", style="dim")
-        text.append(f"tool calls {cmp.changed('tool')}/{len(cmp.tool_diffs)} differ  ", style="dim")
-        text.append(f"turns {cmp.changed('turn')}/{len(cmp.turn_diffs)} differ", style="dim")
+        rows: list[list[Text]] = [
+            self._run_fields("A", self.a, "current"),
+            self._run_fields("B", self.b, f"baseline, {self.baseline_note}"),
+        ]
+        turns = f"turns {cmp.changed('turn')}/{len(cmp.turn_diffs)} differ"
         if cmp.turn_source != "none":
-            text.append(f" ({cmp.turn_source})", style="dim")
-        text.append("\n")
+            turns += f" ({cmp.turn_source})"
+        rows.append([Text(f"stages {cmp.changed('stage')}/{len(cmp.stage_diffs)} differ", style="dim"),
+                     Text(f"tool calls {cmp.changed('tool')}/{len(cmp.tool_diffs)} differ", style="dim"),
+                     Text(turns, style="dim")])
+        rows.append(legend_fields())
         log_error = self.a.event_log_error or self.b.event_log_error
         if log_error:
-            text.append("event log: ", style="dim")
-            text.append_text(line(log_error, "yellow", 100))
-            text.append(" (agent-session tool calls left out)\n", style="dim")
+            note = Text("event log: ", style="dim", end="")
+            note.append_text(line(log_error, "yellow", 100))
+            note.append(" (agent-session tool calls left out)", style="dim")
+            rows.append([note])
         div = cmp.first_divergence
         if div is None:
-            text.append("✓ no divergence: the runs match", style="bold green")
+            rows.append([Text("✓ no divergence: the runs match", style="bold green")])
         else:
-            text.append("first divergence ", style="bold yellow")
+            text = Text("first divergence ", style="bold yellow", end="")
             text.append_text(line(div.description, "yellow", 110))
+            tail = Text(end="")
             if div.offset_ms is not None:
-                text.append(f"  at +{format_duration(max(div.offset_ms, 0))}", style="dim")
-            text.append("  (d)", style="dim")
-        self.query_one("#compare-header", Static).update(text)
+                tail.append(f"at +{format_duration(max(div.offset_ms, 0))}  ", style="dim")
+            tail.append("(d)", style="dim")
+            rows.append([text, tail])
+        self.query_one("#compare-header", FieldBlock).set_fields(rows)
 
     def _usage_text(self) -> Text:
         assert self.comparison is not None

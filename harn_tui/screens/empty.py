@@ -7,11 +7,11 @@ from pathlib import Path
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Center, Middle
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
-from harn_tui.text import line
+from harn_tui.text import line, safe
+from harn_tui.widgets.footer import KeyFooter
 
 
 class EmptyScreen(Screen[None]):
@@ -28,19 +28,18 @@ class EmptyScreen(Screen[None]):
         msg = Text()
         msg.append("No Harn runs to show\n\n", style="bold")
         msg.append("Looked for a run directory at:\n  ")
-        msg.append_text(line(str(self.root), "bold yellow"))
+        msg.append_text(safe(str(self.root), "bold yellow"))
         if self.reason:
             msg.append("\n  (")
             msg.append_text(line(self.reason))
             msg.append(")")
         msg.append(
             "\n\nharn-tui reads the run root from the ROOT argument, else $HARN_RUN_DIR, "
-            "else ./.harn-runs.\nThe event log is found via $HARN_STATE_DIR, "
-            "$HARN_EVENT_LOG_BACKEND,\n$HARN_EVENT_LOG_SQLITE_PATH and $HARN_EVENT_LOG_DIR, or --events PATH.\n\n"
+            "else ./.harn-runs. The event log is found via $HARN_STATE_DIR, "
+            "$HARN_EVENT_LOG_BACKEND, $HARN_EVENT_LOG_SQLITE_PATH and $HARN_EVENT_LOG_DIR, or --events PATH.\n\n"
         )
         msg.append("Try it on generated data:  ", style="dim")
         msg.append("harn-tui --demo", style="bold green")
         msg.append("\nThis screen updates by itself when the directory appears.", style="dim")
-        with Middle(), Center():
-            yield Static(msg, id="empty-message")
-        yield Footer()
+        yield Static(msg, id="empty-message")
+        yield KeyFooter()

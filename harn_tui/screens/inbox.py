@@ -20,7 +20,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from harn_tui.core.inbox import (
     STATE_FILTERS,
@@ -29,25 +29,17 @@ from harn_tui.core.inbox import (
     filter_inbox,
     stage_that_asked,
 )
+from harn_tui.core.plural import plural
 from harn_tui.core.timestamps import format_iso, format_relative
 from harn_tui.text import block, line, safe
-from harn_tui.widgets.virtual_list import KeyedList, VirtualList
+from harn_tui.widgets.focus import focus_now
+from harn_tui.widgets.footer import KeyFooter
+from harn_tui.widgets.status import state_text
+from harn_tui.widgets.virtual_list import KeyedList, VirtualList, with_position
 
 if TYPE_CHECKING:
     from harn_tui.screens.run import RunScreen
 
-STATE_STYLE = {
-    "pending": "bold yellow",
-    "asked": "yellow",
-    "answered": "green",
-    "approved": "green",
-    "accepted": "green",
-    "executed": "green",
-    "timed_out": "red",
-    "denied": "red",
-    "cancelled": "red",
-}
-STATE_SYMBOL = {"pending": "●", "asked": "?", "timed_out": "○", "denied": "✗", "cancelled": "✗"}
 KIND_LABEL = {"dual_control": "dual-control"}
 #: Column sets, widest first: (key, title, width); width 0 = the flexible prompt column.
 LAYOUTS = (
@@ -85,14 +77,6 @@ def layout(width: int) -> list[tuple[str, str, int]]:
             grow = max(0, min(RUN_ROOM - run_w, rest - PROMPT_KEEP)) if run_w else 0
             return [(k, t, w + grow if k == "run" else (w or rest - grow)) for k, t, w in columns]
     return []
-
-
-def state_text(state: str, width: int | None = None) -> Text:
-    style = STATE_STYLE.get(state, "")
-    symbol = STATE_SYMBOL.get(state, "✓" if style == "green" else "·")
-    text = Text(f"{symbol} ", style=style, no_wrap=True, end="")
-    text.append_text(line(state.replace("_", " "), style, None if width is None else width - 2))
-    return text
 
 
 def _pad(text: Text, w: int) -> Text:
@@ -161,7 +145,7 @@ class InboxScreen(Screen[None]):
     InboxScreen #inbox-totals { height: 1; background: $boost; color: $text; }
     InboxScreen #inbox-bar { height: 1; }
     InboxScreen #inbox-state { width: auto; min-width: 30; max-width: 50; height: 1; padding: 0 1 0 0; }
-    InboxScreen #inbox-filter { height: 1; border: none; padding: 0 1; background: $surface-lighten-1; }
+    InboxScreen #inbox-filter { width: 1fr; height: 1; border: none; padding: 0 1; background: $surface-lighten-1; }
     InboxScreen #inbox-filter:focus { background: $accent 30%; }
     InboxScreen #inbox-header { height: 1; color: $text-muted; background: $panel; }
     InboxScreen #inbox-list { height: 1fr; }
@@ -201,7 +185,7 @@ class InboxScreen(Screen[None]):
         yield Static(id="inbox-note")
         with VerticalScroll(id="inbox-detail-scroll"):
             yield Static(id="inbox-detail")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.inbox.focus()
@@ -273,7 +257,7 @@ class InboxScreen(Screen[None]):
         else:
             pending = sum(1 for i in items if not i.resolved)
             outside = sum(1 for i in items if not i.in_root)
-            totals.append(f" HITL inbox  {len(items)} requests", style="bold")
+            totals.append(f" HITL inbox  {plural(len(items), 'request')}", style="bold")
             totals.append("  ·  ")
             totals.append(f"● {pending} pending", style="yellow")
             totals.append("  ·  ")
@@ -283,10 +267,9 @@ class InboxScreen(Screen[None]):
         self.query_one("#inbox-totals", Static).update(totals)
         state = Text(no_wrap=True)
         state.append(f" state:{self.state_filter}", style="bold" if self.state_filter != "all" else "dim")
-        state.append(f"  {len(self.rows)} shown ", style="dim")
+        state.append(f"  {len(self.rows):,} of {len(self.items):,} shown ", style="dim")
         self.query_one("#inbox-state", Static).update(state)
-        width = self.inbox.scrollable_content_region.width or self.app.size.width
-        self.query_one("#inbox-header", Static).update(InboxList.header(width))
+        self._render_header()
         note = self._note()
         self.query_one("#inbox-note", Static).update(note)
         self.query_one("#inbox-note").display = bool(note.plain)
@@ -319,8 +302,14 @@ class InboxScreen(Screen[None]):
 
     # -- detail ---------------------------------------------------------------
 
+    def _render_header(self) -> None:
+        width = self.inbox.scrollable_content_region.width or self.app.size.width
+        header = with_position(InboxList.header(width), self.inbox.position(), self.size.width or width)
+        self.query_one("#inbox-header", Static).update(header)
+
     @on(VirtualList.Highlighted, "#inbox-list")
     def _highlighted(self, event: VirtualList.Highlighted) -> None:
+        self._render_header()
         if not isinstance(event, VirtualList.Selected):
             self._render_detail()
 
@@ -350,7 +339,7 @@ class InboxScreen(Screen[None]):
         self.inbox.focus()
 
     def action_focus_filter(self) -> None:
-        self.query_one("#inbox-filter", Input).focus()
+        focus_now(self.query_one("#inbox-filter", Input))
 
     def action_cycle_state(self) -> None:
         i = STATE_FILTERS.index(self.state_filter)

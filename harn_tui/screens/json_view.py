@@ -23,13 +23,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static, Tree
+from textual.widgets import Input, Static, Tree
 from textual.widgets.tree import TreeNode
 
 from harn_tui.core.errors import HarnTuiError
 from harn_tui.core.jsonload import decode_json, read_bytes
+from harn_tui.core.plural import noun
 from harn_tui.served import TerminalOnlyKeys
 from harn_tui.text import label, line, safe
+from harn_tui.widgets.focus import focus_now
+from harn_tui.widgets.footer import KeyFooter
 
 #: Children added per expand / "more" press.
 CHUNK = 500
@@ -373,7 +376,7 @@ class JsonScreen(TerminalOnlyKeys, Screen[None]):
         yield Input(placeholder="search keys and values (enter; n/N next/prev)", id="json-search")
         yield JsonTree(Text("…"), id="json-tree")
         yield Static(id="json-note")
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def tree(self) -> JsonTree:
@@ -513,7 +516,7 @@ class JsonScreen(TerminalOnlyKeys, Screen[None]):
             return
         search = self.query_one("#json-search", Input)
         search.add_class("-visible")
-        search.focus()
+        focus_now(search)
 
     @on(Input.Submitted, "#json-search")
     def _submitted(self, event: Input.Submitted) -> None:
@@ -548,7 +551,7 @@ class JsonScreen(TerminalOnlyKeys, Screen[None]):
             self._update_title()
             return
         more = "+" if len(self.matches) >= MAX_MATCHES else ""
-        self.notify(f"{len(self.matches):,}{more} matches", markup=False)
+        self.notify(f"{len(self.matches):,}{more} {noun(len(self.matches), 'match')}", markup=False)
         self.match_index = -1
         self.action_next_match(1)
 

@@ -13,14 +13,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import LoadingIndicator, Static, TabbedContent, TabPane
+from textual.widgets import LoadingIndicator, TabbedContent, TabPane
 
 from harn_tui.core import derive
 from harn_tui.core.errors import HarnTuiError
+from harn_tui.core.plural import plural
 from harn_tui.core.timestamps import format_duration, format_iso, parse_ms
 from harn_tui.served import TerminalOnlyKeys
 from harn_tui.text import line
-from harn_tui.widgets.footer import QuietFooter
+from harn_tui.widgets.fields import FieldBlock, pack
+from harn_tui.widgets.footer import KeyFooter
 from harn_tui.widgets.pane import Pane
 from harn_tui.widgets.scrubber import SCRUB_BINDINGS, AsOfMixin, TimeScrubber
 from harn_tui.widgets.status import badge
@@ -151,14 +153,14 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
         self._paging = False
 
     def compose(self) -> ComposeResult:
-        yield Static(id="run-header")
+        yield FieldBlock(id="run-header")
         yield TimeScrubber(id="run-scrubber")
         yield LoadingIndicator(id="run-loading")
         with PaneTabs(id="panes"):
             for pane_id, title, cls in _panes():
                 with TabPane(title, id=f"pane-{pane_id}"):
                     yield cls(id=pane_id)
-        yield QuietFooter()
+        yield KeyFooter()
 
     def on_resize(self) -> None:
         """Nine tab titles fit in 80 columns with two of them shortened."""
@@ -181,7 +183,7 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
         text.append("loading ", style="dim")
         text.append_text(line(str(self.path), "dim"))
         text.append(" …", style="dim")
-        self.query_one("#run-header", Static).update(text)
+        self.query_one("#run-header", FieldBlock).update(text)
 
     def _breadcrumb(self) -> Text:
         text = Text()
@@ -353,13 +355,13 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
             text.append("\n")
             text.append("⚠ latest version unreadable: ", style="bold red")
             text.append_text(line(reason, "red"))
-            self.query_one("#run-header", Static).update(text)
+            self.query_one("#run-header", FieldBlock).update(text)
             return
         text.append("Cannot load ", style="bold red")
         text.append_text(line(str(self.path), "bold"))
         text.append("\n")
         text.append_text(line(reason, "red"))
-        self.query_one("#run-header", Static).update(text)
+        self.query_one("#run-header", FieldBlock).update(text)
 
     def _show(self, detail: RunDetail) -> None:
         first = self.detail is None
@@ -388,79 +390,84 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
             if isinstance(screen, OverviewScreen) and screen.run_screen is self:
                 screen.show(detail)
 
-    def _header_text(self, detail: RunDetail) -> Text:
+    def _header_rows(self, detail: RunDetail) -> list[list[Text]]:
+        """The header as rows of fields (a field never breaks across lines)."""
         run = detail.record
-        text = self._breadcrumb()
-        text.append_text(line(run.display_name, "bold", 40))
-        text.append("  ")
-        text.append_text(badge(run.status, None, 20))
-        text.append("  ")
-        text.append_text(line(run.id, "dim", 44))
+
+        def field(name: str, value: Text | str, style: str = "") -> Text:
+            out = Text(no_wrap=True, end="")
+            if name:
+                out.append(f"{name} ", style="dim")
+            out.append_text(value if isinstance(value, Text) else line(value, style))
+            return out
+
+        rows: list[list[Text]] = []
+        if self.trail:
+            crumbs = Text(no_wrap=True, end="")
+            for crumb in self.trail:
+                crumbs.append_text(line(crumb, "dim", 30))
+                crumbs.append(" › ", style="dim")
+            rows.append([crumbs])
+        title = [line(run.display_name, "bold", 40), badge(run.status, None, 20), line(run.id, "dim", 44)]
         if self.following:
-            text.append("  ◉ FOLLOWING", style="bold reverse green")
-        text.append("\n")
-        text.append("task ", style="dim")
-        text.append_text(line(run.task or "-", "", 110))
-        text.append("\n")
+            title.append(Text("◉ FOLLOWING", style="bold reverse green"))
+        rows.append(title)
+        rows.append([field("task", line(run.task or "-", "", 110))])
         started, finished = parse_ms(run.started_at), parse_ms(run.finished_at)
-        text.append("started ", style="dim")
-        text.append_text(line(format_iso(started) if started is not None else (run.started_at or "-"), "", 32))
-        text.append("  finished ", style="dim")
-        text.append_text(line(format_iso(finished) if finished is not None else (run.finished_at or "—"), "", 32))
-        text.append("  duration ", style="dim")
-        text.append(format_duration(detail.duration_ms) or "-")
         usage = derive.usage_of(detail.normalized)
-        text.append("  tokens ", style="dim")
-        text.append(f"{usage['input_tokens']:,} in / {usage['output_tokens']:,} out")
-        text.append(f"  {usage['call_count']} calls", style="dim")
-        text.append("\n")
+        rows.append([
+            field("started", line(format_iso(started) if started is not None else (run.started_at or "-"), "", 32)),
+            field("finished", line(format_iso(finished) if finished is not None else (run.finished_at or "—"), "", 32)),
+            field("duration", format_duration(detail.duration_ms) or "-"),
+            field("tokens", f"{usage['input_tokens']:,} in / {usage['output_tokens']:,} out"),
+            Text(plural(usage["call_count"], "call"), style="dim"),
+        ])
+        extra: list[Text] = []
         from harn_tui.core.costs import llm_rows
         from harn_tui.core.numbers import fmt_usd
 
         cost = sum(row[5] for row in llm_rows(detail.normalized))
         if cost:
-            text.append("cost ", style="dim")
-            text.append(f"{fmt_usd(cost)}  ")
+            extra.append(field("cost", fmt_usd(cost)))
         if usage["models"]:
-            text.append("models ", style="dim")
-            text.append_text(line(", ".join(usage["models"]), "", 50))
-            text.append("  ")
+            extra.append(field("models", line(", ".join(usage["models"]), "", 50)))
         policy = run.policy
         if policy is not None:
-            text.append("policy ", style="dim")
-            text.append_text(line(policy.side_effect_level or "-", "", 20))
-            text.append(f" {len(policy.tools)} tools", style="dim")
+            value = line(policy.side_effect_level or "-", "", 20)
+            value.append(f" {plural(len(policy.tools), 'tool')}", style="dim")
             grants = derive.execution_grants(detail.normalized)
             if grants:
-                text.append(f" {len(grants)} grant{'s' if len(grants) != 1 else ''}", style="dim")
-            text.append("  ")
+                value.append(f" {plural(len(grants), 'grant')}", style="dim")
+            extra.append(field("policy", value))
         if run.parent_run_id:
-            text.append("parent ", style="dim")
-            text.append_text(line(run.parent_run_id, "", 40))
-            text.append("  ")
+            extra.append(field("parent", line(run.parent_run_id, "", 40)))
         if run.root_run_id and run.root_run_id != run.id:
-            text.append("root ", style="dim")
-            text.append_text(line(run.root_run_id, "", 40))
+            extra.append(field("root", line(run.root_run_id, "", 40)))
+        if extra:
+            rows.append(extra)
         if detail.failure:
-            text.append("\n✗ ", style="bold red")
-            text.append_text(line(detail.failure, "red", 110))
-            count = len(self.failures())
-            text.append(f"  e jumps ({count})", style="dim")
+            failure = Text("✗ ", style="bold red", no_wrap=True, end="")
+            failure.append_text(line(detail.failure, "red", 110))
+            rows.append([failure, Text(f"e jumps ({len(self.failures())})", style="dim")])
         personas = derive.persona_runtime(detail.normalized)
         if personas:
-            text.append("\npersona runtime ", style="dim")
-            text.append_text(line(", ".join(personas), "", 120))
+            rows.append([field("persona runtime", line(", ".join(personas), "", 120))])
         gaps = derive.evidence_gaps(detail.normalized)
         if gaps:
-            text.append("\nevidence gaps ", style="bold yellow")
-            text.append_text(line(", ".join(gaps), "yellow", 120))
+            gap = Text("evidence gaps ", style="bold yellow", no_wrap=True, end="")
+            gap.append_text(line(", ".join(gaps), "yellow", 120))
+            rows.append([gap])
         if detail.type_note:
-            text.append("\n! ", style="bold yellow")
-            text.append_text(line(f"{detail.type_note}: read as a run record, as Harn's loader does", "yellow", 140))
-        return text
+            note = Text("! ", style="bold yellow", no_wrap=True, end="")
+            note.append_text(line(f"{detail.type_note}: read as a run record, as Harn's loader does", "yellow", 140))
+            rows.append([note])
+        return rows
+
+    def _header_text(self, detail: RunDetail) -> Text:
+        return pack(self._header_rows(detail), self.size.width or 200)
 
     def _render_header(self, detail: RunDetail) -> None:
-        self.query_one("#run-header", Static).update(self._header_text(detail))
+        self.query_one("#run-header", FieldBlock).set_fields(self._header_rows(detail))
 
     def refresh_from_disk(self) -> None:
         """The file changed: reload in place (panes keep their cursors)."""

@@ -14,14 +14,17 @@ from textual.widgets import Input, Static
 
 from harn_tui.core.index import SORTS, select
 from harn_tui.core.numbers import fmt_tokens, fmt_usd
+from harn_tui.core.plural import plural
 from harn_tui.core.query import Query, filter_runs
 from harn_tui.core.summary import RunSummary
 from harn_tui.core.timestamps import format_duration
 from harn_tui.served import TerminalOnlyKeys
 from harn_tui.text import line
-from harn_tui.widgets.footer import QuietFooter
+from harn_tui.widgets.focus import focus_now
+from harn_tui.widgets.footer import KeyFooter
 from harn_tui.widgets.query_bar import QueryBar, SavedQueriesScreen, now_ms
 from harn_tui.widgets.run_table import RunTable
+from harn_tui.widgets.virtual_list import with_position
 
 STATUS_CYCLE = ("all", "active", "completed", "failed")
 
@@ -35,7 +38,7 @@ class TableHeader(Widget):
     def render(self) -> Text:
         table = self.screen.query_one(RunTable)
         width = table.scrollable_content_region.width or table.size.width or self.size.width
-        return table.header(width)
+        return with_position(table.header(width), table.position(), self.size.width or width)
 
 
 class RunsScreen(TerminalOnlyKeys, Screen[None]):
@@ -75,10 +78,14 @@ class RunsScreen(TerminalOnlyKeys, Screen[None]):
         yield TableHeader(id="table-header")
         yield RunTable(id="runs")
         yield Static(id="runs-note")
-        yield QuietFooter()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.where: Query | None = None
+        prefs = getattr(self.app, "prefs", None)
+        remembered = prefs.get("sort") if prefs is not None else None
+        if remembered in SORTS:
+            self.sort = remembered
         self.table.focus()
         self.refresh_rows()
         self.set_interval(30, self._refresh_relative)
@@ -123,14 +130,14 @@ class RunsScreen(TerminalOnlyKeys, Screen[None]):
         durations = [r.duration_ms for r in good if r.duration_ms]
         avg = format_duration(sum(durations) / len(durations)) if durations else "-"
         totals = Text(no_wrap=True)
-        totals.append(f" {len(good)} runs", style="bold")
+        totals.append(f" {plural(len(good), 'run')}", style="bold")
         totals.append("  ·  ")
         totals.append(f"● {active} active", style="yellow")
         totals.append("  ·  ")
         totals.append(f"✗ {failed} failed", style="red")
         if broken:
             totals.append("  ·  ")
-            totals.append(f"! {broken} broken", style="magenta")
+            totals.append(f"! {broken} broken", style="red")
         totals.append(f"  ·  avg {avg}")
         shown = [r for r in rows if not r.broken]
         cost = sum(r.cost_usd for r in shown)
@@ -153,7 +160,7 @@ class RunsScreen(TerminalOnlyKeys, Screen[None]):
         state.append(" workflow:", style="dim")
         state.append_text(line(self.workflow_filter or "all", "bold" if self.workflow_filter else "dim", 20))
         state.append(f" sort:{self.sort}", style="dim")
-        state.append(f"  {len(rows)} shown ", style="dim")
+        state.append(f"  {len(rows):,} of {len(runs):,} shown ", style="dim")
         self.query_one("#filter-state", Static).update(state)
         self.query_one(TableHeader).refresh()
         note = getattr(self.app, "root_note", "") or ""
@@ -169,7 +176,10 @@ class RunsScreen(TerminalOnlyKeys, Screen[None]):
     def watch_workflow_filter(self) -> None:
         self._refresh_if_mounted()
 
-    def watch_sort(self) -> None:
+    def watch_sort(self, sort: str) -> None:
+        prefs = getattr(self.app, "prefs", None)
+        if prefs is not None and self.is_mounted:
+            prefs.set("sort", sort)
         self._refresh_if_mounted()
 
     def watch_search(self) -> None:
@@ -212,7 +222,7 @@ class RunsScreen(TerminalOnlyKeys, Screen[None]):
         self.app.push_screen(SavedQueriesScreen(bar.value), chosen)
 
     def action_focus_filter(self) -> None:
-        self.query_one("#filter", Input).focus()
+        focus_now(self.query_one("#filter", Input))
 
     def action_clear_filter(self) -> None:
         field = self.query_one("#filter", Input)
@@ -244,6 +254,10 @@ class RunsScreen(TerminalOnlyKeys, Screen[None]):
         run = self.table.current
         if run is not None:
             self.app.open_run(run)  # type: ignore[attr-defined]
+
+    @on(RunTable.Highlighted)
+    def _highlighted(self, event: RunTable.Highlighted) -> None:
+        self.query_one(TableHeader).refresh()
 
     @on(RunTable.Selected)
     def _selected(self, event: RunTable.Selected) -> None:

@@ -17,15 +17,17 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Collapsible, Footer, Static
+from textual.widgets import Collapsible, Static
 
 from harn_tui.core import derive
 from harn_tui.core.normalize import RunDetail
+from harn_tui.core.plural import plural
 from harn_tui.core.records import Artifact, Attempt, Stage
 from harn_tui.core.timestamps import format_duration
 from harn_tui.screens.json_view import compact_json, pretty_json
 from harn_tui.served import TerminalOnlyKeys
 from harn_tui.text import label, line, safe
+from harn_tui.widgets.footer import KeyFooter
 from harn_tui.widgets.run_table import fmt_tokens
 from harn_tui.widgets.status import badge
 
@@ -248,9 +250,9 @@ def transcript_body(raw: dict[str, Any], messages: list[Any], title: str) -> Sec
     shown = Text()
     full: list[str] = []
     events, assets = raw.get("events"), raw.get("assets")
-    info = f"{len(messages)} messages"
+    info = plural(len(messages), "message")
     if isinstance(events, list):
-        info += f" · {len(events)} events"
+        info += f" · {plural(len(events), 'event')}"
     if isinstance(assets, list) and assets:
         info += f" · {len(assets)} assets"
     state = raw.get("state")
@@ -320,7 +322,7 @@ class StageScreen(TerminalOnlyKeys, Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(id="stage-header")
         yield VerticalScroll(id="stage-body")
-        yield Footer()
+        yield KeyFooter()
 
     async def on_mount(self) -> None:
         await self.render_stage()
@@ -446,7 +448,7 @@ class StageScreen(TerminalOnlyKeys, Screen[None]):
         if transcript is not None:
             messages = transcript.messages
             add(
-                f"Transcript ({len(messages)} messages)",
+                f"Transcript ({plural(len(messages), 'message')})",
                 [transcript_body(transcript.raw, messages, f"{name} transcript")],
             )
         else:

@@ -12,18 +12,19 @@ from bisect import bisect_right
 from itertools import accumulate
 from typing import Any, ClassVar
 
-from rich.cells import chop_cells
 from rich.text import Text
 from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from harn_tui.core.textsafe import visible
+from harn_tui.core.wrap import wrap_words
 from harn_tui.served import TerminalOnlyKeys
 from harn_tui.text import label, line
+from harn_tui.widgets.footer import KeyFooter
 from harn_tui.widgets.virtual_list import VirtualList
 
 TAB = "    "
@@ -117,9 +118,9 @@ class TextLines(VirtualList):
         self.scroll_to_cursor()
 
     def _rows(self, index: int, text: str, width: int) -> int:
-        if text.isascii():
-            return max(1, -(-len(text) // width))
-        parts = chop_cells(text, width)
+        if text.isascii() and len(text) <= width:
+            return 1
+        parts = wrap_words(text, width)  # at word boundaries, never mid-word when avoidable
         self.chopped[index] = parts
         return max(1, len(parts))
 
@@ -180,7 +181,7 @@ class TextScreen(TerminalOnlyKeys, Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(id="text-title")
         yield TextLines(self.text, id="text-lines")
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def lines_view(self) -> TextLines:

@@ -20,6 +20,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Static
 
 from harn_tui.core import compaction_lens as lens
+from harn_tui.core.plural import plural
 from harn_tui.text import label, line
 from harn_tui.widgets.pane import Pane, restore_cursor, table_cursor_key
 from harn_tui.widgets.run_table import fmt_tokens
@@ -144,7 +145,7 @@ def render_diff(
         out.append_text(text)
         out.append("\n")
     if len(diff.rows) > rows:
-        out.append(f"… {len(diff.rows) - rows} more rows (Enter/d for all)", style="dim italic")
+        out.append(f"… {plural(len(diff.rows) - rows, 'more row')} (Enter/d for all)", style="dim italic")
     return out
 
 

@@ -34,6 +34,7 @@ from harn_tui.core.query import (
 from harn_tui.core.summary import RunSummary
 from harn_tui.core.textsafe import visible
 from harn_tui.text import line, safe
+from harn_tui.widgets.focus import focus_now
 
 #: Seconds a completion vocabulary is reused before it is rebuilt from the runs.
 VOCAB_TTL = 5.0
@@ -177,7 +178,7 @@ class QueryBar(Vertical):
         self.input.cursor_position = len(text)
 
     def focus_input(self) -> None:
-        self.input.focus()
+        focus_now(self.input)
 
     def invalidate_vocabulary(self) -> None:
         """Rebuild completion values from the runs on next use (call after a rescan)."""

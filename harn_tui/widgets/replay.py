@@ -14,6 +14,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.timer import Timer
 from textual.widgets import Select, Static
 
+from harn_tui.core.plural import plural
 from harn_tui.core.timeline import TimelineRow, build_timeline, pretty_json
 from harn_tui.core.timestamps import format_duration
 from harn_tui.text import block, label, line, safe
@@ -37,7 +38,7 @@ LANE_STYLES = {
     "thought": "dim italic",
     "tool": "cyan",
     "plan": "blue",
-    "turn": "magenta",
+    "turn": "blue",
     "feedback": "yellow",
     "skill": "green",
     "worker": "blue",
@@ -199,7 +200,7 @@ class ReplayPane(Pane):
         if signature != self._session_sig:
             self._session_sig = signature
             select.set_options(
-                (label((sid, "bold"), (f" ({count} events)", "dim")), sid)
+                (label((sid, "bold"), (f" ({plural(count, 'event')})", "dim")), sid)
                 for sid, count in signature
             )
         if select.value != session:
@@ -267,7 +268,7 @@ class ReplayPane(Pane):
         text.append(speed_label(self.speed))
         if self.rows:
             text.append(f"  row {self.timeline.cursor + 1}/{len(self.rows)}", style="dim")
-            text.append(f"  {len(self.events)} events", style="dim")
+            text.append(f"  {plural(len(self.events), 'event')}", style="dim")
         text.append("  space play · +/- speed · n/N tool · e error · h HITL", style="dim")
         self.query_one("#replay-status", Static).update(text)
 

@@ -94,7 +94,7 @@ class RunTable(KeyedList[RunSummary]):
             if key == "status":
                 return _pad(badge("broken", "broken", w), w)
             if key == "failure":
-                return _pad(line(f"{run.path}: {run.error}", "magenta", w), w)
+                return _pad(line(f"{run.path}: {run.error}", "red", w), w)
             if key == "workflow":
                 return _pad(line("(unreadable file)", "dim italic", w), w)
             return Text(" " * w, end="")

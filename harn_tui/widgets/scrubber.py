@@ -22,6 +22,7 @@ from textual.message import Message
 from textual.widget import Widget
 
 from harn_tui.core.asof import Moment, as_of, index_at, merged_timeline
+from harn_tui.core.plural import plural
 from harn_tui.text import line
 
 if TYPE_CHECKING:
@@ -222,7 +223,7 @@ class TimeScrubber(Widget, can_focus=False):
                     style="bold yellow" if moment else "bold green")
         text.append(" ")
         if moment is None:
-            tail = Text(f"  whole run · [ to step back through {count} moments", style="dim")
+            tail = Text(f"  whole run · [ to step back through {plural(count, 'moment')}", style="dim")
             counter = f"  ({count}/{count}) "
         else:
             tail = Text("  ", end="")

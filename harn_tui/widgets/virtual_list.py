@@ -23,6 +23,24 @@ from textual.strip import Strip
 R = TypeVar("R")
 
 
+def position_label(cursor: int, count: int, visible: int) -> str:
+    """`row N / M` for a list longer than its `visible` rows (else nothing)."""
+    if count <= max(visible, 0) or count == 0:
+        return ""
+    return f"row {cursor + 1:,} / {count:,}"
+
+
+def with_position(text: Text, position: str, width: int) -> Text:
+    """`text` cut to leave room for `position`, right-aligned at `width`."""
+    if not position or width <= len(position) + 1:
+        return text
+    out = text.copy()
+    out.truncate(width - len(position) - 1, overflow="crop", pad=True)
+    out.append(" ")
+    out.append(position, style="bold")
+    return out
+
+
 class VirtualList(ScrollView, can_focus=True):
     """A scrollable list of `count` rows with a cursor, vim keys and mouse."""
 
@@ -69,6 +87,11 @@ class VirtualList(ScrollView, can_focus=True):
         target = self.cursor if keep is None else keep
         self.set_reactive(VirtualList.cursor, self._clamp(target))
         self.refresh()
+
+    def position(self) -> str:
+        """`row N / M` when the list is longer than the rows on screen."""
+        height = self.scrollable_content_region.height or self.size.height
+        return position_label(self.cursor, self.count, height)
 
     def _clamp(self, index: int) -> int:
         return min(max(index, 0), max(self.count - 1, 0))

@@ -358,3 +358,47 @@ def test_default_baseline_is_the_previous_run_of_the_workflow() -> None:
     assert C.default_baseline(runs, runs[1]) is None  # the oldest has no previous run
     assert C.default_baseline(runs, summary("x.json", "deploy", None)) is None
     assert C.default_baseline(runs, summary("y.json", "", 9999)) is None
+
+
+# -- naming a tool call: its arguments, never the recording's hash -----------------------
+
+
+def test_divergence_names_a_recorded_tool_by_its_arguments_not_its_hash() -> None:
+    def with_transcript(raw: dict[str, Any], result: str) -> dict[str, Any]:
+        rec = raw["tool_recordings"][1]
+        rec["result"] = result
+        raw["transcript"] = {"_type": "transcript", "messages": [
+            {"role": "assistant", "content": [
+                {"type": "tool_use", "id": rec["tool_use_id"], "name": "run_command",
+                 "input": {"command": "cargo test --all", "timeout_s": 600}}]}]}
+        return raw
+
+    a = detail(with_transcript(run(), "ok"))
+    b = detail(with_transcript(run(), "FAILED: 2 tests"))
+    div = C.compare(a, b).first_divergence
+    assert div is not None
+    assert "run_command(command=cargo test --all, timeout_s=600)" in div.description
+    assert "bbbbbbbb" not in div.description
+
+
+def test_provider_tool_calls_and_json_argument_strings_are_read() -> None:
+    raw = run()
+    rec = raw["tool_recordings"][0]
+    raw["stages"][0]["transcript"] = {"_type": "transcript", "messages": [
+        {"role": "assistant", "tool_calls": [
+            {"id": rec["tool_use_id"], "function": {"name": "read_file", "arguments": '{"path": "src/main.rs"}'}}]}]}
+    args = C.call_arguments(detail(raw))
+    assert C.abbreviate_args(args[rec["tool_use_id"]]) == "path=src/main.rs"
+
+
+def test_unknown_arguments_say_so_instead_of_a_hash() -> None:
+    a, b = detail(run()), detail(run(tool_recordings=[recording("read_file", "aaaaaaaaaaaaaaaa", "other", 2)]))
+    div = C.compare(a, b).first_divergence
+    assert div is not None and "aaaaaaaa" not in div.description
+    assert "args not recorded" in div.description
+
+
+def test_abbreviated_arguments_are_short_and_one_line() -> None:
+    text = C.abbreviate_args({"content": "line one\nline two " + "x" * 200, "path": "a.py"})
+    assert "\n" not in text and len(text) <= C.ARGS_WIDTH
+    assert text.startswith("content=line one\\nline two")

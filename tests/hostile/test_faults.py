@@ -219,7 +219,7 @@ async def test_root_deleted_and_recreated_while_watching(tmp_path: Path) -> None
         root.mkdir()
         shutil.copyfile(sorted(EXAMPLES.glob("*.json"))[0], root / "back.json")
         await wait_for(pilot, lambda: "back.json" in app.runs, timeout=15)
-        await wait_for_text(pilot, "1 runs", timeout=15)
+        await wait_for_text(pilot, " 1 run ", timeout=15)
         assert "is gone" not in screen_text(app)
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.detail is not None)

@@ -195,3 +195,27 @@ def test_snapshot_compare(snap_compare, corpus: Corpus) -> None:  # type: ignore
         assert str(corpus.root.parent) not in screen_text(pilot.app)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=before)
+
+
+async def test_badges_are_explained_and_tool_rows_never_show_a_hash(corpus: Corpus) -> None:
+    import re
+
+    current, _previous, _oldest = _deploys(corpus)
+    app = make_app(corpus.root, corpus.state_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _compare(pilot, current.path)
+        text = screen_text(app)
+        for meaning in ("≠ differs", "A only in A", "B only in B"):
+            assert meaning in text
+        await pilot.press("2")  # the tool calls section
+        await pilot.pause()
+        tools = screen.query_one("#cmp-tool-list", DiffList)
+        from harn_tui.screens.compare import render_row
+
+        hashes = {r.args for r in tools.rows if r.source == "recording" and r.args}
+        rendered = [render_row("tool", r, 120).plain for r in tools.rows]
+        rendered.append(screen.comparison.first_divergence.description)
+        assert hashes
+        for text in rendered:
+            assert not any(h[:8] in text for h in hashes), text
+            assert not re.search(r"\(#?[0-9a-f]{16}\)", text)

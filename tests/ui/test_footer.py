@@ -9,7 +9,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
 
-from harn_tui.widgets.footer import QuietFooter
+from harn_tui.widgets.footer import KeyFooter
 
 pytestmark = pytest.mark.anyio
 
@@ -35,13 +35,13 @@ class Host(App[None]):
         yield Plain("a", id="a")
         yield Plain("b", id="b")
         yield WithKey("c", id="c")
-        yield QuietFooter()
+        yield KeyFooter()
 
 
 async def test_focus_moves_without_new_keys_do_not_rebuild_the_footer() -> None:
     app = Host()
     async with app.run_test(size=(80, 24)) as pilot:
-        footer = app.query_one(QuietFooter)
+        footer = app.query_one(KeyFooter)
         app.query_one("#a").focus()
         await pilot.pause()
         rebuilds: list[int] = []

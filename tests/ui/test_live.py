@@ -81,7 +81,7 @@ async def test_create_rewrite_rename_delete(tmp_path: Path) -> None:
         await pilot.pause(0.4)
         assert set(app.runs) == {"c.json"}
         assert "run-c" not in screen_text(app)  # ids show the run id, not the file name
-        await wait_for_text(pilot, "1 runs")
+        await wait_for_text(pilot, " 1 run ")
 
 
 async def test_cursor_and_filters_survive_updates(tmp_path: Path) -> None:

@@ -65,3 +65,19 @@ def tree_digest(*roots: Path) -> dict[str, str]:
 def make_app(root: Path, events: Path | None = None, **kwargs) -> HarnTuiApp:  # type: ignore[no-untyped-def]
     kwargs.setdefault("watch", False)
     return HarnTuiApp(root, events=events, cache_dir=None, **kwargs)
+
+
+async def burst(pilot, keys: str | list[str]) -> None:  # type: ignore[no-untyped-def]
+    """Send every key at once, like a paste or tmux `send-keys`: no pause between them, so the
+    app reads the next key before it has handled the previous one."""
+    from textual import events
+    from textual.keys import _character_to_key
+
+    app = pilot.app
+    for key in keys:
+        name = _character_to_key(key) if len(key) == 1 and not key.isalnum() else key
+        event = events.Key(name, key if len(key) == 1 else None)
+        event.set_sender(app)
+        app._driver.send_message(event)
+    await pilot.pause()
+    await pilot.pause()
