@@ -83,7 +83,7 @@ def test_activity_skips_pipeline_and_finds_the_owning_stage() -> None:
     acts = ra.build_activities(r)
     assert [(a.label, a.stage_node_id) for a in acts] == [("Model • gpt-4o", "a"), ("Tool • read", "b")]
     assert acts[1].call_id == "c1"
-    assert acts[1].summary == "a=1 • b=1 items • c=0 fields • +3 more"
+    assert acts[1].summary == "a=1 • b=1 item • c=0 fields • +3 more"
 
 
 def test_artifacts_policy_and_replay() -> None:
