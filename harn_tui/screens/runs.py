@@ -20,6 +20,7 @@ from harn_tui.core.summary import RunSummary
 from harn_tui.core.timestamps import format_duration
 from harn_tui.served import TerminalOnlyKeys
 from harn_tui.text import line
+from harn_tui.widgets.fields import FieldBlock
 from harn_tui.widgets.focus import focus_now
 from harn_tui.widgets.footer import KeyFooter
 from harn_tui.widgets.query_bar import QueryBar, SavedQueriesScreen, now_ms
@@ -67,7 +68,7 @@ class RunsScreen(TerminalOnlyKeys, Screen[None]):
     search: reactive[str] = reactive("")
 
     def compose(self) -> ComposeResult:
-        yield Static(id="totals")
+        yield FieldBlock(id="totals", gap="  ·  ")
         with Horizontal(id="filter-bar"):
             yield Static(id="filter-state")
             yield Input(placeholder="/ filter: workflow, status, path, node, failure, model", id="filter")
@@ -129,32 +130,32 @@ class RunsScreen(TerminalOnlyKeys, Screen[None]):
         broken = len(runs) - len(good)
         durations = [r.duration_ms for r in good if r.duration_ms]
         avg = format_duration(sum(durations) / len(durations)) if durations else "-"
-        totals = Text(no_wrap=True)
-        totals.append(f" {plural(len(good), 'run')}", style="bold")
-        totals.append("  ·  ")
-        totals.append(f"● {active} active", style="yellow")
-        totals.append("  ·  ")
-        totals.append(f"✗ {failed} failed", style="red")
+        fields = [
+            Text(f" {plural(len(good), 'run')}", style="bold"),
+            Text(f"● {active} active", style="yellow"),
+            Text(f"✗ {failed} failed", style="red"),
+        ]
         if broken:
-            totals.append("  ·  ")
-            totals.append(f"! {broken} broken", style="red")
-        totals.append(f"  ·  avg {avg}")
+            fields.append(Text(f"! {broken} broken", style="red"))
+        fields.append(Text(f"avg {avg}"))
         shown = [r for r in rows if not r.broken]
         cost = sum(r.cost_usd for r in shown)
         tin = sum(r.input_tokens for r in shown)
         tout = sum(r.output_tokens for r in shown)
-        totals.append("  ·  ")
-        totals.append(fmt_usd(cost), style="bold")
-        totals.append(f" {fmt_tokens(tin)}/{fmt_tokens(tout)} tok shown", style="dim")
-        totals.append("  $ costs", style="dim")
+        spend = Text(fmt_usd(cost), style="bold")
+        spend.append(f" {fmt_tokens(tin)}/{fmt_tokens(tout)} tok shown", style="dim")
+        spend.append("  $ costs", style="dim")
+        fields.append(spend)
         loading = getattr(self.app, "loading_note", "")
         if loading:
-            totals.append(f"  ·  {loading}", style="dim italic")
+            fields.append(Text(loading, style="dim italic"))
         if getattr(self.app, "event_log_note", ""):
-            totals.append("  ·  no event log: --events PATH", style="yellow")
+            fields.append(Text("no event log: --events PATH", style="yellow"))
         elif getattr(self.app, "event_log_error", None):
-            totals.append("  ·  event log unreadable: --events PATH", style="yellow")
-        self.query_one("#totals", Static).update(totals)
+            fields.append(Text("event log unreadable: --events PATH", style="yellow"))
+        for field in fields:
+            field.no_wrap, field.end = True, ""
+        self.query_one("#totals", FieldBlock).set_fields([fields])
         state = Text(no_wrap=True)
         state.append(f" status:{self.status_filter}", style="bold" if self.status_filter != "all" else "dim")
         state.append(" workflow:", style="dim")

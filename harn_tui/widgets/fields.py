@@ -9,9 +9,9 @@ from textual.widget import Widget
 GAP = "  "
 
 
-def pack(rows: list[list[Text]], width: int) -> Text:
+def pack(rows: list[list[Text]], width: int, gap: str = GAP) -> Text:
     """Each row's fields, wrapped onto as many lines as the width needs (a field too wide
-    for a line of its own is cut with an ellipsis)."""
+    for a line of its own is cut with an ellipsis); `gap` goes between fields on a line."""
     width = max(width, 8)
     out = Text(no_wrap=True, end="")
     first_line = True
@@ -23,9 +23,9 @@ def pack(rows: list[list[Text]], width: int) -> Text:
             piece = field.copy()
             if piece.cell_len > width:
                 piece.truncate(width, overflow="ellipsis")
-            if used >= 0 and used + len(GAP) + piece.cell_len <= width:
-                out.append(GAP)
-                used += len(GAP)
+            if used >= 0 and used + len(gap) + piece.cell_len <= width:
+                out.append(gap, style="dim")
+                used += len(gap)
             else:
                 if not first_line:
                     out.append("\n")
@@ -41,8 +41,9 @@ class FieldBlock(Widget):
 
     DEFAULT_CSS = "FieldBlock { height: auto; }"
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, id: str | None = None, gap: str = GAP) -> None:
         super().__init__(id=id)
+        self.gap = gap
         self.rows: list[list[Text]] = []
         self.free: Text | None = Text()
 
@@ -57,7 +58,7 @@ class FieldBlock(Widget):
     def _text(self, width: int) -> Text:
         if self.free is not None:
             return self.free
-        return pack(self.rows, width)
+        return pack(self.rows, width, self.gap)
 
     def render(self) -> Text:
         return self._text(self.content_region.width or self.size.width)

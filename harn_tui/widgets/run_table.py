@@ -38,6 +38,8 @@ def now_ms() -> int:
 
 #: A whole UUIDv7 run id with Harn's `run_` prefix (and a little more) fits in this.
 ID_ROOM = 44
+#: The flexible last column (failure / task) never gets less than this while a column can go.
+MIN_FLEX = 20
 #: The flexible last column keeps at least this much before the id column grows.
 FLEX_KEEP = 50
 
@@ -48,7 +50,7 @@ def layout(width: int) -> list[tuple[str, str, int]]:
     for max_priority in (5, 4, 3, 2, 1, 0):
         chosen = [(k, t, w) for k, t, w, p in COLUMNS if p <= max_priority]
         fixed = sum(w + 1 for k, t, w in chosen if w)
-        if width - fixed >= 16 or max_priority == 0:
+        if width - fixed >= MIN_FLEX or max_priority == 0:
             rest = max(width - fixed, 8)
             grow = 0
             if any(k == "id" for k, _t, _w in chosen):

@@ -67,9 +67,9 @@ async def test_raw_file_and_normalized_record_are_two_named_views(tmp_path: Path
         await wait_for(pilot, lambda: isinstance(app.screen, RunScreen))
         # both are in `?` help and in the palette
         from harn_tui.commands import RunCommands
-        from harn_tui.screens.help import describe_bindings
+        from harn_tui.screens.help import help_sections
 
-        helps = dict((desc, keys) for keys, desc in describe_bindings(app.screen))
+        helps = {desc: keys for _section, rows in help_sections(app.screen) for keys, desc in rows}
         assert helps["Raw file (its bytes as JSON)"] == "R"
         assert helps["Normalized record (defaults, derived keys)"] == "J"
         names = [name for name, _cb, _help in RunCommands(app.screen)._commands()]
