@@ -23,7 +23,7 @@ import time
 from types import SimpleNamespace
 from typing import Any
 
-from harn_tui.core.compaction_lens import message_text, snapshot_diff
+from harn_tui.core.analysis.compaction_lens import message_text, snapshot_diff
 
 
 def _msg(role: str, text: str) -> dict[str, Any]:

@@ -21,16 +21,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harn_tui.core.compare import compare
-from harn_tui.core.eventlog import open_event_log
-from harn_tui.core.generator import (
+from harn_tui.core.analysis.compare import compare
+from harn_tui.core.demo.generator import (
     EventLogWriter,
     agent_event_payload,
     agent_events_topic,
     atomic_write_json,
     rfc3339,
 )
-from harn_tui.core.normalize import attach_event_log, load_run
+from harn_tui.core.eventlog.readers import open_event_log
+from harn_tui.core.format.normalize import attach_event_log, load_run
 
 T0 = 1_790_000_000_000
 NODES = [f"node_{k}" for k in range(40)]

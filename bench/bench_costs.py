@@ -16,8 +16,8 @@ import argparse
 import random
 import time
 
-from harn_tui.core.costs import build_cost_report
-from harn_tui.core.summary import RunSummary
+from harn_tui.core.analysis.costs import build_cost_report
+from harn_tui.core.index.summary import RunSummary
 
 NOW_MS = 1_790_000_000_000
 WORKFLOWS = ("deploy", "review-pr", "triage", "release", "verify-build", "docs")

@@ -24,11 +24,11 @@ from pathlib import Path
 
 import orjson
 
-from harn_tui.core.eventlog import open_event_log
-from harn_tui.core.generator import BASE_MS, EventLogWriter, make_run, rfc3339, uuidv7
-from harn_tui.core.hitl import HITL_TOPICS
-from harn_tui.core.inbox import build_inbox, filter_inbox
-from harn_tui.core.index import RunIndex
+from harn_tui.core.analysis.inbox import build_inbox, filter_inbox
+from harn_tui.core.demo.generator import BASE_MS, EventLogWriter, make_run, rfc3339, uuidv7
+from harn_tui.core.eventlog.hitl import HITL_TOPICS
+from harn_tui.core.eventlog.readers import open_event_log
+from harn_tui.core.index.run_index import RunIndex
 
 
 def ensure_corpus(path: Path, n: int) -> Path:

@@ -17,9 +17,9 @@ import random
 import statistics
 import time
 
-from harn_tui.core.derive import status_group
-from harn_tui.core.query import filter_runs, parse_query
-from harn_tui.core.summary import RunSummary
+from harn_tui.core.analysis.query import filter_runs, parse_query
+from harn_tui.core.format.derive import status_group
+from harn_tui.core.index.summary import RunSummary
 
 NOW_MS = 1_790_000_000_000
 COMPOUND = "status=failed workflow=deploy tokens>50k hitl>0 model~sonnet skill=review since=2h"

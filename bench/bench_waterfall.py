@@ -23,8 +23,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harn_tui.core import schema as S
-from harn_tui.core.waterfall import build_waterfall
+from harn_tui.core.analysis.waterfall import build_waterfall
+from harn_tui.core.format import schema as S
 
 TOOLS = ("read_file", "search_code", "run_command", "edit_file", "list_dir", "fetch_url")
 KINDS = ("fn_call", "import", "parallel", "spawn", "model_route")
@@ -95,7 +95,7 @@ async def render_screenful(detail: Detail, repeat: int) -> tuple[float, float, f
     """(show() seconds, top screenful, bottom screenful, visible lines) in a headless app."""
     from textual.app import App, ComposeResult
 
-    from harn_tui.widgets.waterfall import WaterfallPane
+    from harn_tui.widgets.panes.waterfall import WaterfallPane
 
     class Host(App[None]):
         def compose(self) -> ComposeResult:

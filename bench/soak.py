@@ -36,7 +36,7 @@ from typing import Any
 import orjson
 
 from harn_tui.app import HarnTuiApp
-from harn_tui.core.generator import (
+from harn_tui.core.demo.generator import (
     EventLogWriter,
     agent_event_payload,
     agent_events_topic,

@@ -14,13 +14,13 @@ from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 
-from harn_tui.core.errors import HarnTuiError
-from harn_tui.core.index import RunIndex
-from harn_tui.core.summary import RunSummary
+from harn_tui.core.format.errors import HarnTuiError
+from harn_tui.core.index.run_index import RunIndex
+from harn_tui.core.index.summary import RunSummary
 from harn_tui.messages import EventLogChanged, RootStatus, RunFileChanged, RunsChanged
 
 if TYPE_CHECKING:
-    from harn_tui.core.eventlog import EventLog
+    from harn_tui.core.eventlog.readers import EventLog
 
 
 def read_only_copy(path: Path, root: Path) -> Path:
@@ -69,7 +69,7 @@ class HarnTuiApp(App[int]):
         from harn_tui.commands import RunCommands
 
         self.COMMANDS = App.COMMANDS | {RunCommands}
-        from harn_tui.core.locations import absolute_path
+        from harn_tui.core.format.locations import absolute_path
 
         # Resolved once here: watcher events arrive as absolute paths.
         self.root = absolute_path(root)
@@ -93,12 +93,12 @@ class HarnTuiApp(App[int]):
         self.log_poll_running = False
         self.log_poll_again = False
         self.scan_count = 0  # full scans done (benchmarks check the watcher does not rescan)
-        from harn_tui.core.hitl import QuestionIndex
+        from harn_tui.core.eventlog.hitl import QuestionIndex
 
         self.log_questions = QuestionIndex()
         #: id(key event) -> the widget it was sent to (see `on_event`).
         self._key_targets: dict[int, object] = {}
-        from harn_tui.core.prefs import Preferences
+        from harn_tui.core.config.prefs import Preferences
 
         #: Theme and sort, remembered across starts in the user config dir (never the run root).
         self.prefs = Preferences(forbidden=self.root).load()
@@ -199,8 +199,8 @@ class HarnTuiApp(App[int]):
 
     @work(thread=True, group="eventlog", name="eventlog")
     def load_event_log(self) -> None:
-        from harn_tui.core.eventlog import open_default_event_log
-        from harn_tui.core.locations import missing_event_log_note
+        from harn_tui.core.eventlog.readers import open_default_event_log
+        from harn_tui.core.format.locations import missing_event_log_note
 
         try:
             self.event_log = open_default_event_log(self.events_arg, os.environ, Path.cwd(), self.root)
@@ -216,7 +216,7 @@ class HarnTuiApp(App[int]):
 
     def event_log_present(self) -> bool:
         """Whether Harn's rules now find an event log (it may appear after start-up)."""
-        from harn_tui.core.locations import event_log_location
+        from harn_tui.core.format.locations import event_log_location
 
         try:
             return event_log_location(os.environ, Path.cwd(), self.root) is not None
@@ -276,7 +276,7 @@ class HarnTuiApp(App[int]):
 
     def on_run_file_changed(self, message: RunFileChanged) -> None:
         from harn_tui.screens.run import RunScreen
-        from harn_tui.widgets.children import ChildrenPane
+        from harn_tui.widgets.panes.children import ChildrenPane
 
         for screen in self.screen_stack:
             if not isinstance(screen, RunScreen) or not screen.is_mounted:
@@ -342,7 +342,7 @@ class HarnTuiApp(App[int]):
 
     def open_broken(self, run: RunSummary) -> None:
         """A broken file: its reason and its first bytes, escaped."""
-        from harn_tui.core.broken import describe_broken
+        from harn_tui.core.index.broken import describe_broken
 
         text = describe_broken(self.root / run.path, run.error or "", rel=run.path)
         self.open_text(text, f"broken file {run.path}")
@@ -431,7 +431,7 @@ class HarnTuiApp(App[int]):
     ) -> None:
         """Every toast is plain text with control characters made visible (it may quote a
         record: a file name, an error, an id)."""
-        from harn_tui.core.textsafe import visible
+        from harn_tui.core.format.textsafe import visible
 
         super().notify(
             visible(str(message)), title=visible(str(title)), severity=severity,

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harn_tui import __version__
-from harn_tui.core.errors import HarnTuiError, LoadError, UsageError
+from harn_tui.core.format.errors import HarnTuiError, LoadError, UsageError
 
 if TYPE_CHECKING:
-    from harn_tui.core.eventlog import EventLog
-    from harn_tui.core.summary import RunSummary
+    from harn_tui.core.eventlog.readers import EventLog
+    from harn_tui.core.index.summary import RunSummary
 
 EXIT_OK, EXIT_LOAD, EXIT_USAGE = 0, 1, 2
 SUBCOMMANDS = ("ls", "show", "serve")
@@ -243,7 +243,7 @@ def _silence_stdout() -> None:
 
 def resolve_root(arg: str | None) -> Path:
     """ROOT argument, else HARN_RUN_DIR, else ./.harn-runs."""
-    from harn_tui.core.locations import absolute_path, run_root
+    from harn_tui.core.format.locations import absolute_path, run_root
 
     return absolute_path(arg if arg else run_root(os.environ, Path.cwd()))
 
@@ -259,14 +259,14 @@ def require_dir(root: Path) -> None:
 def open_log(events: str | None, run_root: Path | None = None) -> tuple[EventLog | None, str | None]:
     """The event log from --events, else Harn's rules for the project holding `run_root`
     (then the current folder); with no usable log, (None, one line saying so)."""
-    from harn_tui.core.errors import EventLogError
-    from harn_tui.core.locations import event_log_location, missing_event_log_note
+    from harn_tui.core.format.errors import EventLogError
+    from harn_tui.core.format.locations import event_log_location, missing_event_log_note
 
     try:
         if events is None and event_log_location(os.environ, Path.cwd(), run_root) is None:
             # no log: skip importing the readers at all
             return None, missing_event_log_note(os.environ, Path.cwd(), run_root)
-        from harn_tui.core.eventlog import open_default_event_log
+        from harn_tui.core.eventlog.readers import open_default_event_log
 
         log = open_default_event_log(Path(events) if events else None, os.environ, Path.cwd(), run_root)
         return log, None
@@ -279,7 +279,7 @@ def open_log(events: str | None, run_root: Path | None = None) -> tuple[EventLog
 def cache_dir_for(no_cache: bool) -> Path | None:
     if no_cache:
         return None
-    from harn_tui.core.locations import cache_dir
+    from harn_tui.core.format.locations import cache_dir
 
     return cache_dir(os.environ)
 
@@ -290,12 +290,12 @@ def cache_dir_for(no_cache: bool) -> Path | None:
 def cmd_ls(args: argparse.Namespace) -> int:
     import gc
 
-    from harn_tui.core.index import RunIndex, select
+    from harn_tui.core.index.run_index import RunIndex, select
 
     gc.disable()  # a short-lived process building many small acyclic objects
     where = None
     if args.where:
-        from harn_tui.core.query import parse_query
+        from harn_tui.core.analysis.query import parse_query
 
         where = parse_query(args.where)
     root = resolve_root(args.root)
@@ -316,7 +316,7 @@ def cmd_ls(args: argparse.Namespace) -> int:
     if where is not None and not where.is_empty:
         import time
 
-        from harn_tui.core.query import filter_listed
+        from harn_tui.core.analysis.query import filter_listed
 
         listed = filter_listed(listed, where, int(time.time() * 1000))
     chosen = select(
@@ -339,7 +339,7 @@ def cmd_ls(args: argparse.Namespace) -> int:
             out.write(b"[]\n")
         sys.stdout.flush()
     else:
-        from harn_tui.core.summary import RunSummary
+        from harn_tui.core.index.summary import RunSummary
 
         whole = not sys.stdout.isatty()  # piped: whole ids and paths, for scripts
         sys.stdout.write(format_table([RunSummary.from_doc(run.doc) for run in chosen], whole=whole))
@@ -355,27 +355,27 @@ def cmd_costs(args: argparse.Namespace) -> int:
     """Totals and one breakdown of the runs matching --where (the run list's `$` screen)."""
     import time
 
-    from harn_tui.core.costs import build_cost_report
-    from harn_tui.core.index import RunIndex
-    from harn_tui.core.summary import RunSummary
+    from harn_tui.core.analysis.costs import build_cost_report
+    from harn_tui.core.index.run_index import RunIndex
+    from harn_tui.core.index.summary import RunSummary
 
     where = None
     if args.where:
-        from harn_tui.core.query import parse_query
+        from harn_tui.core.analysis.query import parse_query
 
         where = parse_query(args.where)
     root = resolve_root(args.root)
     require_dir(root)
     listed = RunIndex(root, cache_dir=cache_dir_for(args.no_cache)).scan_listing()
     if where is not None and not where.is_empty:
-        from harn_tui.core.query import filter_listed
+        from harn_tui.core.analysis.query import filter_listed
 
         listed = filter_listed(listed, where, int(time.time() * 1000))
     report = build_cost_report(RunSummary.from_doc(run.doc) for run in listed if not run.broken)
     if args.json:
         write_json(report.to_json(args.by))
         return EXIT_OK
-    from harn_tui.core.numbers import fmt_count, fmt_tokens, fmt_usd
+    from harn_tui.core.format.numbers import fmt_count, fmt_tokens, fmt_usd
 
     s = report.summary
     out = [
@@ -384,7 +384,7 @@ def cmd_costs(args: argparse.Namespace) -> int:
         "",
         f"{args.by.upper():<32} {'COST':>10} {'CALLS':>8} {'IN':>7} {'OUT':>7} {'RUNS':>6}",
     ]
-    from harn_tui.core.textsafe import one_line
+    from harn_tui.core.format.textsafe import one_line
 
     for key, t in report.ranked(args.by):
         name = one_line(key)[:32]
@@ -400,7 +400,7 @@ def merge_log_hitl_listing(listed: list[Any], log: EventLog) -> tuple[list[Any],
     """Count HITL questions asked in the event log into the listing rows."""
     import orjson
 
-    from harn_tui.core.hitl import QuestionIndex
+    from harn_tui.core.eventlog.hitl import QuestionIndex
 
     questions = QuestionIndex()
     try:
@@ -451,8 +451,8 @@ STATUS_SYMBOLS = {"completed": "✓", "failed": "✗", "active": "●", "broken"
 def format_table(runs: list[RunSummary], *, whole: bool = False) -> str:
     """An aligned, plain-text table (no colour, control characters escaped). `whole`
     keeps ids and paths whole (output that is not a terminal); else they are cut to fit."""
-    from harn_tui.core.textsafe import one_line
-    from harn_tui.core.timestamps import format_duration, format_iso
+    from harn_tui.core.format.textsafe import one_line
+    from harn_tui.core.format.timestamps import format_duration, format_iso
 
     headers = (
         "",
@@ -524,7 +524,7 @@ def format_table(runs: list[RunSummary], *, whole: bool = False) -> str:
 
 def find_run(run: str, root_arg: str | None) -> tuple[Path, Path]:
     """(run file, root) for a path or a run id; UsageError when not found."""
-    from harn_tui.core.locations import absolute_path
+    from harn_tui.core.format.locations import absolute_path
 
     candidate = Path(run)
     if candidate.is_file():
@@ -536,12 +536,12 @@ def find_run(run: str, root_arg: str | None) -> tuple[Path, Path]:
         root = root.parent
     if not root.is_dir():
         raise UsageError(f"no run file {run!r} and no run directory at {root} to look it up in")
-    from harn_tui.core.index import RunIndex
+    from harn_tui.core.index.run_index import RunIndex
 
     index = RunIndex(root, cache_dir=cache_dir_for(False))
     index.scan()
-    from harn_tui.core.index import ambiguity
-    from harn_tui.core.textsafe import one_line
+    from harn_tui.core.format.textsafe import one_line
+    from harn_tui.core.index.run_index import ambiguity
 
     matches = index.find_prefix(run)
     if not matches:
@@ -554,12 +554,12 @@ def find_run(run: str, root_arg: str | None) -> tuple[Path, Path]:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from harn_tui.core.normalize import load_run
+    from harn_tui.core.format.normalize import load_run
 
     path, root = find_run(args.run, args.root)
     log, log_error = open_log(args.events, root)
     try:
-        from harn_tui.core.sessions import legacy_session_dirs
+        from harn_tui.core.eventlog.sessions import legacy_session_dirs
 
         try:
             detail = load_run(path, root=root, event_log=log, legacy_dirs=legacy_session_dirs(None, log))
@@ -568,7 +568,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         if args.json:
             write_json(detail.to_json())
         else:
-            from harn_tui.core.report import render_text
+            from harn_tui.core.analysis.report import render_text
 
             sys.stdout.write(render_text(detail))
     finally:

@@ -88,7 +88,7 @@ class RunCommands(Provider):
 
     def _id_prefix_hit(self, query: str) -> Hit | None:
         """A run id prefix: one run is opened directly; several are named (and listed)."""
-        from harn_tui.core.index import ambiguity, match_runs
+        from harn_tui.core.index.run_index import ambiguity, match_runs
 
         app: Any = self.app
         text = query.strip()

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import orjson
 
 if TYPE_CHECKING:
-    from harn_tui.core.normalize import RunDetail
+    from harn_tui.core.format.normalize import RunDetail
 
 
 def export_name(detail: RunDetail, kind: str) -> str:
@@ -20,7 +20,7 @@ def export_name(detail: RunDetail, kind: str) -> str:
 
 def export_text(detail: RunDetail, kind: str) -> str:
     """The export's content: the Markdown report, or the normalized record as JSON."""
-    from harn_tui.core.report import render_markdown
+    from harn_tui.core.analysis.report import render_markdown
 
     if kind == "md":
         return render_markdown(detail)

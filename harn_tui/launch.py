@@ -8,18 +8,18 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from harn_tui.core.errors import UsageError
+from harn_tui.core.format.errors import UsageError
 
 
 def launch(args: argparse.Namespace) -> int:
     """Run the explorer; returns the process exit code."""
-    from harn_tui.core.locations import absolute_path, cache_dir, run_root
+    from harn_tui.core.format.locations import absolute_path, cache_dir, run_root
 
     demo_dir: Path | None = None
     writer = None
     remove_demo = False
     if args.demo is not None:
-        from harn_tui.core.live_demo import LiveDemoWriter, write_demo
+        from harn_tui.core.demo.live import LiveDemoWriter, write_demo
 
         if args.demo:
             demo_dir = Path(args.demo)

@@ -16,7 +16,7 @@ from harn_tui.messages import EventLogChanged, RootStatus, RunFileChanged, RunsC
 
 if TYPE_CHECKING:
     from harn_tui.app import HarnTuiApp
-    from harn_tui.core.summary import RunSummary
+    from harn_tui.core.index.summary import RunSummary
 
 RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8)
 ROOT_POLL_SECONDS = 0.5
@@ -55,7 +55,7 @@ def _apply(app: HarnTuiApp, paths: set[Path], pending: dict[Path, int]) -> None:
 
 async def watch_root_loop(app: HarnTuiApp) -> None:
     """Follow the run root forever: changes, deletion, re-creation."""
-    from harn_tui.core.watch import watch_root
+    from harn_tui.core.index.watch import watch_root
 
     pending: dict[Path, int] = {}
     present = app.root.is_dir()
@@ -92,7 +92,7 @@ async def watch_root_loop(app: HarnTuiApp) -> None:
 
 async def watch_log_loop(app: HarnTuiApp) -> None:
     """Watch the event log's files and tell the app when rows may have arrived."""
-    from harn_tui.core.watch import watch_files
+    from harn_tui.core.index.watch import watch_files
 
     for _ in range(200):
         if app.event_log is not None or app.event_log_error is not None or app.event_log_done:

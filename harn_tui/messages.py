@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from harn_tui.core.summary import RunSummary
+from harn_tui.core.index.summary import RunSummary
 
 
 class RunsChanged(Message):

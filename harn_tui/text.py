@@ -11,7 +11,7 @@ from typing import Any
 
 from rich.text import Text
 
-from harn_tui.core.textsafe import one_line, visible
+from harn_tui.core.format.textsafe import one_line, visible
 
 #: Longest string shown inline before it is cut (the full text is one key away).
 INLINE_LIMIT = 4000

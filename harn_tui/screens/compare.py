@@ -2,7 +2,7 @@
 
 `CompareScreen(current_path, baseline_path=None)` loads both runs in a worker
 (with the app's event log attached), compares them with
-:func:`harn_tui.core.compare.compare` and shows one section per tab. Without a
+:func:`harn_tui.core.analysis.compare.compare` and shows one section per tab. Without a
 baseline it takes the previous run of the same workflow. `d` jumps to the first
 divergence, `n` / `N` to the next / previous differing row, `b` picks another
 baseline, Enter opens both sides of a row as JSON.
@@ -24,10 +24,10 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import LoadingIndicator, Static, TabbedContent, TabPane
 
-from harn_tui.core import compare as C
-from harn_tui.core.errors import HarnTuiError
-from harn_tui.core.plural import plural
-from harn_tui.core.timestamps import format_duration, format_iso, parse_ms
+from harn_tui.core.analysis import compare as C
+from harn_tui.core.format.errors import HarnTuiError
+from harn_tui.core.format.plural import plural
+from harn_tui.core.format.timestamps import format_duration, format_iso, parse_ms
 from harn_tui.text import line, safe
 from harn_tui.widgets.fields import FieldBlock, pack
 from harn_tui.widgets.footer import KeyFooter
@@ -36,8 +36,8 @@ from harn_tui.widgets.table import PaneTable
 from harn_tui.widgets.virtual_list import VirtualList
 
 if TYPE_CHECKING:
-    from harn_tui.core.normalize import RunDetail
-    from harn_tui.core.summary import RunSummary
+    from harn_tui.core.format.normalize import RunDetail
+    from harn_tui.core.index.summary import RunSummary
 
 #: Tabs in order: (kind, tab id suffix, title).
 SECTIONS = (("stage", "stages", "1 Stages"), ("tool", "tools", "2 Tool calls"),
@@ -455,7 +455,7 @@ class CompareScreen(Screen[None]):
             time.sleep(0.02)
 
     def _load_one(self, path: Path) -> RunDetail:
-        from harn_tui.core.normalize import attach_event_log, load_run
+        from harn_tui.core.format.normalize import attach_event_log, load_run
 
         app: Any = self.app
         detail = load_run(path, root=app.root)
@@ -469,7 +469,7 @@ class CompareScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="compare-load")
     def load(self) -> None:
         """Load A, find B (unless given), load B and compare, off the UI thread."""
-        from harn_tui.core.summary import summarize
+        from harn_tui.core.index.summary import summarize
 
         app: Any = self.app
         self._wait(lambda: getattr(app, "event_log_done", True))
@@ -669,7 +669,7 @@ class CompareScreen(Screen[None]):
         self.app.notify("no more differences in this section", markup=False)
 
     def action_pick_baseline(self) -> None:
-        from harn_tui.core.summary import summarize
+        from harn_tui.core.index.summary import summarize
 
         if self.a is None:
             return

@@ -12,14 +12,14 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Sparkline, Static
 
-from harn_tui.core.costs import BY, CostReport, Totals, build_cost_report
-from harn_tui.core.numbers import fmt_count, fmt_tokens, fmt_usd
+from harn_tui.core.analysis.costs import BY, CostReport, Totals, build_cost_report
+from harn_tui.core.format.numbers import fmt_count, fmt_tokens, fmt_usd
 from harn_tui.text import line
 from harn_tui.widgets import run_table
 from harn_tui.widgets.virtual_list import KeyedList
 
 if TYPE_CHECKING:
-    from harn_tui.core.summary import RunSummary
+    from harn_tui.core.index.summary import RunSummary
     from harn_tui.screens.runs import RunsScreen
 
 #: (key, label, days back; None = all time)

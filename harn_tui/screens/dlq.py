@@ -13,9 +13,9 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from harn_tui.core.dlq import DlqEntry, group_by_error_class, load_dlq
-from harn_tui.core.numbers import fmt_count
-from harn_tui.core.timestamps import format_iso
+from harn_tui.core.analysis.dlq import DlqEntry, group_by_error_class, load_dlq
+from harn_tui.core.format.numbers import fmt_count
+from harn_tui.core.format.timestamps import format_iso
 from harn_tui.text import line, safe
 from harn_tui.widgets.virtual_list import KeyedList, VirtualList
 

@@ -22,15 +22,15 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, Static
 
-from harn_tui.core.inbox import (
+from harn_tui.core.analysis.inbox import (
     STATE_FILTERS,
     InboxItem,
     build_inbox,
     filter_inbox,
     stage_that_asked,
 )
-from harn_tui.core.plural import plural
-from harn_tui.core.timestamps import format_iso, format_relative
+from harn_tui.core.format.plural import plural
+from harn_tui.core.format.timestamps import format_iso, format_relative
 from harn_tui.text import block, line, safe
 from harn_tui.widgets.focus import focus_now
 from harn_tui.widgets.footer import KeyFooter

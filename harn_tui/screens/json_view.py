@@ -26,9 +26,9 @@ from textual.screen import Screen
 from textual.widgets import Input, Static, Tree
 from textual.widgets.tree import TreeNode
 
-from harn_tui.core.errors import HarnTuiError
-from harn_tui.core.jsonload import decode_json, read_bytes
-from harn_tui.core.plural import noun
+from harn_tui.core.format.errors import HarnTuiError
+from harn_tui.core.format.jsonload import decode_json, read_bytes
+from harn_tui.core.format.plural import noun
 from harn_tui.served import TerminalOnlyKeys
 from harn_tui.text import label, line, safe
 from harn_tui.widgets.focus import focus_now

@@ -18,7 +18,7 @@ from harn_tui.widgets.overview import SECTIONS, OverviewList, Row, build_rows
 from harn_tui.widgets.virtual_list import VirtualList
 
 if TYPE_CHECKING:
-    from harn_tui.core.normalize import RunDetail
+    from harn_tui.core.format.normalize import RunDetail
     from harn_tui.screens.run import RunScreen
 
 

@@ -15,22 +15,22 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import LoadingIndicator, TabbedContent, TabPane
 
-from harn_tui.core import derive
-from harn_tui.core.errors import HarnTuiError
-from harn_tui.core.plural import plural
-from harn_tui.core.timestamps import format_duration, format_iso, parse_ms
+from harn_tui.core.format import derive
+from harn_tui.core.format.errors import HarnTuiError
+from harn_tui.core.format.plural import plural
+from harn_tui.core.format.timestamps import format_duration, format_iso, parse_ms
 from harn_tui.served import TerminalOnlyKeys
 from harn_tui.text import line
 from harn_tui.widgets.fields import FieldBlock, pack
 from harn_tui.widgets.footer import KeyFooter
-from harn_tui.widgets.pane import Pane
+from harn_tui.widgets.panes.pane import Pane
 from harn_tui.widgets.scrubber import SCRUB_BINDINGS, AsOfMixin, TimeScrubber
 from harn_tui.widgets.status import badge
 
 if TYPE_CHECKING:
-    from harn_tui.core.action_graph import LiveGraph
-    from harn_tui.core.normalize import RunDetail
-    from harn_tui.core.sessions import RunSessionsTracker
+    from harn_tui.core.analysis.action_graph import LiveGraph
+    from harn_tui.core.eventlog.sessions import RunSessionsTracker
+    from harn_tui.core.format.normalize import RunDetail
 
 PANES = ("stages", "children", "hitl", "compaction", "replay", "turns", "lens", "waterfall", "graph")
 #: Tab titles used below FULL_TITLES_WIDTH columns, so nine tabs fit in 80.
@@ -48,15 +48,15 @@ EVENTS_REFRESH_S = 0.25
 
 
 def _panes() -> list[tuple[str, str, type[Pane]]]:
-    from harn_tui.widgets.action_graph import ActionGraphPane
-    from harn_tui.widgets.children import ChildrenPane
-    from harn_tui.widgets.compaction import CompactionPane
-    from harn_tui.widgets.compaction_lens import CompactionLens
-    from harn_tui.widgets.hitl import HitlPane
-    from harn_tui.widgets.replay import ReplayPane
-    from harn_tui.widgets.stages import StagesPane
-    from harn_tui.widgets.turns import TurnsPane
-    from harn_tui.widgets.waterfall import WaterfallPane
+    from harn_tui.widgets.panes.action_graph import ActionGraphPane
+    from harn_tui.widgets.panes.children import ChildrenPane
+    from harn_tui.widgets.panes.compaction import CompactionPane
+    from harn_tui.widgets.panes.compaction_lens import CompactionLens
+    from harn_tui.widgets.panes.hitl import HitlPane
+    from harn_tui.widgets.panes.replay import ReplayPane
+    from harn_tui.widgets.panes.stages import StagesPane
+    from harn_tui.widgets.panes.turns import TurnsPane
+    from harn_tui.widgets.panes.waterfall import WaterfallPane
 
     return [
         ("stages", "1 Stages", StagesPane),
@@ -199,8 +199,8 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
     @work(thread=True, exclusive=True, group="run-load")
     def load(self) -> None:
         """Parse and enrich the run in a worker; retry briefly on a parse failure."""
-        from harn_tui.core.gcpause import gc_paused
-        from harn_tui.core.normalize import load_run
+        from harn_tui.core.format.gcpause import gc_paused
+        from harn_tui.core.format.normalize import load_run
 
         app: Any = self.app
         last: HarnTuiError | None = None
@@ -225,8 +225,8 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
         app: Any = self.app
         log = app.event_log
         if log is None:
-            from harn_tui.core.normalize import attach_legacy_sessions
-            from harn_tui.core.sessions import legacy_session_dirs
+            from harn_tui.core.eventlog.sessions import legacy_session_dirs
+            from harn_tui.core.format.normalize import attach_legacy_sessions
 
             detail.event_log_error = app.event_log_error
             attach_legacy_sessions(detail, legacy_session_dirs(None, None))
@@ -235,7 +235,7 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
         linked = derive.linked_session_ids(detail.normalized)
         from contextlib import nullcontext
 
-        from harn_tui.core.gcpause import gc_paused
+        from harn_tui.core.format.gcpause import gc_paused
 
         # Collections over a big page of fresh events hold the GIL for 100+ ms: pause them
         # while a session pages in. (Not for the small live refreshes: each pause promotes
@@ -247,7 +247,7 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
 
     def _timeline_rows(self, detail: RunDetail) -> None:
         """Replay rows built here, in the worker (a 1M-event session takes seconds)."""
-        from harn_tui.core.timeline import build_timeline
+        from harn_tui.core.analysis.timeline import build_timeline
 
         cache: dict[str, tuple[int, Any]] = getattr(self, "_rows_cache", {})
         fresh: dict[str, tuple[int, Any]] = {}
@@ -260,8 +260,9 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
     def _attach_locked(
         self, detail: RunDetail, log: Any, run_id: str, linked: list[str], limit: int | None = None
     ) -> None:
-        from harn_tui.core import hitl, schema
-        from harn_tui.core.sessions import RunSessionsTracker
+        from harn_tui.core.eventlog import hitl
+        from harn_tui.core.eventlog.sessions import RunSessionsTracker
+        from harn_tui.core.format import schema
 
         app: Any = self.app
         if self.sessions is None or self.sessions.run_id != run_id:
@@ -278,8 +279,8 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
             self.sessions.poll(log, limit=limit)
             detail.agent_sessions = self.sessions.result()
             self._poll_live_graph(detail, log, run_id)
-            from harn_tui.core.normalize import attach_legacy_sessions
-            from harn_tui.core.sessions import legacy_session_dirs
+            from harn_tui.core.eventlog.sessions import legacy_session_dirs
+            from harn_tui.core.format.normalize import attach_legacy_sessions
 
             attach_legacy_sessions(detail, legacy_session_dirs(None, log))
         except HarnTuiError as exc:
@@ -287,7 +288,7 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
 
     def _poll_live_graph(self, detail: RunDetail, log: Any, run_id: str) -> None:
         """`observability.action_graph` updates for this run (the portal's live stream)."""
-        from harn_tui.core import action_graph
+        from harn_tui.core.analysis import action_graph
 
         nodes = detail.normalized["observability"]["action_graph_nodes"]
         trace_id = action_graph.trace_id_of(nodes)
@@ -423,8 +424,8 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
             Text(plural(usage["call_count"], "call"), style="dim"),
         ])
         extra: list[Text] = []
-        from harn_tui.core.costs import llm_rows
-        from harn_tui.core.numbers import fmt_usd
+        from harn_tui.core.analysis.costs import llm_rows
+        from harn_tui.core.format.numbers import fmt_usd
 
         cost = sum(row[5] for row in llm_rows(detail.normalized))
         if cost:
@@ -513,13 +514,13 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
         pane = self.query_one(f"#{pane_id}", Pane)
         if isinstance(index, int):
             if pane_id == "stages":
-                from harn_tui.widgets.stages import StagesPane
+                from harn_tui.widgets.panes.stages import StagesPane
 
                 assert isinstance(pane, StagesPane)
                 if index < pane.table.row_count:
                     pane.table.move_cursor(row=index, animate=False)
             elif pane_id == "turns":
-                from harn_tui.widgets.turns import TurnsPane
+                from harn_tui.widgets.panes.turns import TurnsPane
 
                 assert isinstance(pane, TurnsPane)
                 if index < pane.turn_list.count:
@@ -532,14 +533,14 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
         if self.detail is None:
             return []
         if self._failures is None:
-            from harn_tui.core.failures import failure_points
+            from harn_tui.core.analysis.failures import failure_points
 
             self._failures = failure_points(self.detail)
         return self._failures
 
     def open_on_failure(self) -> None:
         """Show the stage the failure summary names, with its error under the table."""
-        from harn_tui.core.failures import portal_failure_stage
+        from harn_tui.core.analysis.failures import portal_failure_stage
 
         if self.detail is None:
             return
@@ -569,7 +570,7 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
         self.action_pane(point.pane)
         pane = self.query_one(f"#{point.pane}", Pane)
         pane.goto_failure(point)
-        from harn_tui.core.textsafe import one_line
+        from harn_tui.core.format.textsafe import one_line
 
         self.app.notify(
             one_line(f"{index + 1}/{len(self.failures())} {point.label}: {point.message}")[:300],

@@ -12,12 +12,12 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
-from harn_tui.core.index import SORTS, select
-from harn_tui.core.numbers import fmt_tokens, fmt_usd
-from harn_tui.core.plural import plural
-from harn_tui.core.query import Query, filter_runs
-from harn_tui.core.summary import RunSummary
-from harn_tui.core.timestamps import format_duration
+from harn_tui.core.analysis.query import Query, filter_runs
+from harn_tui.core.format.numbers import fmt_tokens, fmt_usd
+from harn_tui.core.format.plural import plural
+from harn_tui.core.format.timestamps import format_duration
+from harn_tui.core.index.run_index import SORTS, select
+from harn_tui.core.index.summary import RunSummary
 from harn_tui.served import TerminalOnlyKeys
 from harn_tui.text import line
 from harn_tui.widgets.fields import FieldBlock

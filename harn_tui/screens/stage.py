@@ -19,11 +19,11 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Collapsible, Static
 
-from harn_tui.core import derive
-from harn_tui.core.normalize import RunDetail
-from harn_tui.core.plural import plural
-from harn_tui.core.records import Artifact, Attempt, Stage
-from harn_tui.core.timestamps import format_duration
+from harn_tui.core.format import derive
+from harn_tui.core.format.normalize import RunDetail
+from harn_tui.core.format.plural import plural
+from harn_tui.core.format.records import Artifact, Attempt, Stage
+from harn_tui.core.format.timestamps import format_duration
 from harn_tui.screens.json_view import compact_json, pretty_json
 from harn_tui.served import TerminalOnlyKeys
 from harn_tui.text import label, line, safe

@@ -1,6 +1,6 @@
 """`TextScreen`: a long text, shown a screenful at a time.
 
-The text is made visible once (`harn_tui.core.textsafe.visible`) and split into
+The text is made visible once (`harn_tui.core.format.textsafe.visible`) and split into
 lines; `TextLines` renders only the rows on screen, so a 50 MB string opens
 as fast as a short one. Wrapping maps rows to (line, offset) with a prefix sum.
 """
@@ -20,8 +20,8 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Static
 
-from harn_tui.core.textsafe import visible
-from harn_tui.core.wrap import wrap_words
+from harn_tui.core.format.textsafe import visible
+from harn_tui.core.format.wrap import wrap_words
 from harn_tui.served import TerminalOnlyKeys
 from harn_tui.text import label, line
 from harn_tui.widgets.footer import KeyFooter

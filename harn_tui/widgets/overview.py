@@ -12,16 +12,16 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
-from harn_tui.core import run_analysis as ra
-from harn_tui.core.failures import failure_points
-from harn_tui.core.numbers import fmt_count, fmt_tokens
-from harn_tui.core.story import build_story
-from harn_tui.core.timestamps import format_duration
+from harn_tui.core.analysis import run_analysis as ra
+from harn_tui.core.analysis.failures import failure_points
+from harn_tui.core.analysis.story import build_story
+from harn_tui.core.format.numbers import fmt_count, fmt_tokens
+from harn_tui.core.format.timestamps import format_duration
 from harn_tui.text import line
 from harn_tui.widgets.virtual_list import KeyedList
 
 if TYPE_CHECKING:
-    from harn_tui.core.normalize import RunDetail
+    from harn_tui.core.format.normalize import RunDetail
 
 SECTIONS = (
     ("insights", "Insights"),
@@ -199,7 +199,7 @@ def _checkpoints(detail: RunDetail) -> list[Row]:
 
 
 def _skills(detail: RunDetail) -> list[Row]:
-    from harn_tui.core.skill_events import extract
+    from harn_tui.core.analysis.skill_events import extract
 
     ev = extract(detail.normalized)
     rows = []

@@ -22,7 +22,7 @@ from textual.suggester import Suggester
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from harn_tui.core.query import (
+from harn_tui.core.analysis.query import (
     Query,
     QueryError,
     SavedQueries,
@@ -31,8 +31,8 @@ from harn_tui.core.query import (
     parse_query,
     vocabulary,
 )
-from harn_tui.core.summary import RunSummary
-from harn_tui.core.textsafe import visible
+from harn_tui.core.format.textsafe import visible
+from harn_tui.core.index.summary import RunSummary
 from harn_tui.text import line, safe
 from harn_tui.widgets.focus import focus_now
 

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 
 from rich.text import Text
 
-from harn_tui.core.numbers import fmt_tokens, fmt_usd
-from harn_tui.core.summary import RunSummary
-from harn_tui.core.timestamps import format_duration, format_iso, format_relative
+from harn_tui.core.format.numbers import fmt_tokens, fmt_usd
+from harn_tui.core.format.timestamps import format_duration, format_iso, format_relative
+from harn_tui.core.index.summary import RunSummary
 from harn_tui.text import line
 from harn_tui.widgets.status import badge
 from harn_tui.widgets.virtual_list import KeyedList

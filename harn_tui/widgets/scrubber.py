@@ -21,12 +21,12 @@ from textual.css.query import NoMatches
 from textual.message import Message
 from textual.widget import Widget
 
-from harn_tui.core.asof import Moment, as_of, index_at, merged_timeline
-from harn_tui.core.plural import plural
+from harn_tui.core.analysis.asof import Moment, as_of, index_at, merged_timeline
+from harn_tui.core.format.plural import plural
 from harn_tui.text import line
 
 if TYPE_CHECKING:
-    from harn_tui.core.normalize import RunDetail
+    from harn_tui.core.format.normalize import RunDetail
 
 __all__ = [
     "BIG_STEP",
@@ -249,7 +249,7 @@ def apply_as_of(screen: Any, ms: int | None) -> RunDetail | None:
     Re-renders the header from the same view when the screen has `_render_header`,
     and, while scrubbing, moves each pane's cursor to its newest item.
     """
-    from harn_tui.widgets.pane import Pane
+    from harn_tui.widgets.panes.pane import Pane
 
     detail = getattr(screen, "detail", None)
     if detail is None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from harn_tui.core.derive import COMPLETED_STATUSES, FAILED_STATUSES
+from harn_tui.core.format.derive import COMPLETED_STATUSES, FAILED_STATUSES
 from harn_tui.text import line
 
 SYMBOLS = {"completed": "✓", "failed": "✗", "active": "●", "broken": "!", "paused": "‖"}

@@ -8,7 +8,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from harn_tui.core.eventlog import EventLog, FileEventLog, SqliteEventLog
+from harn_tui.core.eventlog.readers import EventLog, FileEventLog, SqliteEventLog
 
 
 class LogBuilder:

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from harn_tui.core import derive
-from harn_tui.core.agent_events import AGENT_EVENT_TYPES
-from harn_tui.core.sessions import SessionEvent, legacy_sessions
-from harn_tui.core.timeline import KNOWN_TYPES, build_timeline, describe
+from harn_tui.core.analysis.agent_events import AGENT_EVENT_TYPES
+from harn_tui.core.analysis.timeline import KNOWN_TYPES, build_timeline, describe
+from harn_tui.core.eventlog.sessions import SessionEvent, legacy_sessions
+from harn_tui.core.format import derive
 
 MORE = Path(__file__).resolve().parents[1] / "fixtures" / "harn" / "more"
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from harn_tui.core.asof import (
+from harn_tui.core.analysis.asof import (
     MOMENT_KINDS,
     as_of,
     asof_ms_of,
@@ -18,11 +18,11 @@ from harn_tui.core.asof import (
     index_at,
     merged_timeline,
 )
-from harn_tui.core.eventlog import open_event_log
-from harn_tui.core.generator import write_corpus
-from harn_tui.core.hitl import HitlRequestState
-from harn_tui.core.normalize import RunDetail, load_run
-from harn_tui.core.sessions import SessionEvent
+from harn_tui.core.demo.generator import write_corpus
+from harn_tui.core.eventlog.hitl import HitlRequestState
+from harn_tui.core.eventlog.readers import open_event_log
+from harn_tui.core.eventlog.sessions import SessionEvent
+from harn_tui.core.format.normalize import RunDetail, load_run
 
 T = int(datetime(2026, 4, 22, tzinfo=UTC).timestamp() * 1000)
 S = 1000

@@ -725,7 +725,7 @@ LONG_IDS = ("run_01a233e2-38fb-7cff-a16c-c0f4756b6aa1", "run_01a233e2-38fb-7cff-
 def test_ls_piped_prints_whole_ids_and_paths(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Output that is not a terminal keeps ids whole (issue 9.9); a terminal table cuts them."""
     from harn_tui.cli import format_table
-    from harn_tui.core.index import RunIndex
+    from harn_tui.core.index.run_index import RunIndex
 
     deep = "a-very-long-folder-name-that-goes-on/and-on-and-on/and-still-further-down"
     for run_id in LONG_IDS:
@@ -759,7 +759,7 @@ def test_show_and_ls_find_the_event_log_of_the_roots_project_from_another_folder
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`show RUN --root demo` from elsewhere reads demo/.harn (issue 9.4)."""
-    from harn_tui.core.generator import EventLogWriter
+    from harn_tui.core.demo.generator import EventLogWriter
 
     demo = tmp_path / "demo"
     write_run(demo / "r.json", "run-r", hitl_questions=[])

@@ -9,12 +9,12 @@ from typing import Any
 import orjson
 import pytest
 
-from harn_tui.core import compaction_lens as lens
-from harn_tui.core.eventlog import open_event_log
-from harn_tui.core.generator import BASE_MS, Corpus, write_corpus
-from harn_tui.core.normalize import load_run
-from harn_tui.core.sessions import SessionEvent
-from harn_tui.core.timestamps import format_iso
+from harn_tui.core.analysis import compaction_lens as lens
+from harn_tui.core.demo.generator import BASE_MS, Corpus, write_corpus
+from harn_tui.core.eventlog.readers import open_event_log
+from harn_tui.core.eventlog.sessions import SessionEvent
+from harn_tui.core.format.normalize import load_run
+from harn_tui.core.format.timestamps import format_iso
 
 
 def _ts(ms: int) -> str:

@@ -1,4 +1,4 @@
-"""`harn_tui.core.compare`: baseline choice, alignment, stage/tool/usage/turn diffs, divergence."""
+"""`harn_tui.core.analysis.compare`: baseline choice, alignment, stage/tool/usage/turn diffs, divergence."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from harn_tui.core import compare as C
-from harn_tui.core.normalize import RunDetail, normalize_record
-from harn_tui.core.sessions import SessionEvent
-from harn_tui.core.summary import RunSummary, broken
+from harn_tui.core.analysis import compare as C
+from harn_tui.core.eventlog.sessions import SessionEvent
+from harn_tui.core.format.normalize import RunDetail, normalize_record
+from harn_tui.core.index.summary import RunSummary, broken
 
 T0 = 1_790_000_000_000  # ms; every run below starts at its own T0 + offset
 

@@ -9,8 +9,14 @@ from typing import Any
 import pytest
 
 from harn_tui.cli import main
-from harn_tui.core.costs import build_cost_report, llm_rows, price, pricing_per_million, run_date
-from harn_tui.core.summary import summarize
+from harn_tui.core.analysis.costs import (
+    build_cost_report,
+    llm_rows,
+    price,
+    pricing_per_million,
+    run_date,
+)
+from harn_tui.core.index.summary import summarize
 
 EXAMPLES = Path(__file__).resolve().parents[2] / ".." / "shared" / "harn-examples"
 
@@ -139,7 +145,7 @@ def test_cli_costs_on_harns_runs_view_files(capsys: pytest.CaptureFixture[str], 
 
 
 def test_query_cost_is_the_cost_column() -> None:
-    from harn_tui.core.query import filter_runs
+    from harn_tui.core.analysis.query import filter_runs
 
     spans_only = _summary("a", "deploy", "2026-11-20T01:00:00Z", span(provider="p", model="m", input_tokens=1,
                                                                      cost_usd=2.0))

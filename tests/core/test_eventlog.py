@@ -1,4 +1,4 @@
-"""Tests for harn_tui.core.eventlog: SQLite and file backends (spec §4)."""
+"""Tests for harn_tui.core.eventlog.readers: SQLite and file backends (spec §4)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,8 @@ from typing import Any
 
 import pytest
 
-from harn_tui.core import eventlog
-from harn_tui.core.errors import EventLogError
-from harn_tui.core.eventlog import (
+from harn_tui.core.eventlog import readers as eventlog
+from harn_tui.core.eventlog.readers import (
     FileEventLog,
     LogEvent,
     SqliteEventLog,
@@ -23,6 +22,7 @@ from harn_tui.core.eventlog import (
     open_event_log,
     sanitize_topic_component,
 )
+from harn_tui.core.format.errors import EventLogError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS topic_heads (topic TEXT PRIMARY KEY, last_id INTEGER NOT NULL);

@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from harn_tui.core import derive
-from harn_tui.core.failures import failure_points, portal_failure_stage, stage_errors
-from harn_tui.core.normalize import load_run
-from harn_tui.core.sessions import SessionEvent
+from harn_tui.core.analysis.failures import failure_points, portal_failure_stage, stage_errors
+from harn_tui.core.eventlog.sessions import SessionEvent
+from harn_tui.core.format import derive
+from harn_tui.core.format.normalize import load_run
 
 EXAMPLES = Path(__file__).resolve().parents[2] / ".." / "shared" / "harn-examples"
 

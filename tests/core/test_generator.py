@@ -9,8 +9,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from harn_tui.core import generator as g
-from harn_tui.core.live_demo import LiveDemoWriter, write_demo
+from harn_tui.core.demo import generator as g
+from harn_tui.core.demo.live import LiveDemoWriter, write_demo
 
 
 def _files(root: Path) -> dict[str, bytes]:

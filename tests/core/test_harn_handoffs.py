@@ -7,8 +7,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from harn_tui.core import handoffs as H
-from harn_tui.core.normalize import load_run, normalize_record
+from harn_tui.core.format import handoffs as H
+from harn_tui.core.format.normalize import load_run, normalize_record
 
 MORE = Path(__file__).resolve().parents[1] / "fixtures" / "harn" / "more"
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from harn_tui.core.normalize import load_run, normalize_record
+from harn_tui.core.format.normalize import load_run, normalize_record
 
 HARN = Path(__file__).resolve().parents[1] / "fixtures" / "harn"
 MORE = HARN / "more"

@@ -10,10 +10,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from harn_tui.core import derive
-from harn_tui.core.compare import compare
-from harn_tui.core.eventlog import FileEventLog
-from harn_tui.core.normalize import load_run
+from harn_tui.core.analysis.compare import compare
+from harn_tui.core.eventlog.readers import FileEventLog
+from harn_tui.core.format import derive
+from harn_tui.core.format.normalize import load_run
 
 MORE = Path(__file__).resolve().parents[1] / "fixtures" / "harn" / "more"
 

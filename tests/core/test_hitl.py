@@ -1,4 +1,4 @@
-"""Tests for harn_tui.core.hitl (spec §2.8, §4.2; harn stdlib/hitl.rs shapes)."""
+"""Tests for harn_tui.core.eventlog.hitl (spec §2.8, §4.2; harn stdlib/hitl.rs shapes)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from logbuilder import LogBuilder
 
-from harn_tui.core.hitl import merge_questions, questions_by_run, request_states
+from harn_tui.core.eventlog.hitl import merge_questions, questions_by_run, request_states
 
 
 @pytest.fixture(params=["sqlite", "file"])

@@ -1,4 +1,4 @@
-"""Tests for harn_tui.core.inbox: the HITL inbox across run files and the event log."""
+"""Tests for harn_tui.core.analysis.inbox: the HITL inbox across run files and the event log."""
 
 from __future__ import annotations
 
@@ -9,16 +9,7 @@ from typing import Any
 import orjson
 import pytest
 
-from harn_tui.core.eventlog import open_event_log
-from harn_tui.core.generator import (
-    BASE_MS,
-    Corpus,
-    EventLogWriter,
-    make_run,
-    rfc3339,
-    write_corpus,
-)
-from harn_tui.core.inbox import (
+from harn_tui.core.analysis.inbox import (
     ASKED,
     InboxItem,
     build_inbox,
@@ -26,8 +17,17 @@ from harn_tui.core.inbox import (
     match_stage,
     read_run_questions,
 )
-from harn_tui.core.index import RunIndex
-from harn_tui.core.summary import RunSummary
+from harn_tui.core.demo.generator import (
+    BASE_MS,
+    Corpus,
+    EventLogWriter,
+    make_run,
+    rfc3339,
+    write_corpus,
+)
+from harn_tui.core.eventlog.readers import open_event_log
+from harn_tui.core.index.run_index import RunIndex
+from harn_tui.core.index.summary import RunSummary
 
 
 @pytest.fixture(scope="module")
@@ -231,7 +231,7 @@ def test_match_stage_by_time_window_then_agent() -> None:
     ]
 
     def at(iso: str, agent: str = "") -> int | None:
-        from harn_tui.core.timestamps import parse_ms
+        from harn_tui.core.format.timestamps import parse_ms
 
         return match_stage(_item("x", "pending", asked_ms=parse_ms(iso), agent=agent), stages)
 
@@ -246,7 +246,7 @@ def test_match_stage_by_time_window_then_agent() -> None:
 
 
 def test_match_stage_on_the_corpus(corpus: Corpus) -> None:
-    from harn_tui.core.jsonload import decode_json
+    from harn_tui.core.format.jsonload import decode_json
 
     items = _corpus_inbox(corpus)
     wins = next(i for i in items if i.request_id == corpus.hitl_log_wins["request_id"])
@@ -254,7 +254,7 @@ def test_match_stage_on_the_corpus(corpus: Corpus) -> None:
     stages = decode_json((corpus.root / wins.run_path).read_bytes())["stages"]
     index = match_stage(wins, stages)
     assert index is not None
-    from harn_tui.core.timestamps import parse_ms
+    from harn_tui.core.format.timestamps import parse_ms
 
     stage = stages[index]
     assert parse_ms(stage["started_at"]) <= wins.asked_ms <= parse_ms(stage["finished_at"])  # type: ignore[operator]
@@ -293,8 +293,8 @@ def _every_kind(tmp_path: Path) -> tuple[Path, Path, dict[str, Any]]:
 
 def test_a_runs_requests_follow_the_inboxs_rule(tmp_path: Path) -> None:
     """The run's HITL pane and count hold every kind the inbox links to it (issue 9.3)."""
-    from harn_tui.core.hitl import QuestionIndex, request_states
-    from harn_tui.core.inbox import run_requests
+    from harn_tui.core.analysis.inbox import run_requests
+    from harn_tui.core.eventlog.hitl import QuestionIndex, request_states
 
     root, db, rec = _every_kind(tmp_path)
     reader = open_event_log("sqlite", db)
@@ -315,8 +315,8 @@ def test_a_runs_requests_follow_the_inboxs_rule(tmp_path: Path) -> None:
 
 
 def test_stage_that_asked_falls_back_to_the_latest_stage_started_before() -> None:
-    from harn_tui.core.inbox import stage_that_asked
-    from harn_tui.core.timestamps import parse_ms
+    from harn_tui.core.analysis.inbox import stage_that_asked
+    from harn_tui.core.format.timestamps import parse_ms
 
     stages = [
         {"node_id": "plan", "started_at": "2026-01-01T00:00:00Z", "finished_at": "2026-01-01T00:01:00Z"},

@@ -1,4 +1,4 @@
-"""Generated data obeys what a real Harn run obeys (`harn_tui.core.invariants`).
+"""Generated data obeys what a real Harn run obeys (`harn_tui.core.demo.invariants`).
 
 Every run `write_corpus` writes (several seeds and sizes), every `make_run` hypothesis can
 think of, and every state the live demo writes is checked; the checks themselves are shown
@@ -19,12 +19,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harn_tui.core import generator as g
-from harn_tui.core.invariants import event_log_violations, run_violations
-from harn_tui.core.live_demo import LiveDemoWriter, write_demo
-from harn_tui.core.normalize import load_run
-from harn_tui.core.summary import summarize
-from harn_tui.core.timestamps import parse_ms
+from harn_tui.core.demo import generator as g
+from harn_tui.core.demo.invariants import event_log_violations, run_violations
+from harn_tui.core.demo.live import LiveDemoWriter, write_demo
+from harn_tui.core.format.normalize import load_run
+from harn_tui.core.format.timestamps import parse_ms
+from harn_tui.core.index.summary import summarize
 
 
 def _sidecar(path: Path | None) -> list[dict[str, Any]] | None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from harn_tui.core import derive
-from harn_tui.core.normalize import load_run
-from harn_tui.core.report import render_text
+from harn_tui.core.analysis.report import render_text
+from harn_tui.core.format import derive
+from harn_tui.core.format.normalize import load_run
 
 
 def later_run() -> dict:  # type: ignore[type-arg]

@@ -8,8 +8,8 @@ import orjson
 import pytest
 
 from harn_tui.cli import main
-from harn_tui.core.normalize import load_run
-from harn_tui.core.sessions import legacy_session_dirs, legacy_sessions
+from harn_tui.core.eventlog.sessions import legacy_session_dirs, legacy_sessions
+from harn_tui.core.format.normalize import load_run
 
 
 def _run(tmp_path: Path, session: str) -> Path:

@@ -8,17 +8,17 @@ from typing import Any
 
 import pytest
 
-from harn_tui.core import derive
-from harn_tui.core import schema as S
-from harn_tui.core.errors import LoadError
-from harn_tui.core.jsonload import MAX_DEPTH, decode_json, read_bytes
-from harn_tui.core.normalize import (
+from harn_tui.core.format import derive
+from harn_tui.core.format import schema as S
+from harn_tui.core.format.errors import LoadError
+from harn_tui.core.format.jsonload import MAX_DEPTH, decode_json, read_bytes
+from harn_tui.core.format.normalize import (
     OBSERVABILITY_SCHEMA_VERSION,
     load_run,
     normalize_record,
     read_run_file,
 )
-from harn_tui.core.summary import summarize
+from harn_tui.core.index.summary import summarize
 
 EXAMPLES = Path(__file__).resolve().parents[2] / ".." / "shared" / "harn-examples"
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.json"))
@@ -905,7 +905,7 @@ def test_summary_counts_hitl_and_pending() -> None:
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as hst  # noqa: E402
 
-from harn_tui.core import jsonload  # noqa: E402
+from harn_tui.core.format import jsonload  # noqa: E402
 
 _json_values = hst.recursive(
     hst.none() | hst.booleans() | hst.integers(-(2**53), 2**53) | hst.floats(allow_nan=False, allow_infinity=False)

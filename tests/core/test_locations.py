@@ -1,4 +1,4 @@
-"""Tests for harn_tui.core.locations (spec §1.1)."""
+"""Tests for harn_tui.core.format.locations (spec §1.1)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from harn_tui.core.errors import EventLogError
-from harn_tui.core.locations import (
+from harn_tui.core.format.errors import EventLogError
+from harn_tui.core.format.locations import (
     absolute_path,
     cache_dir,
     event_log_candidates,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harn_tui.core.prefs import Preferences
+from harn_tui.core.config.prefs import Preferences
 
 
 def test_round_trip_through_the_config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,14 +12,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harn_tui.core import schema as S
-from harn_tui.core.discovery import FoundFile
-from harn_tui.core.errors import LoadError
-from harn_tui.core.index import load_summary
-from harn_tui.core.jsonload import decode_json
-from harn_tui.core.normalize import load_run, normalize_record
-from harn_tui.core.sidecar import daemon_events, model_turns
-from harn_tui.core.summary import RunSummary, summarize
+from harn_tui.core.format import schema as S
+from harn_tui.core.format.errors import LoadError
+from harn_tui.core.format.jsonload import decode_json
+from harn_tui.core.format.normalize import load_run, normalize_record
+from harn_tui.core.format.sidecar import daemon_events, model_turns
+from harn_tui.core.index.discovery import FoundFile
+from harn_tui.core.index.run_index import load_summary
+from harn_tui.core.index.summary import RunSummary, summarize
 
 EXAMPLES = Path(__file__).resolve().parents[2] / ".." / "shared" / "harn-examples"
 EXAMPLE_BYTES = [p.read_bytes() for p in sorted(EXAMPLES.glob("*.json"))]

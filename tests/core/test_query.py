@@ -9,9 +9,8 @@ from typing import Any
 
 import pytest
 
-from harn_tui.core import query as query_mod
-from harn_tui.core.errors import UsageError
-from harn_tui.core.query import (
+from harn_tui.core.analysis import query as query_mod
+from harn_tui.core.analysis.query import (
     FIELDS,
     QueryError,
     SavedQueries,
@@ -26,7 +25,8 @@ from harn_tui.core.query import (
     tokenize,
     vocabulary,
 )
-from harn_tui.core.summary import RunSummary, broken
+from harn_tui.core.format.errors import UsageError
+from harn_tui.core.index.summary import RunSummary, broken
 
 NOW = 1_795_262_400_000  # 2026-11-21T12:00:00Z
 HOUR = 3_600_000

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from harn_tui.core import run_analysis as ra
-from harn_tui.core.normalize import load_run, normalize_record
-from harn_tui.core.story import build_story, preview_text
+from harn_tui.core.analysis import run_analysis as ra
+from harn_tui.core.analysis.story import build_story, preview_text
+from harn_tui.core.format.normalize import load_run, normalize_record
 
 EXAMPLES = Path(__file__).resolve().parents[2] / ".." / "shared" / "harn-examples"
 

@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from harn_tui.core import schema as S
-from harn_tui.core.records import ChildRun, RunRecord, Stage, TraceSpan, Usage
+from harn_tui.core.format import schema as S
+from harn_tui.core.format.records import ChildRun, RunRecord, Stage, TraceSpan, Usage
 
 
 def test_empty_run_has_every_key_with_its_default() -> None:

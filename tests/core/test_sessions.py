@@ -1,4 +1,4 @@
-"""Tests for harn_tui.core.sessions (spec §5.1)."""
+"""Tests for harn_tui.core.eventlog.sessions (spec §5.1)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,15 @@ from typing import Any
 import pytest
 from logbuilder import LogBuilder
 
-from harn_tui.core.errors import EventLogError
-from harn_tui.core.eventlog import agent_events_topic
-from harn_tui.core.sessions import (
+from harn_tui.core.eventlog.readers import agent_events_topic
+from harn_tui.core.eventlog.sessions import (
     SessionEvent,
     load_legacy_session_jsonl,
     load_session_events,
     session_ids_in_log,
     sessions_for_run,
 )
+from harn_tui.core.format.errors import EventLogError
 
 
 @pytest.fixture(params=["sqlite", "file"])
@@ -182,7 +182,7 @@ def _log_with_sessions(builder: LogBuilder) -> Any:
 
 
 def test_tracker_pages_with_a_limit_to_the_same_result(builder: LogBuilder) -> None:
-    from harn_tui.core.sessions import RunSessionsTracker
+    from harn_tui.core.eventlog.sessions import RunSessionsTracker
 
     log = _log_with_sessions(builder)
     tracker = RunSessionsTracker("run_1", ["cand"])
@@ -204,7 +204,7 @@ def test_tracker_pages_with_a_limit_to_the_same_result(builder: LogBuilder) -> N
 
 def test_tracker_reads_each_row_once(builder: LogBuilder) -> None:
     """A candidate session's topic is read by the audit scan; its events come from that scan."""
-    from harn_tui.core.sessions import RunSessionsTracker
+    from harn_tui.core.eventlog.sessions import RunSessionsTracker
 
     log = _log_with_sessions(builder)
     real = log.iter_topic

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from harn_tui.core.normalize import load_run
-from harn_tui.core.sidecar import (
+from harn_tui.core.format.normalize import load_run
+from harn_tui.core.format.sidecar import (
     daemon_events,
     iter_jsonl,
     model_turns,
@@ -333,7 +333,7 @@ def test_provider_raw_capture_lines(tmp_path) -> None:  # type: ignore[no-untype
     import shutil
     from pathlib import Path
 
-    from harn_tui.core.normalize import load_run
+    from harn_tui.core.format.normalize import load_run
 
     fixture = Path(__file__).resolve().parents[1] / "fixtures" / "harn" / "more" / "later-prefix"
     shutil.copytree(fixture, tmp_path / "root")
@@ -379,7 +379,7 @@ def _conversation(n: int) -> list[dict[str, Any]]:
 def test_indexed_sidecar_gives_the_same_turns_as_a_whole_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tail: bytes
 ) -> None:
-    from harn_tui.core import sidecar as sc
+    from harn_tui.core.format import sidecar as sc
 
     path = tmp_path / "run-llm" / "llm_transcript.jsonl"
     lines = [*_conversation(40), lines_of(SPEC_LINES)[-1]]
@@ -402,7 +402,7 @@ def test_indexed_sidecar_keeps_messages_on_disk_not_in_memory(
 ) -> None:
     """Message lines are re-read when shown: replacing the file on disk does not change them
     (the index pins the version it read), and nothing of their content is held meanwhile."""
-    from harn_tui.core import sidecar as sc
+    from harn_tui.core.format import sidecar as sc
 
     path = tmp_path / "run-llm" / "llm_transcript.jsonl"
     write_lines(path, _conversation(5))
@@ -424,7 +424,7 @@ def test_show_json_of_an_indexed_sidecar_lists_messages(
 ) -> None:
     import orjson
 
-    from harn_tui.core import sidecar as sc
+    from harn_tui.core.format import sidecar as sc
 
     run_file = tmp_path / "run.json"
     run_file.write_text(json.dumps({"_type": "run_record", "id": "r", "workflow_id": "w"}))

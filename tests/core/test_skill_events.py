@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harn_tui.core.skill_events import extract
+from harn_tui.core.analysis.skill_events import extract
 
 
 def ev(kind: str, **meta: Any) -> dict[str, Any]:

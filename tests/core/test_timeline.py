@@ -1,4 +1,4 @@
-"""Tests for harn_tui.core.timeline (spec §5.3): every variant, malformed input, chunks, pairing."""
+"""Tests for harn_tui.core.analysis.timeline (spec §5.3): every variant, malformed input, chunks, pairing."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ from typing import Any
 
 import pytest
 
-from harn_tui.core.sessions import SessionEvent
-from harn_tui.core.timeline import (
+from harn_tui.core.analysis.timeline import (
     KNOWN_TYPES,
     LANE_ICONS,
     build_timeline,
@@ -15,6 +14,7 @@ from harn_tui.core.timeline import (
     describe,
     pair_tool_calls,
 )
+from harn_tui.core.eventlog.sessions import SessionEvent
 
 
 def ev(event: Any, event_id: int = 1, at: int | None = 1000, kind: str = "") -> SessionEvent:

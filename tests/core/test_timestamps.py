@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from harn_tui.core.timestamps import (
+from harn_tui.core.format.timestamps import (
     UNPARSED_SORT_KEY,
     format_duration,
     format_iso,

@@ -1,4 +1,4 @@
-"""Tests for harn_tui.core.waterfall: span nesting, broken parents, stage layout, heat."""
+"""Tests for harn_tui.core.analysis.waterfall: span nesting, broken parents, stage layout, heat."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from harn_tui.core.normalize import load_run
-from harn_tui.core.waterfall import (
+from harn_tui.core.analysis.waterfall import (
     CYCLE,
     GROUP,
     ORPHAN,
@@ -19,6 +18,7 @@ from harn_tui.core.waterfall import (
     Waterfall,
     build_waterfall,
 )
+from harn_tui.core.format.normalize import load_run
 
 
 def span(sid: Any, parent: Any = None, start: Any = 0, dur: Any = 10, kind: str = "fn_call",

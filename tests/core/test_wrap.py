@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harn_tui.core.wrap import cells, wrap_words
+from harn_tui.core.format.wrap import cells, wrap_words
 
 
 def _width(row: str) -> int:

@@ -19,12 +19,12 @@ import pytest
 from hostiletools import EXAMPLES
 from uitools import make_app, screen_text, wait_for, wait_for_text
 
-from harn_tui.core import jsonload
-from harn_tui.core.errors import EventLogError, LoadError
-from harn_tui.core.eventlog import SqliteEventLog
-from harn_tui.core.index import RunIndex
-from harn_tui.core.normalize import load_run
-from harn_tui.core.sidecar import read_sidecar
+from harn_tui.core.eventlog.readers import SqliteEventLog
+from harn_tui.core.format import jsonload
+from harn_tui.core.format.errors import EventLogError, LoadError
+from harn_tui.core.format.normalize import load_run
+from harn_tui.core.format.sidecar import read_sidecar
+from harn_tui.core.index.run_index import RunIndex
 from harn_tui.screens.run import RunScreen
 
 SIZE = (120, 36)
@@ -184,7 +184,7 @@ def test_sidecar_eio_is_a_note_not_a_failure(tmp_path: Path, monkeypatch: pytest
     sidecar.write_text('{"type":"message","role":"user","content":"hi"}\n')
     import builtins
 
-    import harn_tui.core.sidecar as sidecar_module
+    import harn_tui.core.format.sidecar as sidecar_module
 
     class Failing:
         def __enter__(self) -> Failing:

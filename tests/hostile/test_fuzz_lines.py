@@ -26,11 +26,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harn_tui.cli import _dumps_deep
-from harn_tui.core import hitl, sessions
-from harn_tui.core.errors import EventLogError, HarnTuiError
-from harn_tui.core.eventlog import FileEventLog, SqliteEventLog, agent_events_topic
-from harn_tui.core.generator import agent_event_payload, agent_session_stream, sidecar_lines
-from harn_tui.core.sidecar import daemon_events, model_turns, read_sidecar
+from harn_tui.core.demo.generator import agent_event_payload, agent_session_stream, sidecar_lines
+from harn_tui.core.eventlog import hitl, sessions
+from harn_tui.core.eventlog.readers import FileEventLog, SqliteEventLog, agent_events_topic
+from harn_tui.core.format.errors import EventLogError, HarnTuiError
+from harn_tui.core.format.sidecar import daemon_events, model_turns, read_sidecar
 
 ODD_LINES = [
     b"\xef\xbb\xbf" + b'{"type":"message","role":"user","content":"bom"}',
@@ -340,7 +340,7 @@ def test_regression_non_integer_event_ids_never_loop_the_pager(tmp_path: Path) -
 def test_regression_agent_event_type_that_is_not_a_string(odd_type: object, tmp_path: Path) -> None:
     """Found by the deep type-swap fuzz: an agent event whose `type` is a list made
     `sessions_for_run` raise TypeError (unhashable) in `_audit_run_id`."""
-    from harn_tui.core.timeline import build_timeline
+    from harn_tui.core.analysis.timeline import build_timeline
 
     lines = [orjson.loads(x) for x in _stream_lines()]
     for line in lines:

@@ -28,14 +28,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harn_tui.cli import _dumps_deep
-from harn_tui.core.discovery import stat_file
-from harn_tui.core.errors import LoadError
-from harn_tui.core.generator import make_run
-from harn_tui.core.index import load_summary
-from harn_tui.core.jsonload import decode_json
-from harn_tui.core.normalize import load_run
-from harn_tui.core.report import render_text
-from harn_tui.core.summary import RunSummary
+from harn_tui.core.analysis.report import render_text
+from harn_tui.core.demo.generator import make_run
+from harn_tui.core.format.errors import LoadError
+from harn_tui.core.format.jsonload import decode_json
+from harn_tui.core.format.normalize import load_run
+from harn_tui.core.index.discovery import stat_file
+from harn_tui.core.index.run_index import load_summary
+from harn_tui.core.index.summary import RunSummary
 
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.json"))
 
@@ -253,8 +253,8 @@ def test_decode_json_reasons_are_one_line_for_arbitrary_bytes() -> None:
 ))
 def test_arbitrary_json_in_any_top_level_field(value: object) -> None:
     """Any JSON value in any record key normalizes, summarizes and serializes."""
-    from harn_tui.core.normalize import normalize_record
-    from harn_tui.core.summary import summarize
+    from harn_tui.core.format.normalize import normalize_record
+    from harn_tui.core.index.summary import summarize
 
     base = {"_type": "run_record", "id": "h", "workflow_id": "w"}
     for key in ("stages", "transcript", "usage", "child_runs", "hitl_questions", "metadata",

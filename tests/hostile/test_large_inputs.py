@@ -18,8 +18,8 @@ import pytest
 from hostiletools import DEEP
 from uitools import make_app, wait_for
 
-from harn_tui.core.eventlog import SqliteEventLog, agent_events_topic
-from harn_tui.core.generator import SQLITE_SCHEMA, make_run, text
+from harn_tui.core.demo.generator import SQLITE_SCHEMA, make_run, text
+from harn_tui.core.eventlog.readers import SqliteEventLog, agent_events_topic
 from harn_tui.screens.run import RunScreen
 
 SIZE = (120, 36)

@@ -25,7 +25,7 @@ from hostiletools import (
 from textual.widgets import DataTable
 from uitools import make_app, screen_text, wait_for
 
-from harn_tui.core.generator import Corpus, write_corpus
+from harn_tui.core.demo.generator import Corpus, write_corpus
 from harn_tui.screens.json_view import JsonScreen
 from harn_tui.screens.run import RunScreen
 from harn_tui.screens.runs import RunsScreen
@@ -158,8 +158,8 @@ async def _visit_detail(pilot, index: int, seen: dict[str, bool], panes: set[str
 
 def _pick_runs(corpus: Corpus, rows: list) -> dict[int, set[str]]:  # type: ignore[type-arg]
     """Few runs that together reach every pane: sessions, HITL, turns, children, odd names."""
-    from harn_tui.core.eventlog import SqliteEventLog
-    from harn_tui.core.normalize import load_run
+    from harn_tui.core.eventlog.readers import SqliteEventLog
+    from harn_tui.core.format.normalize import load_run
 
     features: dict[int, set[str]] = {}
     with SqliteEventLog(corpus.event_log_path) as log:

@@ -11,10 +11,10 @@ from typing import Any
 import orjson
 from uitools import make_app, screen_text, wait_for, wait_for_text
 
-from harn_tui.core import action_graph as G
-from harn_tui.core.generator import EventLogWriter
+from harn_tui.core.analysis import action_graph as G
+from harn_tui.core.demo.generator import EventLogWriter
 from harn_tui.screens.run import RunScreen
-from harn_tui.widgets.action_graph import ActionGraphPane
+from harn_tui.widgets.panes.action_graph import ActionGraphPane
 
 HARN = Path(__file__).resolve().parents[1] / "fixtures" / "harn"
 SIZE = (120, 36)
@@ -56,7 +56,7 @@ def dispatcher_update(trace_id: str) -> dict[str, Any]:
 
 
 def test_tree_rows_from_the_entry_node() -> None:
-    from harn_tui.core.normalize import normalize_record
+    from harn_tui.core.format.normalize import normalize_record
 
     obs = normalize_record(graph_run())["observability"]
     rows = G.tree_rows(obs["action_graph_nodes"], obs["action_graph_edges"])

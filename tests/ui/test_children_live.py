@@ -8,7 +8,7 @@ import orjson
 import pytest
 from uitools import make_app, wait_for
 
-from harn_tui.core.generator import atomic_write_json
+from harn_tui.core.demo.generator import atomic_write_json
 from harn_tui.screens.run import RunScreen
 
 SIZE = (120, 36)
@@ -64,7 +64,7 @@ async def test_the_childs_own_file_wins_and_is_followed_live(tmp_path: Path, whe
         row = _row(screen)
         assert row[3] == "42.0s" and "compile failed" in row[4] and "exit 2" in row[4]
         # scrubbed to a moment the child was still running, it shows running, not its final word
-        from harn_tui.core.timestamps import parse_ms
+        from harn_tui.core.format.timestamps import parse_ms
         from harn_tui.widgets.scrubber import apply_as_of
 
         apply_as_of(screen, parse_ms("2026-11-20T09:00:05.500Z"))

@@ -12,11 +12,11 @@ from textual.screen import Screen
 from textual.widgets import Footer
 from uitools import screen_text, wait_for, wait_for_text
 
-from harn_tui.core.eventlog import open_event_log
-from harn_tui.core.generator import BASE_MS, Corpus, RunInfo, write_corpus
-from harn_tui.core.normalize import RunDetail, load_run
+from harn_tui.core.demo.generator import BASE_MS, Corpus, RunInfo, write_corpus
+from harn_tui.core.eventlog.readers import open_event_log
+from harn_tui.core.format.normalize import RunDetail, load_run
 from harn_tui.screens.text_view import TextScreen
-from harn_tui.widgets.compaction_lens import CompactionLens
+from harn_tui.widgets.panes.compaction_lens import CompactionLens
 
 SIZE = (120, 40)
 HOSTILE = "\x1b]0;pwned\x07[bold red]x[/] \u202eevil"

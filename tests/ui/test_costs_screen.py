@@ -8,8 +8,8 @@ import pytest
 from textual.widgets import Sparkline
 from uitools import make_app, screen_text, wait_for
 
-from harn_tui.core.costs import build_cost_report
-from harn_tui.core.numbers import fmt_usd
+from harn_tui.core.analysis.costs import build_cost_report
+from harn_tui.core.format.numbers import fmt_usd
 from harn_tui.screens.costs import CostsScreen, in_range
 from harn_tui.screens.runs import RunsScreen
 from harn_tui.widgets import run_table
@@ -93,7 +93,7 @@ async def test_costs_of_harns_runs_view_files_come_from_their_usage() -> None:
 async def test_costs_are_live_with_the_run_list(tmp_path: Path) -> None:
     import json
 
-    from harn_tui.core.summary import summarize
+    from harn_tui.core.index.summary import summarize
     from harn_tui.messages import RunsChanged
 
     def record(run_id: str, cost: float) -> dict:

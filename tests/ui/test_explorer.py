@@ -189,7 +189,7 @@ async def test_compaction_pane_shows_events(corpus) -> None:
     app = make_app(corpus.root, corpus.state_dir)
     async with app.run_test(size=SIZE) as pilot:
         await _loaded(pilot)
-        from harn_tui.core.normalize import load_run
+        from harn_tui.core.format.normalize import load_run
 
         run = next(
             r for r in corpus.runs

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uitools import make_app, screen_text, wait_for, wait_for_text
 
-from harn_tui.core.failures import failure_points
+from harn_tui.core.analysis.failures import failure_points
 from harn_tui.screens.run import RunScreen
 from harn_tui.screens.runs import RunsScreen
 
@@ -34,7 +34,7 @@ async def test_enter_on_a_failed_run_opens_the_failing_stage_with_its_error(corp
         await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.detail is not None)
         screen = app.screen
         assert isinstance(screen, RunScreen)
-        from harn_tui.core.failures import portal_failure_stage
+        from harn_tui.core.analysis.failures import portal_failure_stage
 
         target = portal_failure_stage(screen.detail.normalized)
         stages = screen.query_one("#stages")

@@ -139,7 +139,8 @@ def test_every_theme_gets_six_distinct_readable_colours() -> None:
 
 def test_status_and_hitl_styles_live_in_one_place() -> None:
     from harn_tui.screens import inbox
-    from harn_tui.widgets import hitl, status
+    from harn_tui.widgets import status
+    from harn_tui.widgets.panes import hitl
 
     assert not hasattr(inbox, "STATE_STYLE") or inbox.STATE_STYLE is status.STATE_STYLE
     assert not hasattr(hitl, "STATE_STYLE") or hitl.STATE_STYLE is status.STATE_STYLE
@@ -206,7 +207,7 @@ async def test_help_groups_keys_without_duplicates_and_scrolls(corpus) -> None: 
 
 
 def test_plural() -> None:
-    from harn_tui.core.plural import plural
+    from harn_tui.core.format.plural import plural
 
     assert [plural(n, "run") for n in (0, 1, 2)] == ["0 runs", "1 run", "2 runs"]
     assert plural(1, "match") == "1 match" and plural(3, "match") == "3 matches"

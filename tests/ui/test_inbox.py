@@ -9,8 +9,8 @@ import orjson
 from textual.widgets import DataTable
 from uitools import make_app, screen_text, tree_digest, wait_for, wait_for_text
 
-from harn_tui.core.generator import BASE_MS, Corpus, EventLogWriter, make_run, rfc3339
-from harn_tui.core.inbox import match_stage
+from harn_tui.core.analysis.inbox import match_stage
+from harn_tui.core.demo.generator import BASE_MS, Corpus, EventLogWriter, make_run, rfc3339
 from harn_tui.screens.inbox import InboxScreen
 from harn_tui.screens.json_view import JsonScreen
 from harn_tui.screens.run import RunScreen
@@ -133,7 +133,7 @@ async def test_enter_opens_the_run_on_the_stage_that_asked(corpus: Corpus) -> No
         assert isinstance(run_screen, RunScreen)
         stages = [s.raw for s in run_screen.detail.record.stages]
         assert match_stage(item, stages) is None
-        from harn_tui.core.timestamps import parse_ms
+        from harn_tui.core.format.timestamps import parse_ms
 
         latest = max(i for i, s in enumerate(stages) if parse_ms(s["started_at"]) <= item.asked_ms)
         assert screen.last_jump == (item.run_path, "stages", latest)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from uitools import make_app, screen_text, wait_for, wait_for_text
 
-from harn_tui.core import run_analysis as ra
+from harn_tui.core.analysis import run_analysis as ra
 from harn_tui.screens.json_view import JsonScreen
 from harn_tui.screens.overview import OverviewScreen
 from harn_tui.screens.run import RunScreen

@@ -12,11 +12,11 @@ from textual.screen import Screen
 from textual.widgets import Select, Static
 from uitools import screen_text, wait_for
 
-from harn_tui.core.normalize import RunDetail, load_run
-from harn_tui.core.sessions import SessionEvent
-from harn_tui.core.sidecar import model_turns
-from harn_tui.widgets.replay import ReplayPane
-from harn_tui.widgets.turns import TurnsPane
+from harn_tui.core.eventlog.sessions import SessionEvent
+from harn_tui.core.format.normalize import RunDetail, load_run
+from harn_tui.core.format.sidecar import model_turns
+from harn_tui.widgets.panes.replay import ReplayPane
+from harn_tui.widgets.panes.turns import TurnsPane
 
 pytestmark = pytest.mark.anyio
 SIZE = (140, 30)
@@ -312,8 +312,8 @@ async def test_rows_built_by_the_loader_are_used_not_rebuilt(
 ) -> None:
     """The run screen's worker builds replay rows (seconds for 1M events): the pane uses
     them on the UI thread instead of building the timeline again; stale ones are rebuilt."""
-    import harn_tui.widgets.replay as replay_module
-    from harn_tui.core.timeline import build_timeline
+    import harn_tui.widgets.panes.replay as replay_module
+    from harn_tui.core.analysis.timeline import build_timeline
 
     detail = make_detail(tmp_path)
     detail.session_rows = {sid: build_timeline(ev) for sid, ev in detail.agent_sessions.items()}

@@ -10,7 +10,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Static
 from uitools import make_app, screen_text, wait_for
 
-from harn_tui.core.asof import Moment, as_of, merged_timeline
+from harn_tui.core.analysis.asof import Moment, as_of, merged_timeline
 from harn_tui.screens.run import RunScreen
 from harn_tui.widgets.scrubber import (
     BIG_STEP,

@@ -15,7 +15,7 @@ from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Static
 
-from harn_tui.core.normalize import load_run
+from harn_tui.core.format.normalize import load_run
 from harn_tui.screens.json_view import JsonScreen, JsonTree
 from harn_tui.screens.stage import ArtifactItem, SectionBody, StageScreen
 from harn_tui.screens.text_view import TextLines, TextScreen

@@ -13,9 +13,9 @@ from textual.screen import Screen
 from textual.widgets import Static
 from uitools import screen_text, wait_for
 
-from harn_tui.core.normalize import RunDetail, load_run
-from harn_tui.core.waterfall import Bar, Waterfall
-from harn_tui.widgets.waterfall import (
+from harn_tui.core.analysis.waterfall import Bar, Waterfall
+from harn_tui.core.format.normalize import RunDetail, load_run
+from harn_tui.widgets.panes.waterfall import (
     WaterfallPane,
     columns,
     draw_bar,

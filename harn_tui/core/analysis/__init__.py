@@ -1,0 +1,1 @@
+"""What harn-tui computes over runs: compare, timelines, costs, queries, views."""

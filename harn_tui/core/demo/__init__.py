@@ -1,0 +1,1 @@
+"""Realistic generated run roots (tests, the demo, benchmarks) and their invariants."""

@@ -1,0 +1,1 @@
+"""Harn's event log: SQLite and file backends, HITL requests, agent sessions."""

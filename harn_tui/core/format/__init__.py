@@ -1,0 +1,1 @@
+"""Reading one run file as Harn does: defaults, derived fields, sidecar, times."""

@@ -1,0 +1,1 @@
+"""The run detail's panes, one widget each, on one base class."""
