@@ -376,11 +376,12 @@ def cmd_costs(args: argparse.Namespace) -> int:
         write_json(report.to_json(args.by))
         return EXIT_OK
     from harn_tui.core.format.numbers import fmt_count, fmt_tokens, fmt_usd
+    from harn_tui.core.format.plural import noun
 
     s = report.summary
     out = [
-        f"total {fmt_usd(s.cost_usd)}  {fmt_count(s.call_count)} calls  "
-        f"{fmt_tokens(s.input_tokens)} in / {fmt_tokens(s.output_tokens)} out  {fmt_count(s.run_count)} runs",
+        f"total {fmt_usd(s.cost_usd)}  {fmt_count(s.call_count)} {noun(s.call_count, 'call')}  "
+        f"{fmt_tokens(s.input_tokens)} in / {fmt_tokens(s.output_tokens)} out  {fmt_count(s.run_count)} {noun(s.run_count, 'run')}",
         "",
         f"{args.by.upper():<32} {'COST':>10} {'CALLS':>8} {'IN':>7} {'OUT':>7} {'RUNS':>6}",
     ]

@@ -14,6 +14,7 @@ from textual.widgets import Footer, Sparkline, Static
 
 from harn_tui.core.analysis.costs import BY, CostReport, Totals, build_cost_report
 from harn_tui.core.format.numbers import fmt_count, fmt_tokens, fmt_usd
+from harn_tui.core.format.plural import noun
 from harn_tui.text import line
 from harn_tui.widgets import run_table
 from harn_tui.widgets.virtual_list import KeyedList
@@ -56,9 +57,9 @@ class BreakdownList(KeyedList[tuple[str, Totals]]):
         bar = "█" * round(share * 12)
         out.append(f"{bar:<12} ", style="green")
         out.append(f"{share * 100:5.1f}% ", style="dim")
-        out.append(f"{fmt_count(t.call_count):>7} calls ")
+        out.append(f"{fmt_count(t.call_count):>7} {noun(t.call_count, 'call'):<5}")
         out.append(f"{fmt_tokens(t.input_tokens):>6}/{fmt_tokens(t.output_tokens):<6}", style="cyan")
-        out.append(f" {fmt_count(t.run_count)} runs", style="dim")
+        out.append(f" {fmt_count(t.run_count)} {noun(t.run_count, 'run')}", style="dim")
         out.truncate(width)
         return out
 
@@ -113,7 +114,7 @@ class CostsScreen(Screen[None]):
         s = report.summary
         header = Text(no_wrap=True)
         header.append("Costs ", style="bold")
-        header.append(f"· {fmt_count(len(runs))} runs shown", style="")
+        header.append(f"· {fmt_count(len(runs))} {noun(len(runs), 'run')} shown", style="")
         label = next(lbl for k, lbl, _d in RANGES if k == self.range_key)
         header.append(f" · {label}", style="bold cyan")
         where = self._list_filter()
@@ -123,9 +124,9 @@ class CostsScreen(Screen[None]):
         self.query_one("#costs-header", Static).update(header)
         totals = Text(no_wrap=True)
         totals.append(f" {fmt_usd(s.cost_usd)}", style="bold green")
-        totals.append(f"  {fmt_count(s.call_count)} calls", style="bold")
+        totals.append(f"  {fmt_count(s.call_count)} {noun(s.call_count, 'call')}", style="bold")
         totals.append(f"  {fmt_tokens(s.input_tokens)} in / {fmt_tokens(s.output_tokens)} out", style="cyan")
-        totals.append(f"  {fmt_count(s.run_count)} runs with spend", style="dim")
+        totals.append(f"  {fmt_count(s.run_count)} {noun(s.run_count, 'run')} with spend", style="dim")
         self.query_one("#costs-totals", Static).update(totals)
         self._render_trends(report)
         self._render_breakdown(report)

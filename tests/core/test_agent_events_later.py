@@ -79,7 +79,7 @@ def test_every_current_variant_has_a_description() -> None:
          "iteration 2 → anthropic/claude"),
         ("iteration_end", {"iteration": 2, "iteration_info": {"model": "m", "tool_count": 1, "input_tokens": 5,
                                                               "output_tokens": 3, "response_ms": 900}},
-         "iteration 2 end m · 1 tools · 5/3 tok · 900ms"),
+         "iteration 2 end m · 1 tool · 5/3 tok · 900ms"),
         ("transcript_compacted", {"archived_messages": 3, "estimated_tokens_before": 100,
                                   "estimated_tokens_after": 40, "strategy": "llm", "reason": "budget",
                                   "compaction_policy": {"name": "hybrid"}},

@@ -38,7 +38,7 @@ def test_insights_wording_and_ties_pick_the_last_like_rust_max_by_key() -> None:
     assert ins["Run shape"].value == "2 stages • 0 child runs"
     assert ins["Run shape"].detail == "status=completed • 0 transcript sections"
     assert ins["Slowest stage"].value == "b (5.0s)" and ins["Slowest stage"].target == ("stage", 1)
-    assert ins["Slowest stage"].detail == "1 attempts • 0 artifacts"
+    assert ins["Slowest stage"].detail == "1 attempt • 0 artifacts"
     assert ins["Where time went"].value == "llm call (400ms)" and ins["Where time went"].detail == "3 spans captured"
     assert ins["Heaviest model turn"].value == "Step 2 (4)" and ins["Heaviest model turn"].target == ("turn", 1)
     assert ins["Heaviest model turn"].detail == "kept 4 • added 0 • s2"

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from harn_tui.core.format.plural import plural
+
 if TYPE_CHECKING:
     from harn_tui.core.analysis.timeline import TimelineItem
 
@@ -84,7 +86,7 @@ def _iteration_end(ev: dict[str, Any], kind: str) -> TimelineItem:
             facts.append(model)
         tools = t._i(info, "tool_count")
         if tools is not None:
-            facts.append(f"{tools} tools")
+            facts.append(plural(tools, "tool"))
         tin, tout = t._i(info, "input_tokens"), t._i(info, "output_tokens")
         if tin is not None or tout is not None:
             facts.append(f"{tin or 0}/{tout or 0} tok")

@@ -16,6 +16,7 @@ from typing import Any
 from harn_tui.core.analysis.story import StorySection, build_story, preview_text
 from harn_tui.core.format import derive
 from harn_tui.core.format.derive import compact, dicts, obj
+from harn_tui.core.format.plural import plural
 from harn_tui.core.format.schema import str_list, to_int, to_str
 from harn_tui.core.format.timestamps import format_duration
 
@@ -71,7 +72,7 @@ def build_insights(
     out = [
         Insight(
             "Run shape",
-            f"{len(stages)} stages • {len(children)} child runs",
+            f"{plural(len(stages), 'stage')} • {plural(len(children), 'child run')}",
             f"status={to_str(run.get('status'))} • {len(story)} transcript sections",
             ("stages", None),
         )
@@ -82,7 +83,7 @@ def build_insights(
         out.append(Insight(
             "Slowest stage",
             f"{to_str(stage.get('node_id'))} ({format_duration(duration)})",
-            f"{len(dicts(stage.get('attempts')))} attempts • {len(dicts(stage.get('artifacts')))} artifacts",
+            f"{plural(len(dicts(stage.get('attempts'))), 'attempt')} • {plural(len(dicts(stage.get('artifacts'))), 'artifact')}",
             ("stage", index),
         ))
     else:
@@ -91,11 +92,11 @@ def build_insights(
         out.append(Insight(
             "Where time went",
             f"{humanize_kind(noisiest[0])} ({format_duration(noisiest[1])})",
-            f"{len(spans)} spans captured",
+            f"{plural(len(spans), 'span')} captured",
             ("waterfall", noisiest[0]),
         ))
     else:
-        out.append(Insight("Where time went", "No trace spans", f"{len(spans)} spans captured"))
+        out.append(Insight("Where time went", "No trace spans", f"{plural(len(spans), 'span')} captured"))
     if story:
         out.append(Insight("First thing to read", story[0].title, story[0].preview, ("story", 0)))
     else:
