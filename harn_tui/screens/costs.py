@@ -10,13 +10,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Sparkline, Static
+from textual.widgets import Sparkline, Static
 
 from harn_tui.core.analysis.costs import BY, CostReport, Totals, build_cost_report
 from harn_tui.core.format.numbers import fmt_count, fmt_tokens, fmt_usd
 from harn_tui.core.format.plural import noun
 from harn_tui.text import line
 from harn_tui.widgets import run_table
+from harn_tui.widgets.footer import KeyFooter
 from harn_tui.widgets.virtual_list import KeyedList
 
 if TYPE_CHECKING:
@@ -95,7 +96,7 @@ class CostsScreen(Screen[None]):
             yield Vertical(id="costs-workflows")
         yield Static(id="costs-by-label")
         yield BreakdownList(id="costs-breakdown")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.refresh_report()

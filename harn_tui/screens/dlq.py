@@ -11,12 +11,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from harn_tui.core.analysis.dlq import DlqEntry, group_by_error_class, load_dlq
 from harn_tui.core.format.numbers import fmt_count
 from harn_tui.core.format.timestamps import format_iso
 from harn_tui.text import line, safe
+from harn_tui.widgets.footer import KeyFooter
 from harn_tui.widgets.virtual_list import KeyedList, VirtualList
 
 #: A list row: a group header (class, count, newest) or an entry.
@@ -116,7 +117,7 @@ class DlqScreen(Screen[None]):
         yield DlqList(id="dlq-list")
         with VerticalScroll(id="dlq-detail-box"):
             yield Static(id="dlq-detail")
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def list(self) -> DlqList:

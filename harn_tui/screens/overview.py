@@ -11,9 +11,10 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from harn_tui.text import line
+from harn_tui.widgets.footer import KeyFooter
 from harn_tui.widgets.overview import SECTIONS, OverviewList, Row, build_rows
 from harn_tui.widgets.virtual_list import VirtualList
 
@@ -51,7 +52,7 @@ class OverviewScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(id="overview-header")
         yield OverviewList(id="overview")
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def list(self) -> OverviewList:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 from textual.widget import Widget
+from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 from uitools import make_app, wait_for
 
@@ -25,6 +26,7 @@ from harn_tui.screens.text_view import TextScreen
 from harn_tui.widgets.footer import KeyFooter
 
 SIZES = [(80, 24), (120, 36)]
+PANES = ("stages", "children", "hitl", "compaction", "replay", "turns", "lens", "waterfall", "graph")
 Tour = Callable[[Pilot], Awaitable[None]]
 
 
@@ -116,15 +118,30 @@ def _tours(corpus: Corpus) -> dict[str, Tour]:
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, TextScreen))
 
-    tours: dict[str, Tour] = {"saved-queries": saved, "baseline-picker": picker, "broken": broken, "runs": runs, "stage": stage, "json": json, "text": text,
+    async def overview(pilot: Pilot) -> None:
+        await _open(pilot, _richest(corpus))
+        await pilot.press("O")
+        await wait_for(pilot, lambda: type(pilot.app.screen).__name__ == "OverviewScreen")
+
+    async def costs(pilot: Pilot) -> None:
+        await _loaded(pilot)
+        await pilot.press("dollar_sign")
+        await wait_for(pilot, lambda: type(pilot.app.screen).__name__ == "CostsScreen")
+
+    async def dlq(pilot: Pilot) -> None:
+        await _loaded(pilot)
+        await pilot.press("D")
+        await wait_for(pilot, lambda: type(pilot.app.screen).__name__ == "DlqScreen")
+
+    tours: dict[str, Tour] = {"overview": overview, "costs": costs, "dead-letters": dlq, "saved-queries": saved, "baseline-picker": picker, "broken": broken, "runs": runs, "stage": stage, "json": json, "text": text,
                               "inbox": inbox, "compare": compare, "help": help_}
-    for i, name in enumerate(("stages", "children", "hitl", "compaction", "replay", "turns", "lens", "waterfall")):
+    for i, name in enumerate(PANES):
         tours[f"run-{name}"] = _pane(corpus, str(i + 1))
     return tours
 
 
-TOURS = ["saved-queries", "baseline-picker", "broken", "runs", "stage", "json", "text", "inbox", "compare", "help",
-         *(f"run-{n}" for n in ("stages", "children", "hitl", "compaction", "replay", "turns", "lens", "waterfall"))]
+TOURS = ["overview", "costs", "dead-letters", "saved-queries", "baseline-picker", "broken", "runs", "stage", "json", "text", "inbox", "compare", "help",
+         *(f"run-{n}" for n in PANES)]
 
 
 def _scroller(widget: Widget) -> Widget | None:
@@ -156,10 +173,12 @@ def overflowing(screen: Widget) -> list[str]:
 
 
 def footer_problems(screen: Widget) -> list[str]:
-    footers = list(screen.query(KeyFooter))
+    footers = list(screen.query(Footer))
     if not footers:
         return []
     footer = footers[0]
+    if not isinstance(footer, KeyFooter):
+        return [f"{type(screen).__name__} uses {type(footer).__name__}, which cuts keys (use KeyFooter)"]
     keys = list(footer.query(FooterKey))
     palette = [k.region for k in keys if k.has_class("-command-palette")]
     bad = [f"{k.key_display} {k.description!r} cut ({k.region} in {footer.region})"
