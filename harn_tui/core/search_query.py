@@ -1,0 +1,456 @@
+"""Search queries over the full-text index: parse, find candidates, verify, snippet.
+
+Syntax (terms separated by spaces, all must hold in the same piece of text):
+
+* ``word`` a whole word; ``deploy*`` a word starting with ``deploy``;
+* ``"exact phrase"`` the words in that order (case-insensitive);
+* ``*ploy*`` (or ``*ploy`` / ``text~"a b"``) a substring anywhere;
+* ``in:prompt`` (``tool error message hitl event other``, comma-separated) scopes
+  the fields searched;
+* any query-language term (``status=failed workflow=deploy``) filters the runs;
+* with ``regex=True`` the whole pattern is one Python regular expression, run on
+  the candidate texts the index returns for its longest literal (or on every
+  text when it has none), bounded in time (`RegexTimeout`).
+
+Every match is verified on the stored text, so a hit is never a false positive of
+the index. Case-insensitive throughout. Pure: no Textual, no Rich.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from harn_tui.core.errors import UsageError
+from harn_tui.core.search_extract import FIELDS, Location, describe, parse_location
+from harn_tui.core.search_index import SHIFT, TOPIC_PREFIX, locations
+from harn_tui.core.textsafe import one_line
+
+__all__ = ["Hit", "RegexTimeout", "SearchQuery", "parse_search", "run_search"]
+
+#: Vocabulary terms one substring fragment may expand to before it stops narrowing.
+MAX_EXPANSION = 400
+SNIPPET_BEFORE = 40
+SNIPPET_WIDTH = 160
+DEFAULT_REGEX_SECONDS = 5.0
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+class RegexTimeout(UsageError):
+    """A regular expression ran past its time budget (the hits so far are kept)."""
+
+
+@dataclass(frozen=True)
+class Term:
+    kind: str  # word | prefix | phrase | substring | regex
+    text: str
+
+
+@dataclass
+class SearchQuery:
+    text: str
+    terms: list[Term]
+    fields: tuple[str, ...] = ()
+    where: str = ""
+    matchers: list[Callable[[str], tuple[int, int] | None]] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.terms
+
+
+@dataclass
+class Hit:
+    """One verified match: where it is and a one-line snippet with the match marked."""
+
+    run_id: str
+    path: str
+    loc: str
+    field: str
+    text: str
+    start: int
+    end: int
+    started_ms: int | None
+    topic: str = ""
+    more: int = 0  # other places holding the same text
+
+    @property
+    def location(self) -> Location:
+        return parse_location(self.loc)
+
+    def describe(self) -> str:
+        return describe(self.location, self.topic)
+
+    def snippet(self, width: int = SNIPPET_WIDTH) -> tuple[str, int, int]:
+        """(escaped one-line snippet, match start, match end) within the snippet."""
+        lo = max(0, self.start - SNIPPET_BEFORE)
+        while lo > 0 and lo > self.start - SNIPPET_BEFORE - 15 and not self.text[lo - 1].isspace():
+            lo -= 1
+        pre = ("…" if lo > 0 else "") + one_line(self.text[lo:self.start])
+        mid = one_line(self.text[self.start:self.end])
+        room = max(0, width - len(pre) - len(mid))
+        rest = self.text[self.end:self.end + room + 1]
+        post = one_line(rest)
+        if len(post) > room or self.end + len(rest) < len(self.text):
+            post = post[: max(0, room - 1)] + "…"
+        return pre + mid + post, len(pre), len(pre) + len(mid)
+
+    def to_json(self) -> dict[str, Any]:
+        snippet, a, b = self.snippet()
+        loc = self.location.to_json()
+        loc["text"] = self.describe()
+        if self.topic:
+            loc["topic"] = self.topic
+        return {
+            "run_id": self.run_id,
+            "path": self.path,
+            "location": loc,
+            "field": self.field,
+            "snippet": snippet,
+            "match_start": a,
+            "match_end": b,
+        }
+
+
+# -- parsing ----------------------------------------------------------------------
+
+
+def _scope(value: str) -> tuple[str, ...]:
+    names = tuple(v.strip().lower() for v in value.split(",") if v.strip())
+    bad = [n for n in names if n not in FIELDS]
+    if bad or not names:
+        raise UsageError(f"unknown field in:{one_line(value, 40)}; fields: {' '.join(FIELDS)}")
+    return names
+
+
+def parse_search(text: str, *, regex: bool = False, fields: str | None = None) -> SearchQuery:
+    """Parse a search; UsageError (QueryError) for a bad term or regex."""
+    from harn_tui.core.query import _KEY_OP, _LOOKUP, tokenize
+
+    scope: tuple[str, ...] = _scope(fields) if fields else ()
+    if regex:
+        try:
+            compiled = re.compile(text, re.IGNORECASE | re.MULTILINE)
+        except re.error as exc:
+            raise UsageError(f"bad regular expression: {exc}") from None
+        if compiled.search("") is not None:
+            raise UsageError("the regular expression matches empty text; make it require something")
+        q = SearchQuery(text, [Term("regex", text)], scope)
+        q.matchers = [_regex_matcher(compiled)]
+        return q
+    terms: list[Term] = []
+    where: list[str] = []
+    for token in tokenize(text):
+        plain, raw = token.plain, token.raw
+        if raw.lower().startswith("in:") and token.quoted_at >= 3:
+            scope = scope + _scope(plain[3:])
+            continue
+        m = _KEY_OP.match(plain)
+        if m is not None and m.end() <= token.quoted_at:
+            key = m.group(1).lower()
+            if key == "text" and m.group(2) == "~":
+                if plain[m.end():]:
+                    terms.append(Term("substring", plain[m.end():]))
+                continue
+            if key in _LOOKUP:
+                where.append(raw)
+                continue
+        if token.quoted_at == 0 and raw[:1] in "\"'":
+            if _WORD.search(plain):
+                terms.append(Term("phrase", plain))
+            elif plain:
+                terms.append(Term("substring", plain))
+            continue
+        if len(plain) > 1 and plain.startswith("*"):
+            body = plain.strip("*")
+            if body:
+                terms.append(Term("substring", body))
+            continue
+        if plain.endswith("*") and _WORD.fullmatch(plain.rstrip("*")):
+            terms.append(Term("prefix", plain.rstrip("*")))
+            continue
+        if _WORD.fullmatch(plain):
+            terms.append(Term("word", plain))
+        elif plain:
+            terms.append(Term("phrase", plain) if _WORD.search(plain) else Term("substring", plain))
+    if where:
+        from harn_tui.core.query import parse_query
+
+        parse_query(" ".join(where))  # validate now
+    q = SearchQuery(text, terms, tuple(dict.fromkeys(scope)), " ".join(where))
+    q.matchers = [_matcher(t) for t in terms]
+    return q
+
+
+def _bounded(body: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![^\W_]){body}(?![^\W_])", re.IGNORECASE)
+
+
+def _phrase_body(text: str) -> str:
+    # words in order, anything that is not a word between them (like the index sees it)
+    words = _WORD.findall(text)
+    return r"[\W_]+".join(re.escape(w) for w in words)
+
+
+def _matcher(term: Term) -> Callable[[str], tuple[int, int] | None]:
+    if term.kind == "word":
+        pattern = _bounded(re.escape(term.text))
+    elif term.kind == "prefix":
+        pattern = re.compile(rf"(?<![^\W_]){re.escape(term.text)}", re.IGNORECASE)
+    elif term.kind == "phrase":
+        exact = _bounded(re.escape(term.text).replace(r"\ ", r"\s+"))
+        loose = _bounded(_phrase_body(term.text))
+
+        def phrase(text: str) -> tuple[int, int] | None:
+            m = exact.search(text) or loose.search(text)
+            return m.span() if m else None
+
+        return phrase
+    else:
+        needle = term.text.casefold()
+        simple = needle == term.text.lower()
+
+        def substring(text: str) -> tuple[int, int] | None:
+            hay = text.lower() if simple else text.casefold()
+            i = hay.find(needle)
+            if i < 0:
+                return None
+            if len(hay) != len(text):  # casefold changed lengths: find the span in the original
+                m = re.search(re.escape(term.text), text, re.IGNORECASE)
+                return m.span() if m else (0, 0)
+            return i, i + len(needle)
+
+        return substring
+
+    def search(text: str) -> tuple[int, int] | None:
+        m = pattern.search(text)
+        return m.span() if m else None
+
+    return search
+
+
+def _regex_matcher(compiled: re.Pattern[str]) -> Callable[[str], tuple[int, int] | None]:
+    def search(text: str) -> tuple[int, int] | None:
+        m = compiled.search(text)
+        return m.span() if m else None
+
+    return search
+
+
+# -- candidates -----------------------------------------------------------------------
+
+
+def _fts_quote(word: str) -> str:
+    return '"' + word.replace('"', '""') + '"'
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _vocab(conn: sqlite3.Connection, pattern: str) -> list[str] | None:
+    rows = conn.execute(
+        "SELECT term FROM vocab WHERE term LIKE ? ESCAPE '\\' LIMIT ?",
+        (pattern, MAX_EXPANSION + 1),
+    ).fetchall()
+    if len(rows) > MAX_EXPANSION:
+        return None
+    return [r[0] for r in rows]
+
+
+def _substring_groups(conn: sqlite3.Connection, fragment: str) -> list[str] | None:
+    """FTS groups every text containing `fragment` must match; [] means no narrowing,
+    None means nothing can match."""
+    spans = [(m.start(), m.end(), m.group().lower()) for m in _WORD.finditer(fragment)]
+    groups: list[str] = []
+    for i, (a, b, word) in enumerate(spans):
+        open_left = i == 0 and a == 0
+        open_right = i == len(spans) - 1 and b == len(fragment)
+        if not open_left and not open_right:
+            groups.append(_fts_quote(word))
+        elif not open_left:
+            groups.append(_fts_quote(word) + "*")
+        else:
+            if len(word) < 3 and open_right:
+                continue  # too short to narrow usefully
+            like = "%" + _like_escape(word) + ("%" if open_right else "")
+            terms = _vocab(conn, like)
+            if terms is None:
+                continue
+            if not terms:
+                return None
+            groups.append("(" + " OR ".join(_fts_quote(t) for t in terms) + ")")
+    return groups
+
+
+def _regex_literal(pattern: str) -> str:
+    """The longest literal run the regex requires at its top level ('' if none)."""
+    try:
+        import re._parser as sre_parse  # type: ignore[import-not-found]
+    except ImportError:  # pragma: no cover - Python < 3.11 layout
+        import sre_parse  # type: ignore[no-redef]
+    from re._constants import LITERAL  # type: ignore[import-not-found]
+
+    try:
+        parsed = sre_parse.parse(pattern)
+    except Exception:
+        return ""
+    best, run = "", []
+    for op, arg in list(parsed):
+        if op is LITERAL:
+            run.append(chr(arg))
+            continue
+        text = "".join(run)
+        best = text if len(text) > len(best) else best
+        run = []
+    text = "".join(run)
+    return text if len(text) > len(best) else best
+
+
+def _match_expr(conn: sqlite3.Connection, query: SearchQuery) -> str | None:
+    """The FTS5 MATCH expression for the candidates ('' = every text, None = nothing)."""
+    groups: list[str] = []
+    for term in query.terms:
+        if term.kind == "word":
+            groups.append(_fts_quote(term.text.lower()))
+        elif term.kind == "prefix":
+            groups.append(_fts_quote(term.text.lower()) + "*")
+        elif term.kind == "phrase":
+            words = [w.lower() for w in _WORD.findall(term.text)]
+            groups.append(_fts_quote(" ".join(words)))
+        else:
+            fragment = _regex_literal(term.text) if term.kind == "regex" else term.text
+            if not fragment:
+                continue
+            sub = _substring_groups(conn, fragment)
+            if sub is None:
+                return None
+            groups.extend(sub)
+    return " AND ".join(groups)
+
+
+# -- running ------------------------------------------------------------------------
+
+
+@dataclass
+class _Files:
+    started: dict[int, int | None]
+    rel: dict[int, str]
+    run_id: dict[int, str]
+    session_run: dict[str, int]
+
+
+def _files(conn: sqlite3.Connection) -> _Files:
+    started: dict[int, int | None] = {}
+    rel: dict[int, str] = {}
+    run_id: dict[int, str] = {}
+    session_run: dict[str, int] = {}
+    topics: list[tuple[int, str]] = []
+    for fid, path, rid, ms, sessions in conn.execute(
+        "SELECT id, rel, run_id, started_ms, sessions FROM files"
+    ):
+        rel[fid] = path
+        if path.startswith(TOPIC_PREFIX):
+            topics.append((fid, sessions or ""))
+            continue
+        started[fid], run_id[fid] = ms, rid or ""
+        if rid:
+            session_run.setdefault("run:" + rid, fid)
+        for sid in (sessions or "").split("\n"):
+            if sid:
+                session_run.setdefault(sid, fid)
+    for fid, sessions in topics:
+        owner = next((session_run[s] for s in sessions.split("\n") if s in session_run), None)
+        started[fid] = started.get(owner) if owner is not None else None
+        run_id[fid] = run_id.get(owner, "") if owner is not None else ""
+        if owner is not None:
+            session_run["\x00topic:" + str(fid)] = owner
+    return _Files(started, rel, run_id, session_run)
+
+
+def run_search(
+    conn: sqlite3.Connection,
+    query: SearchQuery,
+    *,
+    allowed: set[str] | None = None,
+    limit: int | None = None,
+    deadline: float | None = None,
+) -> Iterator[Hit]:
+    """Verified hits, newest run first (then in file order).
+
+    `allowed` restricts to these run paths (a `--where` filter); `deadline` (a
+    `time.monotonic()` value) bounds the verification and raises RegexTimeout.
+    """
+    if query.is_empty:
+        return
+    expr = _match_expr(conn, query)
+    if expr is None:
+        return
+    files = _files(conn)
+    scope = query.fields
+    if expr:
+        rows = conn.execute("SELECT rowid FROM docs WHERE docs MATCH ?", (expr,)).fetchall()
+    else:
+        rows = conn.execute("SELECT rowid FROM docs").fetchall()
+
+    def owner(fid: int) -> int:
+        return files.session_run.get("\x00topic:" + str(fid), fid)
+
+    def path_of(fid: int) -> str:
+        return files.rel.get(owner(fid), "")
+
+    rowids = [r[0] for r in rows]
+    if allowed is not None:
+        rowids = [r for r in rowids if path_of(r >> SHIFT) in allowed]
+    rowids.sort(key=lambda r: (-(files.started.get(r >> SHIFT) or 0), path_of(r >> SHIFT),
+                               r >> SHIFT, r))
+    count = 0
+    cache: dict[Any, Any] = {}
+    fetch = "SELECT text, field FROM docs WHERE rowid = ?"
+    for i, rowid in enumerate(rowids):
+        if deadline is not None and i % 16 == 0 and time.monotonic() > deadline:
+            raise RegexTimeout("search stopped: the pattern took too long")
+        row = conn.execute(fetch, (rowid,)).fetchone()
+        if row is None:
+            continue
+        text, fld = row
+        if scope and fld not in scope:
+            continue
+        span = _verify(query, text)
+        if span is None:
+            continue
+        fid = rowid >> SHIFT
+        locs = locations(conn, rowid, cache)
+        rel = files.rel.get(fid, "")
+        topic = rel[len(TOPIC_PREFIX):] if rel.startswith(TOPIC_PREFIX) else ""
+        yield Hit(
+            run_id=files.run_id.get(fid, ""),
+            path=path_of(fid) if not topic or owner(fid) != fid else "events:" + topic,
+            loc=locs[0] if locs else "r",
+            field=fld,
+            text=text,
+            start=span[0],
+            end=span[1],
+            started_ms=files.started.get(fid),
+            topic=topic,
+            more=max(0, len(locs) - 1),
+        )
+        count += 1
+        if limit is not None and count >= limit:
+            return
+
+
+def _verify(query: SearchQuery, text: str) -> tuple[int, int] | None:
+    first: tuple[int, int] | None = None
+    for matcher in query.matchers:
+        span = matcher(text)
+        if span is None:
+            return None
+        if first is None or span[0] < first[0]:
+            first = span
+    return first
