@@ -201,7 +201,7 @@ def _matcher(term: Term) -> Callable[[str], tuple[int, int] | None]:
     if term.kind == "word":
         pattern = _bounded(re.escape(term.text))
     elif term.kind == "prefix":
-        pattern = re.compile(rf"(?<![^\W_]){re.escape(term.text)}", re.IGNORECASE)
+        pattern = re.compile(rf"(?<![^\W_]){re.escape(term.text)}[^\W_]*", re.IGNORECASE)
     elif term.kind == "phrase":
         exact = _bounded(re.escape(term.text).replace(r"\ ", r"\s+"))
         loose = _bounded(_phrase_body(term.text))
