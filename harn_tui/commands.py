@@ -25,6 +25,7 @@ class RunCommands(Provider):
         for name in names:
             out.append((f"Workflow: {name}", partial(self._set, "workflow_filter", name), "Only this workflow"))
         out.append(("Help: keys", app.action_help, "Every key binding"))
+        out.append(("Search all runs…", app.action_search, 'Full text of every run: words, "phrases", deploy*, *sub*, in:tool (ctrl+f)'))
         out.append(("HITL inbox", app.action_inbox, "Every HITL question, approval, dual-control and escalation across runs"))
         out.append(("Query runs…", partial(self._runs_action, "focus_query"), "status=failed tokens>50k model~sonnet since=2h …"))
         out.append(("Saved queries", partial(self._runs_action, "saved_queries"), "Apply, save or delete saved queries"))

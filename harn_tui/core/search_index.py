@@ -247,8 +247,11 @@ class SearchIndex:
         root = self.root.resolve()
         with self._write():
             for path in paths:
+                path = Path(path)
+                if path.name == "llm_transcript.jsonl" and path.parent.name.endswith("-llm"):
+                    path = path.parent.parent / (path.parent.name[:-4] + ".json")
                 try:
-                    rel = Path(path).resolve().relative_to(root).as_posix()
+                    rel = path.resolve().relative_to(root).as_posix()
                 except ValueError:
                     continue
                 if not rel.endswith(".json"):
