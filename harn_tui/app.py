@@ -276,9 +276,6 @@ class HarnTuiApp(App[int]):
         """Read new `hitl.questions` rows (incrementally) and refresh the list's HITL counts."""
         if self.event_log is None:
             return
-        if self.search_ready.is_set():
-            with self.search_lock:
-                self._search_poll_events()
         try:
             changed = self.log_questions.poll(self.event_log)
         except HarnTuiError as exc:
@@ -286,6 +283,11 @@ class HarnTuiApp(App[int]):
             return
         if changed:
             self.post_message(RunsChanged([], [], hitl_changed=True))
+        if self.search_ready.is_set() and self.search_lock.acquire(timeout=5):
+            try:
+                self._search_poll_events()  # agent events into the full-text index
+            finally:
+                self.search_lock.release()
 
     def _poll_event_log_loop(self) -> None:
         while True:

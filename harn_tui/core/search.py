@@ -9,7 +9,6 @@ catastrophic pattern is stopped (and says so) instead of hanging.
 
 from __future__ import annotations
 
-import multiprocessing
 import sqlite3
 import time
 from collections.abc import Iterable
@@ -123,6 +122,8 @@ def _child(db: str, pattern: str, fields: str | None, allowed: list[str] | None,
 
 def _bounded(index: SearchIndex, query: SearchQuery, allowed: Iterable[str] | None,
              limit: int | None, seconds: float) -> SearchResult:
+    import multiprocessing
+
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     recv, send = ctx.Pipe(duplex=False)

@@ -32,8 +32,6 @@ import orjson
 
 from harn_tui.core.discovery import walk
 from harn_tui.core.search_extract import Piece, event_pieces, record_pieces, sidecar_pieces
-from harn_tui.core.sidecar import sidecar_path
-from harn_tui.core.timestamps import parse_ms
 
 if TYPE_CHECKING:
     from harn_tui.core.eventlog import EventLog
@@ -79,9 +77,16 @@ class SyncStats:
     events: int = 0
 
 
+def sidecar_of(run_file: str) -> str:
+    """The LLM transcript sidecar of a run file (as `core.sidecar.sidecar_path`, on strings)."""
+    folder, name = os.path.split(run_file)
+    stem = name.rsplit(".", 1)[0] if "." in name[1:] else name
+    return os.path.join(folder, f"{stem}-llm", "llm_transcript.jsonl")
+
+
 def _side_key(run_file: str) -> str:
     try:
-        st = os.stat(sidecar_path(Path(run_file)))
+        st = os.stat(sidecar_of(run_file))
     except OSError:
         return ""
     return f"{st.st_size}:{st.st_mtime_ns}"
@@ -89,7 +94,8 @@ def _side_key(run_file: str) -> str:
 
 def _sidecar_lines(run_file: Path) -> list[tuple[int, dict[str, Any]]]:
     try:
-        data = sidecar_path(run_file).read_bytes()
+        with open(sidecar_of(os.fspath(run_file)), "rb") as handle:
+            data = handle.read()
     except OSError:
         return []
     out = []
@@ -110,6 +116,7 @@ def extract_file(path: Path) -> tuple[dict[str, Any], list[Piece]]:
     from harn_tui.core.derive import linked_session_ids
     from harn_tui.core.errors import LoadError
     from harn_tui.core.normalize import read_run_file
+    from harn_tui.core.timestamps import parse_ms
 
     try:
         raw = read_run_file(path)
