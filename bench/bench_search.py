@@ -21,6 +21,7 @@ compare the ratios, not the seconds.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import random
 import re
@@ -35,7 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_index import ensure_corpus, floor  # noqa: E402
+from bench_index import ensure_corpus, floor
 
 
 def ensure_rg() -> str:
@@ -75,9 +76,9 @@ def pick_literals(root: Path, files: list[Path]) -> tuple[str, str, str]:
     pairs: Counter[str] = Counter()
     for f in sample:
         text = f.read_text(errors="replace").lower()
-        tokens = re.findall(r"[a-z]{7,}", text)
+        tokens = re.findall(r"(?<![A-Za-z\\])[a-z]{7,}(?![A-Za-z])", text)
         words.update(set(tokens))
-        pairs.update({f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)
+        pairs.update({f"{a} {b}" for a, b in itertools.pairwise(tokens)
                       if f"{a} {b}" in text})
     target = max(1, len(sample) // 100)
 

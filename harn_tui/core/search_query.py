@@ -88,10 +88,11 @@ class Hit:
     def describe(self) -> str:
         return describe(self.location, self.topic)
 
-    def snippet(self, width: int = SNIPPET_WIDTH) -> tuple[str, int, int]:
-        """(escaped one-line snippet, match start, match end) within the snippet."""
-        lo = max(0, self.start - SNIPPET_BEFORE)
-        while lo > 0 and lo > self.start - SNIPPET_BEFORE - 15 and not self.text[lo - 1].isspace():
+    def snippet(self, width: int = SNIPPET_WIDTH, before: int = SNIPPET_BEFORE) -> tuple[str, int, int]:
+        """(escaped one-line snippet, match start, match end) within the snippet: about
+        `before` characters of context, then the match, then what fits in `width`."""
+        lo = max(0, self.start - before)
+        while lo > 0 and lo > self.start - before - 15 and not self.text[lo - 1].isspace():
             lo -= 1
         pre = ("…" if lo > 0 else "") + one_line(self.text[lo:self.start])
         mid = one_line(self.text[self.start:self.end])

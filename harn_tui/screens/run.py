@@ -95,7 +95,7 @@ class RunScreen(AsOfMixin, Screen[None]):
         Binding("x", "export('md')", "Export MD", show=False),
         Binding("X", "export('json')", "Export JSON", show=False),
         Binding("u", "reload", "Reload", show=False),
-        Binding("slash", "find", "Find in pane"),
+        Binding("slash", "find", "Find in pane", show=False),
         Binding("n", "next_hit(1)", "Next search hit", show=False),
         Binding("N", "next_hit(-1)", "Prev search hit", show=False),
         *SCRUB_BINDINGS,

@@ -25,11 +25,12 @@ from harn_tui.text import line
 
 #: Hits fetched per query (the screen shows the newest runs first).
 MAX_HITS = 500
+WHERE_WIDTH = 34
 
 
-def snippet_text(hit: Hit, width: int = 200) -> Text:
+def snippet_text(hit: Hit, width: int = 200, before: int = 40) -> Text:
     """The hit's snippet, escaped, with the match highlighted."""
-    snippet, a, b = hit.snippet(width)
+    snippet, a, b = hit.snippet(width, before)
     out = Text(no_wrap=True, end="")
     out.append_text(line(snippet[:a], "", width))
     out.append_text(line(snippet[a:b], "bold reverse", width))
@@ -83,7 +84,7 @@ class SearchScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.table
-        table.add_column("where", width=34, key="where")
+        table.add_column("where", width=WHERE_WIDTH, key="where")
         table.add_column("text", key="text")
         self.query_one(Input).focus()
         self._title()
@@ -169,6 +170,8 @@ class SearchScreen(Screen[None]):
         self.rows = []
         app: Any = self.app
         current = None
+        # context before the match: a quarter of the text column, so the match is in view
+        before = max(8, min(40, (self.size.width - WHERE_WIDTH - 4) // 4))
         for i, hit in enumerate(self.hits):
             if hit.path != current:
                 current = hit.path
@@ -185,9 +188,9 @@ class SearchScreen(Screen[None]):
                 self.rows.append(hit.path)
             where = Text(no_wrap=True, end="")
             where.append("  ")
-            where.append_text(line(hit.describe(), "", 26))
-            where.append_text(line(f" {hit.field}", "dim italic", 10))
-            table.add_row(where, snippet_text(hit), key=f"h{i}")
+            where.append_text(line(hit.describe(), "", WHERE_WIDTH - 11))
+            where.append_text(line(f" {hit.field}", "dim italic", 8))
+            table.add_row(where, snippet_text(hit, 200, before), key=f"h{i}")
             self.rows.append(i)
         if key is not None and key in self.rows:
             table.move_cursor(row=self.rows.index(key), animate=False)
