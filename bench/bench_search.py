@@ -81,10 +81,17 @@ def pick_literals(root: Path, files: list[Path]) -> tuple[str, str, str]:
         pairs.update({f"{a} {b}" for a, b in itertools.pairwise(tokens)
                       if f"{a} {b}" in text})
     target = max(1, len(sample) // 100)
+    texts = [f.read_text(errors="replace").lower() for f in sample]
 
     def near(counter: Counter[str]) -> str:
-        return min((w for w, c in counter.items() if c >= 1),
-                   key=lambda w: (abs(counter[w] - target), w))
+        """The candidate in about 1% of the files, as a word AND as a substring (so rg's
+        lines and our hits count the same places)."""
+        close = sorted((w for w in counter), key=lambda w: (abs(counter[w] - target), w))[:40]
+
+        def substring_df(w: str) -> int:
+            return sum(1 for t in texts if w in t)
+
+        return min(close, key=lambda w: (abs(substring_df(w) - counter[w]), abs(counter[w] - target), w))
 
     word = near(words)
     phrase = near(pairs)

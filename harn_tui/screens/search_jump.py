@@ -93,8 +93,24 @@ def jump(screen: RunScreen, hit: Hit) -> str:
     target = app.screen_stack[-1] if app.screen_stack else None
     if isinstance(target, JsonScreen):
         path = json_path(detail.raw, loc.parts)
-        screen.call_after_refresh(target.reveal, path)
+        screen.call_after_refresh(_reveal_hit, target, path, hit)
     return "json"
+
+
+def _reveal_hit(target: Any, path: tuple[Any, ...], hit: Hit) -> None:
+    """Select the node, highlight the match in its label, and show the hit under the tree."""
+    from harn_tui.screens.search import snippet_text
+
+    target.reveal(path)
+    node = target.tree.cursor_node
+    if node is not None:
+        label = target.tree.ensure_label(node)
+        label.highlight_words([hit.text[hit.start:hit.end]], "bold reverse", case_sensitive=False)
+        target.tree.refresh()
+    note = snippet_text(hit, 160)
+    note.append(f"   ({hit.describe()})", style="dim")
+    target.hit_note = note
+    target._note(note)
 
 
 def find_in_pane(screen: RunScreen, needle: str, step: int = 1) -> bool:

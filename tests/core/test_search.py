@@ -309,3 +309,24 @@ def test_grep_options_and_exit_codes(root: Path, tmp_path: Path,
     capsys.readouterr()
     assert cli.main(["grep", r"(\w+\s?)+\$", str(root), "--regex", "--timeout", "0.3"]) == 1
     assert "stopped after" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("text", ['a "b c" d', 'text~"x y" in:tool', "'q' x\\y", 'a"b\\"c"d',
+                                  "  spaced   out  ", 'status=failed "mismatched types"'])
+def test_search_tokens_agree_with_the_query_language(text: str) -> None:
+    from harn_tui.core.query import tokenize
+    from harn_tui.core.search_query import _tokens
+
+    assert [(t.raw, t.plain, t.quoted_at) for t in _tokens(text)] == [
+        (t.raw, t.plain, t.quoted_at) for t in tokenize(text)]
+
+
+def test_a_sidecar_change_reindexes_its_run(root: Path, cache: Path) -> None:
+    index = SearchIndex(cache, root)
+    index.sync()
+    side = root / "nightly" / "new-llm" / "llm_transcript.jsonl"
+    side.write_text(json.dumps({"type": "x", "text": "a wombat"}) + "\n")
+    assert index.update_paths([side]) == ["nightly/new.json"]
+    index.close()
+    assert [h.path for h in _find(root, cache, "wombat")] == ["nightly/new.json"]
+    assert _find(root, cache, "quokka") == []

@@ -134,6 +134,12 @@ async def test_enter_opens_the_json_node_of_a_tool_result(root: Path) -> None:
                        and tree.cursor_node.data is not None
                        and tree.cursor_node.data.path == ("tool_recordings", 0, "result"))
         assert screen.hits[0].field == "tool"
+        await wait_for(pilot, lambda: hasattr(app.screen, "hit_note"))
+        note = app.screen.hit_note  # type: ignore[attr-defined]
+        assert [note.plain[s.start:s.end] for s in note.spans if "reverse" in str(s.style)] == [
+            "flamingo"]
+        label = tree.cursor_node.label
+        assert any("reverse" in str(s.style) for s in label.spans)  # the node shows the match
 
 
 async def test_n_and_N_step_through_hits_across_runs(root: Path) -> None:
@@ -210,3 +216,18 @@ async def test_query_bar_accepts_text_terms(root: Path) -> None:
         await wait_for_text(pilot, "1 shown")
         text = screen_text(app)
         assert "run-b" in text and "run-a" not in text
+
+
+async def test_watcher_changes_reach_the_index_and_the_open_search(root: Path) -> None:
+    app = make_app(root)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await _search(pilot, "canary")
+        assert len(screen.hits) == 2
+        rec = _record("run-c", "2026-11-22T10:00:00Z", "gamma")
+        (root / "c.json").write_text(json.dumps(rec))
+        app.search_update({root / "c.json"})  # what live._apply does for the watcher's batch
+        await wait_for(pilot, lambda: len(screen.hits) == 3)
+        assert screen.hits[0].run_id == "run-c"  # newest first
+        (root / "c.json").unlink()
+        app.search_update({root / "c.json"})
+        await wait_for(pilot, lambda: len(screen.hits) == 2)
