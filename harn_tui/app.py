@@ -42,7 +42,7 @@ class HarnTuiApp(App[int]):
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Help"),
         Binding("i", "inbox", "HITL inbox"),
-        Binding("ctrl+f", "search", "Search all runs", show=False),
+        Binding("ctrl+f", "search", "Search all runs", show=False, priority=True),
         Binding("ctrl+s", "save_screenshot", "Screenshot", show=False),
     ]
 

@@ -231,3 +231,30 @@ async def test_watcher_changes_reach_the_index_and_the_open_search(root: Path) -
         (root / "c.json").unlink()
         app.search_update({root / "c.json"})
         await wait_for(pilot, lambda: len(screen.hits) == 2)
+
+
+async def test_reachable_from_every_screen_help_and_palette(root: Path) -> None:
+    from harn_tui.screens.help import HelpScreen, describe_bindings
+    from harn_tui.screens.inbox import InboxScreen
+
+    app = make_app(root)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.scanned.is_set())
+        assert ("ctrl+f", "Search all runs") in [
+            (k.replace("^", "ctrl+").lower(), d) for k, d in describe_bindings(app.screen)]
+        for opener in (lambda: app.push_screen(RunScreen(root / "a.json")),
+                       lambda: app.push_screen(InboxScreen()),
+                       lambda: app.push_screen(HelpScreen(app.screen))):
+            opener()
+            await pilot.pause()
+            await pilot.press("ctrl+f")
+            await wait_for(pilot, lambda: isinstance(app.screen, SearchScreen))
+            await pilot.press("escape")
+            await pilot.pause()
+            while len(app.screen_stack) > 2:
+                app.pop_screen()
+                await pilot.pause()
+        from harn_tui.commands import RunCommands
+
+        names = [name for name, _cb, _help in RunCommands(app.screen)._commands()]
+        assert "Search all runs…" in names
