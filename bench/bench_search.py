@@ -95,8 +95,11 @@ def pick_literals(root: Path, files: list[Path]) -> tuple[str, str, str]:
 
     word = near(words)
     phrase = near(pairs)
-    sub_word = near(Counter({w: c for w, c in words.items() if len(w) >= 9}))
-    return word, phrase, sub_word[2:-2]
+    # a fragment from inside a longer word, itself in about 1% of the files
+    fragments = Counter({w[2:-2]: c for w, c in words.items() if len(w) >= 10})
+    close = sorted(fragments, key=lambda w: (abs(fragments[w] - target), w))[:60]
+    sub = min(close, key=lambda w: (abs(sum(1 for t in texts if w in t) - target), w))
+    return word, phrase, sub
 
 
 def main() -> int:
