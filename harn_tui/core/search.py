@@ -42,7 +42,10 @@ def open_index(root: Path, cache_dir: Path | None) -> SearchIndex:
     if cache_dir is None:
         import tempfile
 
-        cache_dir = Path(tempfile.mkdtemp(prefix="harn-tui-search-"))
+        temp = Path(tempfile.mkdtemp(prefix="harn-tui-search-"))
+        index = SearchIndex(temp, root)
+        index.owned_dir = temp  # removed on close
+        return index
     return SearchIndex(cache_dir, root)
 
 

@@ -146,6 +146,7 @@ class SearchIndex:
         self.root = Path(root)
         self.root_key = str(self.root.resolve())
         self.path = path or search_db_path(cache_dir, root)
+        self.owned_dir: Path | None = None  # a temporary cache dir to remove on close
         self.conn = self._open()
 
     # -- opening ----------------------------------------------------------------
@@ -199,6 +200,11 @@ class SearchIndex:
     def close(self) -> None:
         with contextlib.suppress(sqlite3.Error):
             self.conn.close()
+        if self.owned_dir is not None:
+            import shutil
+
+            shutil.rmtree(self.owned_dir, ignore_errors=True)
+            self.owned_dir = None
 
     # -- files ------------------------------------------------------------------
 
