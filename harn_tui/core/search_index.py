@@ -39,9 +39,11 @@ if TYPE_CHECKING:
 __all__ = ["SearchIndex", "SyncStats", "locations", "search_db_path"]
 
 FORMAT = "harn-tui-search"
-VERSION = "1"
+VERSION = "2"
 SHIFT = 20
 MAX_PIECES = (1 << SHIFT) - 1
+#: pieces per compressed location chunk
+LOC_CHUNK = 32
 #: files rows for event-log topics have rel = TOPIC_PREFIX + topic
 TOPIC_PREFIX = "\x00events:"
 
@@ -79,6 +81,8 @@ class SyncStats:
 
 def sidecar_of(run_file: str) -> str:
     """The LLM transcript sidecar of a run file (as `core.sidecar.sidecar_path`, on strings)."""
+    if run_file.endswith(".json"):
+        return run_file[:-5] + "-llm/llm_transcript.jsonl"
     folder, name = os.path.split(run_file)
     stem = name.rsplit(".", 1)[0] if "." in name[1:] else name
     return os.path.join(folder, f"{stem}-llm", "llm_transcript.jsonl")
@@ -251,6 +255,9 @@ class SearchIndex:
                 batch = []
                 if on_progress is not None:
                     on_progress(i, len(todo))
+        if todo or gone:
+            with contextlib.suppress(sqlite3.Error):  # a reader may hold the WAL: next time
+                self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return stats
 
     def update_paths(self, paths: Iterable[Path]) -> list[str]:
@@ -335,9 +342,12 @@ class SearchIndex:
         pieces = pieces[:room]
         rows = [(base + i, p.text, p.field) for i, p in enumerate(pieces)]
         self.conn.executemany("INSERT INTO docs(rowid, text, field) VALUES(?,?,?)", rows)
-        if pieces:
-            blob = zlib.compress(orjson.dumps([p.locs for p in pieces]), 6)
-            self.conn.execute("INSERT OR REPLACE INTO locs VALUES(?,?,?)", (fid, start, blob))
+        # locations in compressed chunks, so a hit decompresses only its neighbours'
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO locs VALUES(?,?,?)",
+            [(fid, start + i, zlib.compress(orjson.dumps([p.locs for p in pieces[i:i + LOC_CHUNK]]), 6))
+             for i in range(0, len(pieces), LOC_CHUNK)],
+        )
         return start + len(rows)
 
     def locations(self, rowid: int) -> list[str]:
