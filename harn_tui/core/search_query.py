@@ -394,15 +394,30 @@ class _Files:
     session_run: dict[str, int]
 
 
-def _files(conn: sqlite3.Connection) -> _Files:
+def _file_rows(conn: sqlite3.Connection, fids: set[int]) -> list[tuple[Any, ...]]:
+    """The files rows of the candidates; every row when an event-log topic is among them
+    (its run is found through the sessions the run files link)."""
+    columns = "SELECT id, rel, run_id, started_ms, sessions FROM files"
+    if len(fids) > 2000:
+        return conn.execute(columns).fetchall()
+    ids = sorted(fids)
+    rows: list[tuple[Any, ...]] = []
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        rows += conn.execute(f"{columns} WHERE id IN ({','.join('?' * len(chunk))})",
+                             chunk).fetchall()
+    if any(r[1].startswith(TOPIC_PREFIX) for r in rows):
+        return conn.execute(columns).fetchall()
+    return rows
+
+
+def _files(conn: sqlite3.Connection, fids: set[int]) -> _Files:
     started: dict[int, int | None] = {}
     rel: dict[int, str] = {}
     run_id: dict[int, str] = {}
     session_run: dict[str, int] = {}
     topics: list[tuple[int, str]] = []
-    for fid, path, rid, ms, sessions in conn.execute(
-        "SELECT id, rel, run_id, started_ms, sessions FROM files"
-    ):
+    for fid, path, rid, ms, sessions in _file_rows(conn, fids):
         rel[fid] = path
         if path.startswith(TOPIC_PREFIX):
             topics.append((fid, sessions or ""))
@@ -440,12 +455,12 @@ def run_search(
     expr = _match_expr(conn, query)
     if expr is None:
         return
-    files = _files(conn)
     scope = query.fields
     if expr:
         rows = conn.execute("SELECT rowid FROM docs WHERE docs MATCH ?", (expr,)).fetchall()
     else:
         rows = conn.execute("SELECT rowid FROM docs").fetchall()
+    files = _files(conn, {r[0] >> SHIFT for r in rows})
 
     def owner(fid: int) -> int:
         return files.session_run.get("\x00topic:" + str(fid), fid)
