@@ -165,7 +165,11 @@ class SearchScreen(Screen[None]):
 
     def _fill(self) -> None:
         table = self.table
-        key = self.rows[table.cursor_row] if self.rows and table.cursor_row < len(self.rows) else None
+        # keep the cursor on the same hit (the list re-sorts when the index changes)
+        current = self.current_hit()
+        old = getattr(self, "_shown", [])
+        key = (old[current].path, old[current].loc) if current is not None and current < len(old) else None
+        self._shown = list(self.hits)
         table.clear()
         self.rows = []
         app: Any = self.app
@@ -192,8 +196,9 @@ class SearchScreen(Screen[None]):
             where.append_text(line(f" {hit.field}", "dim italic", 8))
             table.add_row(where, snippet_text(hit, 200, before), key=f"h{i}")
             self.rows.append(i)
-        if key is not None and key in self.rows:
-            table.move_cursor(row=self.rows.index(key), animate=False)
+        same = next((i for i, h in enumerate(self.hits) if (h.path, h.loc) == key), None)
+        if same is not None:
+            table.move_cursor(row=self.rows.index(same), animate=False)
         elif self.hits:
             table.move_cursor(row=1, animate=False)
 

@@ -67,6 +67,10 @@ def jump(screen: RunScreen, hit: Hit) -> str:
                             replay.timeline.cursor = i
                             break
                     return "replay"
+        app: Any = screen.app  # not one of this run's sessions: show the event as indexed
+        app.open_json({"topic": hit.topic, "event_id": loc.event_id, "pointer": loc.pointer,
+                       "text": hit.text}, f"event #{loc.event_id}")
+        return "event"
     if loc.source == "sidecar":
         turns: Any = screen.query_one("#turns")
         for i, turn in enumerate(detail.model_turns):

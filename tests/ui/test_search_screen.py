@@ -223,11 +223,14 @@ async def test_watcher_changes_reach_the_index_and_the_open_search(root: Path) -
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await _search(pilot, "canary")
         assert len(screen.hits) == 2
+        await pilot.press("enter", "n")
+        assert screen.hits[screen.current_hit()].run_id == "run-a"
         rec = _record("run-c", "2026-11-22T10:00:00Z", "gamma")
         (root / "c.json").write_text(json.dumps(rec))
         app.search_update({root / "c.json"})  # what live._apply does for the watcher's batch
         await wait_for(pilot, lambda: len(screen.hits) == 3)
         assert screen.hits[0].run_id == "run-c"  # newest first
+        assert screen.hits[screen.current_hit()].run_id == "run-a"  # the cursor kept its hit
         (root / "c.json").unlink()
         app.search_update({root / "c.json"})
         await wait_for(pilot, lambda: len(screen.hits) == 2)
