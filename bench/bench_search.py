@@ -11,8 +11,9 @@ the same files for the same literal for the queries. Targets (issue #12):
 * one changed run file re-indexed in <= 100 ms (in process, the watcher's path);
 * index size on disk reported, <= 1.0x the corpus.
 
-The literals are picked from the corpus (words in about 1% of the runs), so both
-tools print a comparable, modest number of lines. The machine may be shared:
+The literals come from the corpus: an id group for the word and substring queries (the
+generated prose is one small pool, so its real words are in most runs) and a two-word phrase
+found in about 1% of the sampled runs. The machine may be shared:
 compare the ratios, not the seconds.
 
     python bench/bench_search.py [--runs 10000] [--corpus DIR] [--repeat 3]
@@ -69,37 +70,47 @@ def timed(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, by
 
 
 def pick_literals(root: Path, files: list[Path]) -> tuple[str, str, str]:
-    """(word, phrase, substring) found in roughly 1% of the run files."""
+    """(word, phrase, substring) of the indexed text found in roughly 1% of the run files."""
+    import orjson
+
+    from harn_tui.core.search_extract import record_pieces
+
     rng = random.Random(12)
     sample = rng.sample(files, min(300, len(files)))
     words: Counter[str] = Counter()
     pairs: Counter[str] = Counter()
+    texts = []
     for f in sample:
-        text = f.read_text(errors="replace").lower()
-        tokens = re.findall(r"(?<![A-Za-z\\])[a-z]{7,}(?![A-Za-z])", text)
+        text = "\n".join(p.text for p in record_pieces(orjson.loads(f.read_bytes()))).lower()
+        texts.append(text)
+        tokens = [t for t in re.findall(r"(?<![a-z0-9_])[a-z]{7,}(?![a-z0-9_])", text)
+                  if not set(t) <= set("abcdef")]
         words.update(set(tokens))
-        pairs.update({f"{a} {b}" for a, b in itertools.pairwise(tokens)
-                      if f"{a} {b}" in text})
+        pairs.update({f"{a} {b}" for a, b in itertools.pairwise(tokens) if f"{a} {b}" in text})
     target = max(1, len(sample) // 100)
-    texts = [f.read_text(errors="replace").lower() for f in sample]
 
     def near(counter: Counter[str]) -> str:
         """The candidate in about 1% of the files, as a word AND as a substring (so rg's
         lines and our hits count the same places)."""
-        close = sorted((w for w in counter), key=lambda w: (abs(counter[w] - target), w))[:40]
+        pool = sorted(w for w in counter if target <= counter[w] <= 3 * target) or sorted(counter)
+        close = random.Random(5).sample(pool, min(150, len(pool)))
 
         def substring_df(w: str) -> int:
             return sum(1 for t in texts if w in t)
 
         return min(close, key=lambda w: (abs(substring_df(w) - counter[w]), abs(counter[w] - target), w))
 
-    word = near(words)
+    # The generated prose comes from one small pool (every real word is in most runs), so the
+    # needle for the word and substring queries is an id: the run's short id in its worktree
+    # branch (`harn/<workflow>-<8 hex>`), also in its paths ("where is this run mentioned?").
+    word = ""
+    for f in files[len(files) // 3:]:
+        branch = (orjson.loads(f.read_bytes()).get("execution") or {}).get("branch") or ""
+        if "-" in branch:
+            word = branch.rsplit("-", 1)[-1]
+            break
     phrase = near(pairs)
-    # a fragment from inside a longer word, itself in about 1% of the files
-    fragments = Counter({w[2:-2]: c for w, c in words.items() if len(w) >= 10})
-    close = sorted(fragments, key=lambda w: (abs(fragments[w] - target), w))[:60]
-    sub = min(close, key=lambda w: (abs(sum(1 for t in texts if w in t) - target), w))
-    return word, phrase, sub
+    return word, phrase, word[1:-1]
 
 
 def main() -> int:
@@ -156,6 +167,20 @@ def main() -> int:
             print(f"{kind:9} query warm: {o * 1000:.0f} ms vs rg {r * 1000:.0f} ms = {o / r:.3f}x"
                   f"  (target <= {target}x; {hits} hits, rg {lines} lines)")
 
+        from harn_tui.core.search_query import parse_search, run_search
+        from harn_tui.screens.search import MAX_HITS
+
+        typed = []
+        for pattern in (word, f'"{phrase}"', f"*{sub}*"):
+            reader = index.reader()
+            t0 = time.perf_counter()
+            list(run_search(reader, parse_search(pattern), limit=MAX_HITS))
+            typed.append(time.perf_counter() - t0)
+            reader.close()
+        app_ms = max(typed) * 1000
+        print(f"query typed in the app (first {MAX_HITS} hits, in process): {app_ms:.0f} ms"
+              "   (target <= 100 ms)")
+
         victim = files[len(files) // 2]
         data = victim.read_bytes()
         times = []
@@ -170,7 +195,7 @@ def main() -> int:
         index.close()
         print(f"one changed file re-indexed: {one * 1000:.1f} ms   (target <= 100 ms)")
         ok = (build / f <= 3 and rss <= 300 and index_bytes <= size and all(results)
-              and one <= 0.1)
+              and one <= 0.1 and app_ms <= 100)
         print("RESULT:", "all targets met" if ok else "target missed")
         return 0 if ok else 1
     finally:

@@ -57,7 +57,8 @@ _TOOL_TYPES = frozenset({"tool_call", "tool_result", "tool_use", "tool_call_upda
 _STICKY = {"prompt": 1, "tool": 2, "hitl": 3, "error": 4}
 #: Keys whose values are identifiers, times or enums, not text a person reads.
 _SKIP_KEYS = frozenset({"_type", "id", "version", "status", "hash", "sha256", "digest",
-                        "checksum", "role", "kind", "type", "format", "encoding", "data_base64"})
+                        "checksum", "role", "kind", "type", "format", "encoding", "data_base64",
+                        "timestamp", "created", "updated"})
 _SKIP_SUFFIXES = ("_id", "_at", "_ms", "_hash", "_ids")
 #: The longest text indexed per piece (longer strings are cut; the location still opens it).
 MAX_PIECE_CHARS = 200_000

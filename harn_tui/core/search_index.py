@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 __all__ = ["SearchIndex", "SyncStats", "locations", "search_db_path"]
 
 FORMAT = "harn-tui-search"
-VERSION = "2"
+VERSION = "3"
 SHIFT = 20
 MAX_PIECES = (1 << SHIFT) - 1
 #: pieces per compressed location chunk
