@@ -305,6 +305,15 @@ def cmd_ls(args: argparse.Namespace) -> int:
         where = parse_query(args.where)
     root = resolve_root(args.root)
     require_dir(root)
+    if where is not None and where.text_sets:  # text~"...": resolved by the full-text index
+        from harn_tui.core.search import open_index, paths_matching
+
+        search_index = open_index(root, cache_dir_for(args.no_cache))
+        try:
+            search_index.sync()
+            where.bind_text(lambda needle: paths_matching(search_index.conn, needle))
+        finally:
+            search_index.close()
     index = RunIndex(root, cache_dir=cache_dir_for(args.no_cache))
     listed = index.scan_listing()
     log, log_error = open_log(args.events)

@@ -330,3 +330,10 @@ def test_a_sidecar_change_reindexes_its_run(root: Path, cache: Path) -> None:
     index.close()
     assert [h.path for h in _find(root, cache, "wombat")] == ["nightly/new.json"]
     assert _find(root, cache, "quokka") == []
+
+
+def test_ls_where_text_uses_the_index(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["ls", str(root), "--json", "--where", 'text~"hook declined the flam"']) == 0
+    assert [r["path"] for r in json.loads(capsys.readouterr().out)] == ["old.json"]
+    assert cli.main(["ls", str(root), "--json", "--where", 'status=completed text~"quokka"']) == 0
+    assert [r["path"] for r in json.loads(capsys.readouterr().out)] == ["nightly/new.json"]
