@@ -337,3 +337,23 @@ def test_ls_where_text_uses_the_index(root: Path, capsys: pytest.CaptureFixture[
     assert [r["path"] for r in json.loads(capsys.readouterr().out)] == ["old.json"]
     assert cli.main(["ls", str(root), "--json", "--where", 'status=completed text~"quokka"']) == 0
     assert [r["path"] for r in json.loads(capsys.readouterr().out)] == ["nightly/new.json"]
+
+
+@pytest.mark.parametrize("extra", [[], ["--regex"], ["--where", "status=failed"]])
+def test_grep_never_imports_textual(root: Path, extra: list[str]) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from harn_tui.cli import main\n"
+        f"rc = main(['grep', 'canary', {str(root)!r}, '--json', *{extra!r}])\n"
+        "assert rc == 0, rc\n"
+        "bad = sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual.')"
+        " or m == 'rich' or m.startswith('rich.'))\n"
+        "assert not bad, bad\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout.splitlines()[0])["field"] in ("prompt", "hitl")
