@@ -44,6 +44,10 @@ SHIFT = 20
 MAX_PIECES = (1 << SHIFT) - 1
 #: pieces per compressed location chunk
 LOC_CHUNK = 32
+#: files per write transaction (and per pool task)
+BATCH = 50
+#: fewer changed files than this are read in this process
+POOL_THRESHOLD = 200
 #: files rows for event-log topics have rel = TOPIC_PREFIX + topic
 TOPIC_PREFIX = "\x00events:"
 
@@ -143,10 +147,17 @@ def extract_file(path: Path) -> tuple[dict[str, Any], list[Piece]]:
     return facts, pieces
 
 
+def _extract_many(paths: list[str]) -> list[tuple[dict[str, Any], list[Piece]]]:
+    """A pool worker's share: extract several run files."""
+    return [extract_file(Path(p)) for p in paths]
+
+
 class SearchIndex:
     """Open (creating or rebuilding) the index of one run root."""
 
-    def __init__(self, cache_dir: Path, root: Path, *, path: Path | None = None) -> None:
+    def __init__(self, cache_dir: Path, root: Path, *, path: Path | None = None,
+                 workers: int = 2) -> None:
+        self.workers = workers
         self.root = Path(root)
         self.root_key = str(self.root.resolve())
         self.path = path or search_db_path(cache_dir, root)
@@ -243,22 +254,38 @@ class SearchIndex:
                 for rel in gone:
                     self._drop(known[rel][0])
             stats.removed = len(gone)
-        batch: list[tuple[str, str, int, int, str]] = []
-        for i, item in enumerate(todo, 1):
-            batch.append(item)
-            if len(batch) >= 200 or i == len(todo):
-                with self._write():
-                    for rel, path, size, mtime, side in batch:
-                        stats.broken += not self._index_file(rel, Path(path), size, mtime, side,
-                                                              known.get(rel, (None,))[0])
-                stats.indexed += len(batch)
-                batch = []
-                if on_progress is not None:
-                    on_progress(i, len(todo))
+        done = 0
+        for batch, extracted in self._extracted(todo):
+            with self._write():
+                for (rel, path, size, mtime, side), (facts, pieces) in zip(batch, extracted,
+                                                                          strict=True):
+                    stats.broken += not self._store(rel, Path(path), size, mtime, side,
+                                                    known.get(rel, (None,))[0], facts, pieces)
+            done += len(batch)
+            stats.indexed += len(batch)
+            if on_progress is not None:
+                on_progress(done, len(todo))
         if todo or gone:
             with contextlib.suppress(sqlite3.Error):  # a reader may hold the WAL: next time
                 self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return stats
+
+    def _extracted(self, todo: list[tuple[str, str, int, int, str]]) -> Iterable[
+            tuple[list[tuple[str, str, int, int, str]], list[tuple[dict[str, Any], list[Piece]]]]]:
+        """(batch, extraction per file) in order; many files are read and walked in a process
+        pool over the cores while this process writes the index."""
+        step = BATCH
+        batches = [todo[i:i + step] for i in range(0, len(todo), step)]
+        workers = min(self.workers, os.cpu_count() or 1)
+        if len(todo) < POOL_THRESHOLD or workers < 2:
+            for batch in batches:
+                yield batch, [extract_file(Path(item[1])) for item in batch]
+            return
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            yield from zip(batches, pool.map(_extract_many, [[b[1] for b in batch]
+                                                             for batch in batches]), strict=True)
 
     def update_paths(self, paths: Iterable[Path]) -> list[str]:
         """Re-index the given run files (a watcher's changes); the rels touched."""
@@ -311,6 +338,10 @@ class SearchIndex:
     def _index_file(self, rel: str, path: Path, size: int, mtime: int, side: str,
                     fid: int | None) -> bool:
         facts, pieces = extract_file(path)
+        return self._store(rel, path, size, mtime, side, fid, facts, pieces)
+
+    def _store(self, rel: str, path: Path, size: int, mtime: int, side: str, fid: int | None,
+               facts: dict[str, Any], pieces: list[Piece]) -> bool:
         # The file may have been rewritten while it was read: key it by what was read
         # only when the stat still agrees, else by a key that never matches (retried next sync).
         try:

@@ -18,6 +18,7 @@ from harn_tui.core.query import parse_query
 from harn_tui.core.search import paths_matching, search
 from harn_tui.core.search_extract import parse_location, record_pieces
 from harn_tui.core.search_index import SearchIndex
+from harn_tui.core.search_query import parse_search, run_search
 
 
 def _run(run_id: str, started: str, **extra: Any) -> dict[str, Any]:
@@ -357,3 +358,22 @@ def test_grep_never_imports_textual(root: Path, extra: list[str]) -> None:
                           timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout.splitlines()[0])["field"] in ("prompt", "hitl")
+
+
+def test_the_process_pool_indexes_like_one_process(root: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    for i in range(6):
+        _write(root, f"more/run{i}.json", _run(f"run-{i}", f"2026-11-1{i}T10:00:00Z"))
+    serial = SearchIndex(tmp_path / "serial", root, workers=1)
+    serial.sync()
+    monkeypatch.setattr(search_index, "POOL_THRESHOLD", 2)
+    monkeypatch.setattr(search_index, "BATCH", 3)
+    pooled = SearchIndex(tmp_path / "pooled", root, workers=2)
+    assert pooled.sync().indexed == 8
+    query = "SELECT rowid, text, field FROM docs ORDER BY rowid"
+    by_rel = "SELECT rel, id FROM files ORDER BY rel"
+    assert [r[0] for r in serial.conn.execute(by_rel)] == [r[0] for r in pooled.conn.execute(by_rel)]
+    assert len(serial.conn.execute(query).fetchall()) == len(pooled.conn.execute(query).fetchall())
+    for conn in (serial.conn, pooled.conn):
+        assert sorted(h.path for h in run_search(conn, parse_search("flamingo"))) == sorted(
+            ["old.json", *(f"more/run{i}.json" for i in range(6))])
