@@ -8,9 +8,9 @@ are indexed after the last event id seen. A corrupt, foreign or older-format
 database is deleted and rebuilt. The run root and event log are only read.
 
 Engine: FTS5 with the ``unicode61`` tokenizer (words, phrases, prefixes) and
-``detail=full``; substrings go through the index's own vocabulary (terms
-containing the fragment) and are verified on the candidate texts. Measured on
-the benchmark corpus it builds faster and smaller than a trigram index.
+``detail=full`` over the text, plus a ``trigram`` index with ``detail=none`` over
+the same stored text (external content: the text is kept once) for substrings;
+every candidate is verified on its text.
 
 Rows: ``docs`` rowid = file id << 20 | piece number, so one file's pieces are a
 rowid range (dropped in one statement when the file changes).
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 __all__ = ["SearchIndex", "SyncStats", "locations", "search_db_path"]
 
 FORMAT = "harn-tui-search"
-VERSION = "3"
+VERSION = "4"
 SHIFT = 20
 MAX_PIECES = (1 << SHIFT) - 1
 #: pieces per compressed location chunk
@@ -62,6 +62,9 @@ CREATE TABLE files(
 CREATE VIRTUAL TABLE docs USING fts5(
     text, field UNINDEXED,
     tokenize = 'unicode61 remove_diacritics 0', detail = full
+);
+CREATE VIRTUAL TABLE tri USING fts5(
+    c0, content = 'docs_content', content_rowid = 'id', tokenize = 'trigram', detail = none
 );
 CREATE TABLE locs(fid INTEGER, start INTEGER, data BLOB, PRIMARY KEY(fid, start));
 CREATE VIRTUAL TABLE vocab USING fts5vocab(docs, 'row');
@@ -331,7 +334,7 @@ class SearchIndex:
 
     def _drop(self, fid: int) -> None:
         lo = fid << SHIFT
-        self.conn.execute("DELETE FROM docs WHERE rowid BETWEEN ? AND ?", (lo, lo + MAX_PIECES))
+        self._delete_docs(lo)
         self.conn.execute("DELETE FROM files WHERE id = ?", (fid,))
         self.conn.execute("DELETE FROM locs WHERE fid = ?", (fid,))
 
@@ -352,7 +355,7 @@ class SearchIndex:
             size, mtime = -1, -1
         if fid is not None:
             lo = fid << SHIFT
-            self.conn.execute("DELETE FROM docs WHERE rowid BETWEEN ? AND ?", (lo, lo + MAX_PIECES))
+            self._delete_docs(lo)
             self.conn.execute("DELETE FROM locs WHERE fid = ?", (fid,))
         cur = self.conn.execute(
             "INSERT INTO files(id, rel, size, mtime_ns, side, run_id, started_ms, sessions, pieces,"
@@ -367,12 +370,20 @@ class SearchIndex:
         self._insert(fid, 0, pieces)
         return facts.get("error") is None
 
+    def _delete_docs(self, lo: int) -> None:
+        """Drop one file's pieces from both indexes (the trigram index reads the old text)."""
+        span = (lo, lo + MAX_PIECES)
+        self.conn.execute("INSERT INTO tri(tri, rowid, c0) SELECT 'delete', rowid, text FROM docs"
+                          " WHERE rowid BETWEEN ? AND ?", span)
+        self.conn.execute("DELETE FROM docs WHERE rowid BETWEEN ? AND ?", span)
+
     def _insert(self, fid: int, start: int, pieces: list[Piece]) -> int:
         base = (fid << SHIFT) + start
         room = MAX_PIECES - start
         pieces = pieces[:room]
         rows = [(base + i, p.text, p.field) for i, p in enumerate(pieces)]
         self.conn.executemany("INSERT INTO docs(rowid, text, field) VALUES(?,?,?)", rows)
+        self.conn.executemany("INSERT INTO tri(rowid, c0) VALUES(?,?)", [r[:2] for r in rows])
         # locations in compressed chunks, so a hit decompresses only its neighbours'
         self.conn.executemany(
             "INSERT OR REPLACE INTO locs VALUES(?,?,?)",

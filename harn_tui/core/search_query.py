@@ -32,8 +32,6 @@ from harn_tui.core.textsafe import one_line
 
 __all__ = ["Hit", "RegexTimeout", "SearchQuery", "parse_search", "run_search"]
 
-#: Vocabulary terms one substring fragment may expand to before it stops narrowing.
-MAX_EXPANSION = 400
 SNIPPET_BEFORE = 40
 SNIPPET_WIDTH = 160
 DEFAULT_REGEX_SECONDS = 5.0
@@ -298,45 +296,6 @@ def _fts_quote(word: str) -> str:
     return '"' + word.replace('"', '""') + '"'
 
 
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _vocab(conn: sqlite3.Connection, pattern: str) -> list[str] | None:
-    rows = conn.execute(
-        "SELECT term FROM vocab WHERE term LIKE ? ESCAPE '\\' LIMIT ?",
-        (pattern, MAX_EXPANSION + 1),
-    ).fetchall()
-    if len(rows) > MAX_EXPANSION:
-        return None
-    return [r[0] for r in rows]
-
-
-def _substring_groups(conn: sqlite3.Connection, fragment: str) -> list[str] | None:
-    """FTS groups every text containing `fragment` must match; [] means no narrowing,
-    None means nothing can match."""
-    spans = [(m.start(), m.end(), m.group().lower()) for m in _WORD.finditer(fragment)]
-    groups: list[str] = []
-    for i, (a, b, word) in enumerate(spans):
-        open_left = i == 0 and a == 0
-        open_right = i == len(spans) - 1 and b == len(fragment)
-        if not open_left and not open_right:
-            groups.append(_fts_quote(word))
-        elif not open_left:
-            groups.append(_fts_quote(word) + "*")
-        else:
-            if len(word) < 3 and open_right:
-                continue  # too short to narrow usefully
-            like = "%" + _like_escape(word) + ("%" if open_right else "")
-            terms = _vocab(conn, like)
-            if terms is None:
-                continue
-            if not terms:
-                return None
-            groups.append("(" + " OR ".join(_fts_quote(t) for t in terms) + ")")
-    return groups
-
-
 def _regex_literal(pattern: str) -> str:
     """The longest literal run the regex requires at its top level ('' if none)."""
     try:
@@ -361,8 +320,8 @@ def _regex_literal(pattern: str) -> str:
     return text if len(text) > len(best) else best
 
 
-def _match_expr(conn: sqlite3.Connection, query: SearchQuery) -> str | None:
-    """The FTS5 MATCH expression for the candidates ('' = every text, None = nothing)."""
+def _match_expr(conn: sqlite3.Connection, query: SearchQuery) -> str:
+    """The FTS5 MATCH expression for the word, prefix and phrase terms ('' = none)."""
     groups: list[str] = []
     for term in query.terms:
         if term.kind == "word":
@@ -372,15 +331,42 @@ def _match_expr(conn: sqlite3.Connection, query: SearchQuery) -> str | None:
         elif term.kind == "phrase":
             words = [w.lower() for w in _WORD.findall(term.text)]
             groups.append(_fts_quote(" ".join(words)))
-        else:
-            fragment = _regex_literal(term.text) if term.kind == "regex" else term.text
-            if not fragment:
-                continue
-            sub = _substring_groups(conn, fragment)
-            if sub is None:
-                return None
-            groups.extend(sub)
     return " AND ".join(groups)
+
+
+_LIKE_SPECIAL = re.compile(r"[%_\\]")
+
+
+def _substring_rowids(conn: sqlite3.Connection, fragment: str) -> set[int] | None:
+    """Rowids of the texts that may contain `fragment` (the trigram index; None = no
+    narrowing, for fragments under 3 characters)."""
+    runs = [r for r in _LIKE_SPECIAL.split(fragment) if len(r) >= 3]
+    if not runs:
+        return None
+    needle = max(runs, key=len)
+    rows = conn.execute("SELECT rowid FROM tri WHERE c0 LIKE ?", (f"%{needle}%",)).fetchall()
+    return {r[0] for r in rows}
+
+
+def _candidates(conn: sqlite3.Connection, query: SearchQuery) -> list[int]:
+    """Rowids every term may hold in: the word index, intersected with the trigram index for
+    each substring (or a regex's longest literal); every text when nothing narrows."""
+    found: set[int] | None = None
+    expr = _match_expr(conn, query)
+    if expr:
+        found = {r[0] for r in conn.execute("SELECT rowid FROM docs WHERE docs MATCH ?", (expr,))}
+    for term in query.terms:
+        if term.kind not in ("substring", "regex"):
+            continue
+        fragment = _regex_literal(term.text) if term.kind == "regex" else term.text
+        if not fragment or (found is not None and not found):
+            continue
+        rowids = _substring_rowids(conn, fragment)
+        if rowids is not None:
+            found = rowids if found is None else found & rowids
+    if found is None:
+        return [r[0] for r in conn.execute("SELECT rowid FROM docs")]
+    return list(found)
 
 
 # -- running ------------------------------------------------------------------------
@@ -452,15 +438,9 @@ def run_search(
     """
     if query.is_empty:
         return
-    expr = _match_expr(conn, query)
-    if expr is None:
-        return
+    rowids = _candidates(conn, query)
     scope = query.fields
-    if expr:
-        rows = conn.execute("SELECT rowid FROM docs WHERE docs MATCH ?", (expr,)).fetchall()
-    else:
-        rows = conn.execute("SELECT rowid FROM docs").fetchall()
-    files = _files(conn, {r[0] >> SHIFT for r in rows})
+    files = _files(conn, {r >> SHIFT for r in rowids})
 
     def owner(fid: int) -> int:
         return files.session_run.get("\x00topic:" + str(fid), fid)
@@ -468,7 +448,6 @@ def run_search(
     def path_of(fid: int) -> str:
         return files.rel.get(owner(fid), "")
 
-    rowids = [r[0] for r in rows]
     if allowed is not None:
         rowids = [r for r in rowids if path_of(r >> SHIFT) in allowed]
     rowids.sort(key=lambda r: (-(files.started.get(r >> SHIFT) or 0), path_of(r >> SHIFT),

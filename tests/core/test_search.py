@@ -377,3 +377,15 @@ def test_the_process_pool_indexes_like_one_process(root: Path, tmp_path: Path,
     for conn in (serial.conn, pooled.conn):
         assert sorted(h.path for h in run_search(conn, parse_search("flamingo"))) == sorted(
             ["old.json", *(f"more/run{i}.json" for i in range(6))])
+
+
+def test_substrings_with_like_wildcards_and_short_ones(root: Path, cache: Path) -> None:
+    rec = _run("run-pct", "2026-11-23T10:00:00Z")
+    rec["stages"][0]["metadata"]["prompt"] = "progress 50%_done on /var/run/sock"
+    _write(root, "pct.json", rec)
+    assert [h.path for h in _find(root, cache, 'text~"50%_do"')] == ["pct.json"]
+    assert _find(root, cache, 'text~"50%xdo"') == []  # % and _ are literal, not wildcards
+    assert {h.path for h in _find(root, cache, "*r/run/so*")} == {"pct.json", "old.json",
+                                                                 "nightly/new.json"}
+    short = {h.text for h in _find(root, cache, "*%_*")}  # too short for trigrams: a scan
+    assert short == {"progress 50%_done on /var/run/sock"}
