@@ -67,7 +67,6 @@ CREATE VIRTUAL TABLE tri USING fts5(
     c0, content = 'docs_content', content_rowid = 'id', tokenize = 'trigram', detail = none
 );
 CREATE TABLE locs(fid INTEGER, start INTEGER, data BLOB, PRIMARY KEY(fid, start));
-CREATE VIRTUAL TABLE vocab USING fts5vocab(docs, 'row');
 """
 
 
