@@ -48,6 +48,8 @@ LOC_CHUNK = 32
 BATCH = 50
 #: fewer changed files than this are read in this process
 POOL_THRESHOLD = 200
+#: extraction batches queued ahead of the writer
+IN_FLIGHT = 4
 #: files rows for event-log topics have rel = TOPIC_PREFIX + topic
 TOPIC_PREFIX = "\x00events:"
 
@@ -283,11 +285,21 @@ class SearchIndex:
             for batch in batches:
                 yield batch, [extract_file(Path(item[1])) for item in batch]
             return
+        from collections import deque
         from concurrent.futures import ProcessPoolExecutor
 
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            yield from zip(batches, pool.map(_extract_many, [[b[1] for b in batch]
-                                                             for batch in batches]), strict=True)
+        # One reader per core beside this writer, and only a few batches in flight, so the
+        # results waiting to be written stay small (memory is bounded whatever the corpus).
+        with ProcessPoolExecutor(max_workers=max(1, workers - 1)) as pool:
+            pending: deque[Any] = deque()
+            for batch in batches:
+                pending.append((batch, pool.submit(_extract_many, [b[1] for b in batch])))
+                if len(pending) >= IN_FLIGHT:
+                    done, future = pending.popleft()
+                    yield done, future.result()
+            while pending:
+                done, future = pending.popleft()
+                yield done, future.result()
 
     def update_paths(self, paths: Iterable[Path]) -> list[str]:
         """Re-index the given run files (a watcher's changes); the rels touched."""
