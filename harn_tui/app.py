@@ -153,6 +153,7 @@ class HarnTuiApp(App[int]):
         """Open the full-text index and bring it up to date (only changed files are read)."""
         from harn_tui.core.search import open_index
 
+        self.scanned.wait(120)  # the run list first: indexing text never competes with it
         last = [0.0]
 
         def progress(done: int, total: int) -> None:
