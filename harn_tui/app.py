@@ -88,6 +88,7 @@ class HarnTuiApp(App[int]):
         self.search_ready = threading.Event()
         self.search_note = "indexing text…"
         self.search_stale: set[Path] = set()
+        self.search_stale_lock = threading.Lock()
         if theme:
             self.theme = theme
 
@@ -175,8 +176,9 @@ class HarnTuiApp(App[int]):
                 self.search_note = f"search index unavailable: {exc}"
                 return
             finally:
-                self.search_ready.set()
-            stale, self.search_stale = self.search_stale, set()
+                with self.search_stale_lock:
+                    self.search_ready.set()
+                    stale, self.search_stale = self.search_stale, set()
         if stale:
             self.search_update(stale)
         self.post_message(SearchIndexChanged())
@@ -188,8 +190,11 @@ class HarnTuiApp(App[int]):
 
     def search_update(self, paths: set[Path]) -> None:
         """The watcher saw these files change (called in its thread): re-index them only."""
-        if not self.search_ready.is_set() or self.search_index is None:
-            self.search_stale |= set(paths)
+        with self.search_stale_lock:
+            if not self.search_ready.is_set():
+                self.search_stale |= set(paths)  # the build running now picks them up after
+                return
+        if self.search_index is None:
             return
         with self.search_lock:
             try:

@@ -110,6 +110,25 @@ def search(
 # -- regular expressions, bounded in time -------------------------------------------
 
 
+def _in_process(index: SearchIndex, query: SearchQuery, allowed: Iterable[str] | None,
+                limit: int | None, seconds: float) -> SearchResult:
+    """The fallback without a child process: the budget is checked between texts."""
+    from harn_tui.core.search_query import RegexTimeout
+
+    result = SearchResult()
+    conn = index.reader()
+    try:
+        for hit in run_search(conn, query, allowed=set(allowed) if allowed is not None else None,
+                              limit=limit, deadline=time.monotonic() + seconds):
+            result.hits.append(hit)
+    except RegexTimeout:
+        result.timed_out = (f"regular expression stopped after {seconds:g}s"
+                            f" (too slow: {len(result.hits)} hit(s) so far)")
+    finally:
+        conn.close()
+    return result
+
+
 def _child(db: str, pattern: str, fields: str | None, allowed: list[str] | None,
            limit: int | None, out: Any) -> None:
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
@@ -126,9 +145,12 @@ def _child(db: str, pattern: str, fields: str | None, allowed: list[str] | None,
 def _bounded(index: SearchIndex, query: SearchQuery, allowed: Iterable[str] | None,
              limit: int | None, seconds: float) -> SearchResult:
     import multiprocessing
+    import threading
 
+    # fork is quickest, but only safe without other threads (the app has several): else spawn.
     methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    method = "fork" if "fork" in methods and threading.active_count() == 1 else "spawn"
+    ctx = multiprocessing.get_context(method)
     recv, send = ctx.Pipe(duplex=False)
     proc = ctx.Process(
         target=_child,
@@ -136,7 +158,12 @@ def _bounded(index: SearchIndex, query: SearchQuery, allowed: Iterable[str] | No
               sorted(allowed) if allowed is not None else None, limit, send),
         daemon=True,
     )
-    proc.start()
+    try:
+        proc.start()
+    except (OSError, ValueError, RuntimeError):  # no child process here: check between texts
+        send.close()
+        recv.close()
+        return _in_process(index, query, allowed, limit, seconds)
     send.close()
     result = SearchResult()
     deadline = time.monotonic() + seconds

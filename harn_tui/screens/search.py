@@ -110,10 +110,14 @@ class SearchScreen(Screen[None]):
 
     @on(Input.Changed, "#search-input")
     def _changed(self, event: Input.Changed) -> None:
-        self.run_query(event.value, self.regex)
+        if not self.regex:  # a regex runs (in a child process, bounded) on enter only
+            self.run_query(event.value, self.regex)
 
     @on(Input.Submitted, "#search-input")
     def _submitted(self) -> None:
+        if self.regex:
+            self.run_query(self.query_one(Input).value, True)
+            return
         if self.hits:
             self.table.focus()
             self._move_to_hit(0)

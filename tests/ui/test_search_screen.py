@@ -261,3 +261,4 @@ async def test_reachable_from_every_screen_help_and_palette(root: Path) -> None:
 
         names = [name for name, _cb, _help in RunCommands(app.screen)._commands()]
         assert "Search all runs…" in names
+
