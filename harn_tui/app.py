@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import subprocess
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +19,14 @@ from textual.binding import Binding
 from harn_tui.core.format.errors import HarnTuiError
 from harn_tui.core.index.run_index import RunIndex
 from harn_tui.core.index.summary import RunSummary
-from harn_tui.messages import EventLogChanged, RootStatus, RunFileChanged, RunsChanged
+from harn_tui.core.search.query import RegexTimeout
+from harn_tui.messages import (
+    EventLogChanged,
+    RootStatus,
+    RunFileChanged,
+    RunsChanged,
+    SearchIndexChanged,
+)
 
 if TYPE_CHECKING:
     from harn_tui.core.eventlog.readers import EventLog
@@ -51,6 +60,7 @@ class HarnTuiApp(App[int]):
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Help"),
         Binding("i", "inbox", "HITL inbox"),
+        Binding("ctrl+f", "search", "Search all runs", show=False, priority=True),
         Binding("ctrl+s", "save_screenshot", "Screenshot", show=False),
     ]
 
@@ -103,6 +113,12 @@ class HarnTuiApp(App[int]):
         #: Theme and sort, remembered across starts in the user config dir (never the run root).
         self.prefs = Preferences(forbidden=self.root).load()
         remembered = self.prefs.get("theme")
+        self.search_index: Any = None  # core.search_index.SearchIndex, built after first paint
+        self.search_lock = threading.Lock()
+        self.search_ready = threading.Event()
+        self.search_note = "indexing text…"
+        self.search_stale: set[Path] = set()
+        self.search_stale_lock = threading.Lock()
         if theme:
             self.theme = theme
         elif remembered in self.available_themes:
@@ -171,6 +187,7 @@ class HarnTuiApp(App[int]):
             self.push_screen(EmptyScreen(self.root))
         self.load_event_log()
         self.scan_root()
+        self.call_after_refresh(self.build_search_index)
         if self.watch_enabled:
             from harn_tui.live import start_watching
 
@@ -223,6 +240,137 @@ class HarnTuiApp(App[int]):
         except HarnTuiError:
             return False
 
+    # -- full-text search ------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="search-index", name="search-index")
+    def build_search_index(self) -> None:
+        """Open the full-text index and bring it up to date (only changed files are read)."""
+        from harn_tui.core.search.engine import open_index
+
+        self.scanned.wait(120)  # the run list first: indexing text never competes with it
+        last = [0.0]
+
+        def progress(done: int, total: int) -> None:
+            self.search_note = f"indexing text {done:,}/{total:,}…"
+            now = time.monotonic()
+            if now - last[0] > 0.5:
+                last[0] = now
+                self.post_message(SearchIndexChanged())
+
+        with self.search_lock:
+            try:
+                if self.search_index is None:
+                    self.search_index = open_index(self.root, self.cache_dir)
+                if self.root.is_dir():
+                    self.search_index.sync(on_progress=progress)
+                self._search_poll_events()
+                self.search_note = ""
+            except Exception as exc:  # the explorer works without search
+                self.search_note = f"search index unavailable: {exc}"
+                return
+            finally:
+                with self.search_stale_lock:
+                    self.search_ready.set()
+                    stale, self.search_stale = self.search_stale, set()
+        if stale:
+            self.search_update(stale)
+        self.post_message(SearchIndexChanged())
+
+    def _search_poll_events(self) -> None:
+        if self.event_log is not None and self.search_index is not None:
+            with contextlib.suppress(HarnTuiError):
+                self.search_index.poll_events(self.event_log)
+
+    def search_update(self, paths: set[Path]) -> None:
+        """The watcher saw these files change (called in its thread): re-index them only."""
+        with self.search_stale_lock:
+            if not self.search_ready.is_set():
+                self.search_stale |= set(paths)  # the build running now picks them up after
+                return
+        if self.search_index is None:
+            return
+        with self.search_lock:
+            try:
+                touched = self.search_index.update_paths(paths)
+            except Exception:
+                return
+        if touched:
+            self.post_message(SearchIndexChanged())
+
+    def search_hits(self, text: str, *, regex: bool = False, limit: int | None = None) -> list[Any]:
+        """Hits for a search typed in the app (any thread; its own connection to the index)."""
+        from harn_tui.core.search.query import parse_search, run_search
+
+        index = self.search_index
+        if index is None:
+            return []
+        query = parse_search(text, regex=regex)
+        allowed = None
+        if query.where:
+            allowed = self.where_paths(query.where)
+        if regex:
+            from harn_tui.core.search.engine import _bounded
+
+            result = _bounded(index, query, allowed, limit, 3.0)
+            if result.timed_out:
+                raise RegexTimeout(result.timed_out)
+            return result.hits
+        conn = index.reader()
+        try:
+            return list(run_search(conn, query, allowed=allowed, limit=limit))
+        finally:
+            conn.close()
+
+    def where_paths(self, where: str) -> set[str]:
+        from harn_tui.core.analysis.query import filter_runs, parse_query
+
+        query = parse_query(where)
+        if query.text_sets:
+            query.bind_text(self.text_paths)
+        return {r.path for r in filter_runs(list(self.runs.values()), query, int(time.time() * 1000))}
+
+    def text_paths(self, needle: str) -> set[str]:
+        """Run paths whose text holds `needle` (for `text~` in the query bar)."""
+        from harn_tui.core.search.engine import paths_matching
+
+        self.search_ready.wait(30)
+        index = self.search_index
+        if index is None:
+            return set()
+        conn = index.reader()
+        try:
+            return paths_matching(conn, needle)
+        finally:
+            conn.close()
+
+    def on_search_index_changed(self, message: SearchIndexChanged) -> None:
+        from harn_tui.screens.runs import RunsScreen
+        from harn_tui.screens.search import SearchScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, SearchScreen) and screen.is_mounted:
+                screen.index_changed()
+            if isinstance(screen, RunsScreen) and screen.is_mounted:
+                screen.text_index_changed()
+
+    def action_search(self) -> None:
+        from harn_tui.screens.search import SearchScreen
+
+        if not isinstance(self.screen, SearchScreen):
+            self.push_screen(SearchScreen())
+
+    def open_hit(self, hits: list[Any], index: int) -> None:
+        """Open the run holding hits[index] on the pane and row of the hit."""
+        from harn_tui.screens.run import RunScreen
+
+        hit = hits[index]
+        path = hit.path
+        if not path or path.startswith("events:"):
+            self.open_json({"topic": hit.topic, "event_id": hit.location.event_id,
+                            "text": hit.text}, f"event #{hit.location.event_id}")
+            return
+        self.push_screen(RunScreen(self.root / path, hits=hits, hit_index=index))
+
     def poll_event_log(self) -> None:
         """Read new `hitl.questions` rows (incrementally) and refresh the list's HITL counts."""
         if self.event_log is None:
@@ -234,6 +382,11 @@ class HarnTuiApp(App[int]):
             return
         if changed:
             self.post_message(RunsChanged([], [], hitl_changed=True))
+        if self.search_ready.is_set() and self.search_lock.acquire(timeout=5):
+            try:
+                self._search_poll_events()  # agent events into the full-text index
+            finally:
+                self.search_lock.release()
 
     def _poll_event_log_loop(self) -> None:
         while True:
@@ -273,6 +426,8 @@ class HarnTuiApp(App[int]):
             self.scan_count += 1
             runs = self.index.scan()
         self.post_message(RunsChanged(runs, [], done=True))
+        if self.search_ready.is_set():
+            self.call_from_thread(self.build_search_index)
 
     def on_run_file_changed(self, message: RunFileChanged) -> None:
         from harn_tui.screens.run import RunScreen
@@ -496,5 +651,11 @@ class HarnTuiApp(App[int]):
 
     def on_unmount(self) -> None:
         self.index.save_cache()
+        # never close the index under a worker still writing it (the process exit will)
+        if self.search_index is not None and self.search_lock.acquire(timeout=0.5):
+            try:
+                self.search_index.close()
+            finally:
+                self.search_lock.release()
         if self.event_log is not None:
             self.event_log.close()

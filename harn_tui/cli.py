@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from harn_tui.core.index.summary import RunSummary
 
 EXIT_OK, EXIT_LOAD, EXIT_USAGE = 0, 1, 2
-SUBCOMMANDS = ("ls", "show", "serve")
+SUBCOMMANDS = ("ls", "show", "grep", "serve")
 
 DESCRIPTION = """\
 harn-tui: explore Harn run records, follow live runs and replay agent sessions.
@@ -31,6 +31,7 @@ harn-tui: explore Harn run records, follow live runs and replay agent sessions.
   harn-tui --demo [DIR]     open it on a generated demo with a run progressing live
   harn-tui ls [ROOT]        list runs (table, or --json)
   harn-tui show RUN         summarize one run (or --json for the normalized record)
+  harn-tui grep PATTERN     find text in every run (prompts, tools, messages, HITL, events)
   harn-tui serve [ROOT]     the explorer in a browser on 127.0.0.1 (--port, --host)
 
 ROOT defaults to $HARN_RUN_DIR, else ./.harn-runs. The event log is found by Harn's
@@ -157,6 +158,34 @@ def build_show_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def build_grep_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="harn-tui grep",
+        description=(
+            "Find text in every run under ROOT, newest run first: words, \"exact phrases\","
+            " prefixes (deploy*), substrings (*ploy*), in:FIELD and query terms"
+            " (status=failed); case-insensitive."
+        ),
+    )
+    parser.add_argument("pattern", metavar="PATTERN")
+    parser.add_argument("root", nargs="?", metavar="ROOT",
+                        help="run directory (default: $HARN_RUN_DIR or ./.harn-runs)")
+    parser.add_argument("--json", action="store_true", help="one JSON object per hit, per line")
+    parser.add_argument("--in", dest="fields", metavar="FIELD",
+                        help="only these fields: prompt tool error message hitl event other (a,b)")
+    parser.add_argument("--where", metavar="QUERY", help="only runs matching this query")
+    parser.add_argument("--limit", type=_positive_int, metavar="N", help="stop after N hits")
+    parser.add_argument("--regex", action="store_true",
+                        help="PATTERN is a regular expression (stopped after --timeout seconds)")
+    parser.add_argument("--timeout", type=_positive_float, default=5.0, metavar="SECONDS",
+                        help="time budget of a --regex search (default 5)")
+    parser.add_argument("--events", metavar="PATH",
+                        help="events.sqlite, an events/ dir, or a .harn state root")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="do not keep the search index (build a temporary one)")
+    return parser
+
+
 def build_serve_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="harn-tui serve",
@@ -197,6 +226,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_show(build_show_parser().parse_args(args[1:]))
         if args and args[0] == "costs":
             return cmd_costs(build_costs_parser().parse_args(args[1:]))
+        if args and args[0] == "grep":
+            return cmd_grep(build_grep_parser().parse_args(args[1:]))
         return cmd_tui(build_tui_parser().parse_args(args))
     except UsageError as exc:
         _fail(exc.reason)
@@ -216,7 +247,7 @@ def entry() -> None:
     is flushed: freeing thousands of summaries one by one costs more than the listing."""
     args = sys.argv[1:]
     code = main(args)
-    if args and args[0] in ("ls", "show", "costs"):
+    if args and args[0] in ("ls", "show", "costs", "grep"):
         try:
             sys.stdout.flush()
             sys.stderr.flush()
@@ -305,6 +336,15 @@ def cmd_ls(args: argparse.Namespace) -> int:
             raise LoadError(f"{root}: not a run record (no _type \"run_record\")")
     else:
         require_dir(root)
+        if where is not None and where.text_sets:  # text~"...": resolved by the full-text index
+            from harn_tui.core.search.engine import open_index, paths_matching
+
+            search_index = open_index(root, cache_dir_for(args.no_cache))
+            try:
+                search_index.sync()
+                where.bind_text(lambda needle: paths_matching(search_index.conn, needle))
+            finally:
+                search_index.close()
         listed = RunIndex(root, cache_dir=cache_dir_for(args.no_cache)).scan_listing()
     log, log_error = open_log(args.events, root.parent if root.is_file() else root)
     try:
@@ -578,6 +618,58 @@ def cmd_show(args: argparse.Namespace) -> int:
     if log_error:
         _fail(log_error)
     return EXIT_OK
+
+
+# -- grep -----------------------------------------------------------------------
+
+
+def cmd_grep(args: argparse.Namespace) -> int:
+    import gc
+
+    from harn_tui.core.search.engine import search
+
+    gc.disable()
+    root = resolve_root(args.root)
+    require_dir(root)
+    log, log_error = open_log(args.events)
+    cache = cache_dir_for(args.no_cache)
+    try:
+        result = search(root, args.pattern, cache_dir=cache, log=log, fields=args.fields,
+                        where=args.where, regex=args.regex, limit=args.limit,
+                        regex_seconds=args.timeout)
+    finally:
+        if log is not None:
+            log.close()
+    out = sys.stdout
+    if args.json:
+        import orjson
+
+        buf = sys.stdout.buffer
+        for hit in result.hits:
+            buf.write(orjson.dumps(hit.to_json()) + b"\n")
+        buf.flush()
+    else:
+        out.write("".join(format_hit(hit) + "\n" for hit in result.hits))
+        out.flush()
+        if not result.hits and not result.timed_out:
+            _fail("no matches")
+    if log_error:
+        _fail(f"event log: {log_error}")
+    if result.timed_out:
+        _fail(result.timed_out)
+        return EXIT_LOAD
+    return EXIT_OK
+
+
+def format_hit(hit: Any) -> str:
+    """`RUN  PATH  LOCATION [FIELD]: snippet` with the match between « and »."""
+    from harn_tui.core.format.textsafe import one_line
+
+    snippet, a, b = hit.snippet()
+    more = f" (+{hit.more} more)" if hit.more else ""
+    return (f"{one_line(hit.run_id or '-', 40)}  {one_line(hit.path, 80)}  "
+            f"{one_line(hit.describe(), 80)}{more} [{hit.field}]: "
+            f"{snippet[:a]}«{snippet[a:b]}»{snippet[b:]}")
 
 
 # -- the explorer -----------------------------------------------------------------

@@ -25,6 +25,7 @@ class RunCommands(Provider):
         for name in names:
             out.append((f"Workflow: {name}", partial(self._set, "workflow_filter", name), "Only this workflow"))
         out.append(("Help: keys", app.action_help, "Every key binding"))
+        out.append(("Search all runs…", app.action_search, 'Full text of every run: words, "phrases", deploy*, *sub*, in:tool (ctrl+f)'))
         out.append(("HITL inbox", app.action_inbox, "Every HITL question, approval, dual-control and escalation across runs"))
         out.append(("Costs: the runs shown, by model", partial(self._runs_action, "costs"), "Totals, trends by day and workflow, breakdowns by model / provider (key $)"))
         out.append(("Costs: last 7 days by model", partial(self._costs, "7d"), "What last week cost, per model"))

@@ -34,6 +34,7 @@ def _apply(app: HarnTuiApp, paths: set[Path], pending: dict[Path, int]) -> None:
     """Re-read `paths` (in a thread); hold back transient parse failures."""
     with app.index_lock:
         changed, removed = app.index.update(paths)
+    app.search_update(paths)
     good: list[RunSummary] = []
     for summary in changed:
         path = app.root / summary.path

@@ -49,3 +49,7 @@ class EventLogChanged(Message):
     def __init__(self, topics: set[str] | None = None) -> None:
         super().__init__()
         self.topics = topics
+
+
+class SearchIndexChanged(Message):
+    """The full-text index was built further or updated (search results may change)."""

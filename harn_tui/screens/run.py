@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import LoadingIndicator, TabbedContent, TabPane
+from textual.widgets import Input, LoadingIndicator, Static, TabbedContent, TabPane
 
 from harn_tui.core.format import derive
 from harn_tui.core.format.errors import HarnTuiError
@@ -125,6 +125,9 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
         Binding("x", "export('md')", "Export MD", show=False),
         Binding("X", "export('json')", "Export JSON", show=False),
         Binding("u", "reload", "Reload", show=False),
+        Binding("slash", "find", "Find in pane", show=False),
+        Binding("n", "next_hit(1)", "Next search hit", show=False),
+        Binding("N", "next_hit(-1)", "Prev search hit", show=False),
         *SCRUB_BINDINGS,
     ]
 
@@ -133,8 +136,14 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
     #: first table after mount and, in a TabbedContent, switch back to its tab.
     AUTO_FOCUS = ""
 
-    def __init__(self, path: Path, *, trail: list[str] | None = None, on_failure: bool = False) -> None:
+    def __init__(self, path: Path, *, trail: list[str] | None = None, on_failure: bool = False,
+                 hits: list[Any] | None = None, hit_index: int = 0) -> None:
         super().__init__()
+        self.hits = list(hits or [])
+        self.hit_index = hit_index
+        self.landed = ""  # the pane a search hit landed on
+        self.hit_banner = Text()
+        self.find_text = ""
         self.path = Path(path)
         self.trail = list(trail or [])
         #: Open on the failing stage (Enter on a failed run in the list).
@@ -154,6 +163,8 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield FieldBlock(id="run-header")
+        yield Static(id="run-hit")
+        yield Input(placeholder="find in this pane (enter; / again for the next)", id="pane-find")
         yield TimeScrubber(id="run-scrubber")
         yield LoadingIndicator(id="run-loading")
         with PaneTabs(id="panes"):
@@ -175,6 +186,8 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#panes").display = False
+        self.query_one("#run-hit").display = bool(self.hits)
+        self.query_one("#pane-find").display = False
         self._header_loading()
         self.load()
 
@@ -260,7 +273,7 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
     def _attach_locked(
         self, detail: RunDetail, log: Any, run_id: str, linked: list[str], limit: int | None = None
     ) -> None:
-        from harn_tui.core.eventlog import hitl
+        from harn_tui.core.eventlog.readers import hitl
         from harn_tui.core.eventlog.sessions import RunSessionsTracker
         from harn_tui.core.format import schema
 
@@ -385,6 +398,8 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
         if first and self.on_failure:
             self.call_after_refresh(self.open_on_failure)
         self.asof_sync(detail)
+        if first and self.hits:
+            self.call_after_refresh(self._land)
         from harn_tui.screens.overview import OverviewScreen
 
         for screen in self.app.screen_stack:
@@ -577,6 +592,62 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
             title="Failure", severity="error", markup=False,
         )
 
+    # -- search hits and find-in-pane ----------------------------------------------
+
+    def _land(self) -> None:
+        from harn_tui.screens.search_jump import jump
+
+        hit = self.hits[self.hit_index]
+        self._render_hit(hit)
+        self.landed = jump(self, hit)
+
+    def _render_hit(self, hit: Any) -> None:
+        from harn_tui.screens.search import snippet_text
+
+        text = Text(no_wrap=True)
+        text.append(f"⌕ hit {self.hit_index + 1}/{len(self.hits)} ", style="bold")
+        text.append_text(line(hit.describe(), "bold cyan", 40))
+        text.append_text(line(f" [{hit.field}] ", "dim"))
+        text.append_text(snippet_text(hit, 120))
+        text.append("  n/N next/prev hit", style="dim")
+        self.hit_banner = text
+        self.query_one("#run-hit", Static).update(text)
+
+    def action_next_hit(self, step: int) -> None:
+        """Step to the next search hit: in this run, or the next run holding one."""
+        if not self.hits:
+            return
+        index = (self.hit_index + step) % len(self.hits)
+        hit = self.hits[index]
+        app: Any = self.app
+        if hit.path and app.root / hit.path == self.path:
+            self.hit_index = index
+            self._land()
+            return
+        app.pop_screen()
+        app.open_hit(self.hits, index)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "next_hit" and not self.hits:
+            return False
+        return super().check_action(action, parameters)
+
+    def action_find(self) -> None:
+        box = self.query_one("#pane-find", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Submitted, "#pane-find")
+    def _find_submitted(self, event: Input.Submitted) -> None:
+        from harn_tui.screens.search_jump import find_in_pane
+
+        event.input.display = False
+        self.find_text = event.value.strip()
+        self._focus_current_pane()
+        if self.find_text and not find_in_pane(self, self.find_text):
+            self.app.notify(f"not in this pane: {self.find_text}", severity="warning",
+                            markup=False)
+
     # -- follow ---------------------------------------------------------------
 
     def action_toggle_follow(self) -> None:
@@ -612,6 +683,11 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
         open_compare(self.app, self.path)
 
     def action_back(self) -> None:
+        box = self.query_one("#pane-find", Input)
+        if box.display:
+            box.display = False
+            self._focus_current_pane()
+            return
         self.app.pop_screen()
 
     def action_raw(self) -> None:

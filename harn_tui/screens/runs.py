@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -205,6 +205,20 @@ class RunsScreen(TerminalOnlyKeys, Screen[None]):
         if event.query is not None:  # an invalid query keeps the last valid one applied
             self.where = event.query
             self.refresh_rows()
+            if event.query.text_sets:
+                self._bind_text(event.query)
+
+    @work(thread=True, exclusive=True, group="text-query")
+    def _bind_text(self, query: Query) -> None:
+        """Resolve `text~"..."` terms with the full-text index (off the UI thread)."""
+        query.bind_text(self.app.text_paths)  # type: ignore[attr-defined]
+        if query is self.where:
+            self.app.call_from_thread(self.refresh_rows)
+
+    def text_index_changed(self) -> None:
+        """The full-text index changed: re-resolve a `text~` query."""
+        if self.where is not None and self.where.text_sets:
+            self._bind_text(self.where)
 
     @on(QueryBar.Submitted, "#query")
     def _query_submitted(self) -> None:

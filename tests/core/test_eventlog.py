@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from harn_tui.core.eventlog import readers as eventlog
 from harn_tui.core.eventlog.readers import (
     FileEventLog,
     LogEvent,
@@ -22,6 +21,7 @@ from harn_tui.core.eventlog.readers import (
     open_event_log,
     sanitize_topic_component,
 )
+from harn_tui.core.eventlog.readers import readers as eventlog
 from harn_tui.core.format.errors import EventLogError
 
 SCHEMA = """

@@ -116,3 +116,14 @@ async def test_chmod_readonly_root_and_event_log_work(
             assert "Stages" in screen_text(app)
     assert guard.writes == []
     assert snapshot(c.root, c.state_dir) == before
+
+
+def test_grep_writes_nothing(live_corpus: Corpus, capsys: pytest.CaptureFixture[str]) -> None:
+    """The search index lives in the cache dir: building, querying and polling the log
+    never write under the run root or the event log."""
+    c = live_corpus
+    with read_only_proof(c.root, c.state_dir) as guard:
+        _cli(capsys, "grep", "the", str(c.root), "--events", str(c.state_dir), "--limit", "5")
+        _cli(capsys, "grep", "*ail*", str(c.root), "--events", str(c.state_dir), "--json")
+        _cli(capsys, "grep", "e.r", str(c.root), "--regex", "--limit", "3")
+    assert guard.reads > 0

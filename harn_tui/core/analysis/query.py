@@ -119,6 +119,8 @@ class FieldSpec:
             return EQUALITY_OPS
         if self.kind == "since":
             return ("=",)
+        if self.kind == "fulltext":
+            return ("~", "!~")
         return ORDER_OPS
 
     @property
@@ -160,6 +162,8 @@ _FIELD_LIST: tuple[FieldSpec, ...] = (
               "s.started_at_ms", ("start",)),
     FieldSpec("since", "since", "started within (2h) or since (2026-11-20)", "=",
               "s.started_at_ms"),
+    FieldSpec("text", "fulltext", 'any text in the run (prompts, tools, messages): text~"…"', "~",
+              "s.path"),
     FieldSpec("broken", "bool", "file could not be loaded (true/false)", "=",
               "(s.error is not None)"),
 )
@@ -351,6 +355,15 @@ class Compiled:
     expr: str
     consts: Callable[[int], tuple[Any, ...]]
     cost: int
+    text: TextSet | None = None
+
+
+@dataclass
+class TextSet:
+    """A `text~"..."` term: the run paths the full-text index found (None until bound)."""
+
+    needle: str
+    paths: frozenset[str] | None = None
 
 
 def _fixed(*values: Any) -> Callable[[int], tuple[Any, ...]]:
@@ -366,6 +379,7 @@ _VALUE_HINTS = {
     "time": "not a time (e.g. 2026-11-20, 2026-11-20T10:30, today, 2h)",
     "since": "not a time (e.g. 2h, 1d, today, 2026-11-20)",
     "bool": "not true or false",
+    "fulltext": 'empty text (e.g. text~"permission denied")',
 }
 
 
@@ -479,6 +493,15 @@ def _period(raw: str) -> Callable[[int], tuple[Any, ...]]:
     return consts
 
 
+def _compile_fulltext(spec: FieldSpec, op: str, raw: str) -> Compiled:
+    if not raw.strip():
+        raise ValueError(raw)
+    holder = TextSet(raw)
+    test = "in" if op == "~" else "not in"
+    return Compiled(f"{spec.expr} {test} {{c0}}", lambda _now: (holder.paths or frozenset(),), 6,
+                    holder)
+
+
 def _compile_time(spec: FieldSpec, op: str, raw: str) -> Compiled:
     return Compiled(_period_expr(op, spec.expr), _period(raw), 1)
 
@@ -503,6 +526,7 @@ _COMPILERS: dict[str, Callable[[FieldSpec, str, str], Compiled]] = {
     "time": _compile_time,
     "since": _compile_since,
     "bool": _compile_bool,
+    "fulltext": _compile_fulltext,
 }
 
 
@@ -548,6 +572,18 @@ class Query:
     def needs_now(self) -> bool:
         """True when the result may depend on the clock (`since=`, `started`)."""
         return any(t.field in ("since", "started") for t in self.terms)
+
+    @property
+    def text_sets(self) -> list[TextSet]:
+        """The `text~` terms, which need the full-text index (see `bind_text`)."""
+        return [c.text for c in self._compiled if c.text is not None]
+
+    def bind_text(self, resolve: Callable[[str], Iterable[str]]) -> None:
+        """Resolve every `text~` term to the run paths holding it; unbound terms match no run."""
+        for holder in self.text_sets:
+            holder.paths = frozenset(resolve(holder.needle))
+        self._bound = None
+        self._bound_at = None
 
     def predicate(self, now_ms: int) -> Callable[[RunSummary], bool]:
         """One function testing a summary against every term (relative times fixed at now_ms)."""

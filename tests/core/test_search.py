@@ -1,0 +1,391 @@
+"""Full-text search: extraction, the index's freshness and repair, every query form, grep."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from logbuilder import LogBuilder
+
+from harn_tui import cli
+from harn_tui.core.analysis.query import parse_query
+from harn_tui.core.format.errors import UsageError
+from harn_tui.core.search import store as search_index
+from harn_tui.core.search.engine import paths_matching, search
+from harn_tui.core.search.extract import parse_location, record_pieces
+from harn_tui.core.search.query import parse_search, run_search
+from harn_tui.core.search.store import SearchIndex
+
+
+def _run(run_id: str, started: str, **extra: Any) -> dict[str, Any]:
+    rec: dict[str, Any] = {
+        "_type": "run_record",
+        "id": run_id,
+        "workflow_id": "deploy",
+        "workflow_name": "deploy",
+        "status": "failed",
+        "started_at": started,
+        "stages": [
+            {
+                "id": "stage-1",
+                "node_id": "build",
+                "status": "failed",
+                "metadata": {"prompt": "Build the canary release for zebra-7"},
+                "attempts": [{"error": "permission denied on /var/run/socket"}],
+                "transcript": {
+                    "id": f"session-{run_id}",
+                    "messages": [
+                        {"role": "user", "content": "please redeploy"},
+                        {"role": "assistant", "content": "I will deploy the service now"},
+                    ],
+                },
+            }
+        ],
+        "tool_recordings": [
+            {"tool_name": "bash", "arguments": {"cmd": "git push --force origin"},
+             "result": "remote rejected: hook declined the flamingo"},
+        ],
+        "hitl_questions": [{"request_id": "q1", "prompt": "Ship to the lighthouse canary?"}],
+    }
+    rec.update(extra)
+    return rec
+
+
+def _write(root: Path, rel: str, rec: dict[str, Any]) -> Path:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(rec, indent=2))
+    return path
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    r = tmp_path / "runs"
+    _write(r, "old.json", _run("run-old", "2026-11-20T10:00:00Z"))
+    newer = _run("run-new", "2026-11-21T10:00:00Z", status="completed")
+    newer["tool_recordings"][0]["result"] = "all good: deployed"
+    _write(r, "nightly/new.json", newer)
+    side = r / "nightly" / "new-llm" / "llm_transcript.jsonl"
+    side.parent.mkdir(parents=True)
+    side.write_text(json.dumps({"type": "provider_call_response",
+                                "response": {"text": "thinking about a quokka"}}) + "\n")
+    return r
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> Path:
+    return tmp_path / "cache"
+
+
+def _find(root: Path, cache: Path, pattern: str, **kw: Any) -> list[Any]:
+    return search(root, pattern, cache_dir=cache, **kw).hits
+
+
+# -- extraction ---------------------------------------------------------------------
+
+
+def test_pieces_carry_field_and_json_pointer() -> None:
+    pieces = {p.text: p for p in record_pieces(_run("r", "2026-11-20T10:00:00Z"))}
+    assert pieces["Build the canary release for zebra-7"].field == "prompt"
+    assert pieces["Build the canary release for zebra-7"].locs == ["r/stages/0/metadata/prompt"]
+    assert pieces["permission denied on /var/run/socket"].field == "error"
+    assert pieces["git push --force origin"].field == "tool"
+    assert pieces["Ship to the lighthouse canary?"].field == "hitl"
+    assert pieces["I will deploy the service now"].field == "message"
+    assert "run-old" not in pieces and "failed" not in pieces  # ids and enums are not text
+    loc = parse_location("r/stages/0/transcript/messages/1/content")
+    assert (loc.stage, loc.index_after("messages")) == (0, 1)
+    assert parse_location("s3/response/text").line == 3
+    assert parse_location("e42/event/text").event_id == 42
+
+
+# -- query forms ----------------------------------------------------------------------
+
+
+def test_word_matches_whole_words_only(root: Path, cache: Path) -> None:
+    hits = _find(root, cache, "deploy")
+    assert {h.text for h in hits} == {"I will deploy the service now", "deploy"}  # + workflow
+    assert all(h.text[h.start:h.end].lower() == "deploy" for h in hits)
+
+
+def test_newest_run_first_and_case_insensitive(root: Path, cache: Path) -> None:
+    hits = _find(root, cache, "CANARY")
+    assert [h.run_id for h in hits][:2] == ["run-new", "run-new"]
+    assert hits[-1].run_id == "run-old"
+
+
+def test_phrase_prefix_and_substring(root: Path, cache: Path) -> None:
+    assert {h.field for h in _find(root, cache, '"permission denied"')} == {"error"}
+    assert _find(root, cache, '"denied permission"') == []
+    prefix = {h.text[h.start:h.end].lower() for h in _find(root, cache, "deploy*")}
+    assert prefix == {"deploy", "deployed"}
+    sub = _find(root, cache, "*lamin*")
+    assert [h.text[h.start:h.end] for h in sub] == ["lamin"]
+    assert [h.run_id for h in _find(root, cache, 'text~"ermission den"')] == ["run-new", "run-old"]
+    assert {h.text for h in _find(root, cache, "*edeplo*")} == {"please redeploy"}
+
+
+def test_scopes(root: Path, cache: Path) -> None:
+    assert {h.field for h in _find(root, cache, "canary")} == {"prompt", "hitl"}
+    assert {h.field for h in _find(root, cache, "in:hitl canary")} == {"hitl"}
+    assert {h.field for h in _find(root, cache, "canary", fields="prompt")} == {"prompt"}
+    assert _find(root, cache, "in:tool canary") == []
+    with pytest.raises(UsageError):
+        _find(root, cache, "in:nowhere canary")
+
+
+def test_combined_with_the_query_language(root: Path, cache: Path) -> None:
+    assert {h.run_id for h in _find(root, cache, "status=failed canary")} == {"run-old"}
+    assert {h.run_id for h in _find(root, cache, "canary", where="status=completed")} == {"run-new"}
+
+
+def test_regex_is_verified_and_bounded(root: Path, cache: Path) -> None:
+    hits = _find(root, cache, r"push\s+--f\w+", regex=True)
+    assert [h.text[h.start:h.end] for h in hits] == ["push --force", "push --force"]
+    slow = search(root, r"(\w+\s?)+\$", cache_dir=cache, regex=True, regex_seconds=0.5)
+    # the catastrophic pattern is stopped and says so, instead of hanging
+    assert slow.timed_out is not None and "stopped" in slow.timed_out
+    with pytest.raises(UsageError):
+        _find(root, cache, "(", regex=True)
+
+
+def test_sidecar_turns_are_found(root: Path, cache: Path) -> None:
+    (hit,) = _find(root, cache, "quokka")
+    assert (hit.run_id, hit.location.source, hit.location.line) == ("run-new", "sidecar", 1)
+    assert "model turn" in hit.describe()
+
+
+def test_text_term_in_the_run_query_language(root: Path, cache: Path) -> None:
+    index = SearchIndex(cache, root)
+    index.sync()
+    query = parse_query('status=failed text~"lighthouse canary"')
+    query.bind_text(lambda needle: paths_matching(index.conn, needle))
+    assert query.text_sets[0].paths == {"old.json", "nightly/new.json"}
+    unbound = parse_query('text~"lighthouse"')
+    assert unbound.text_sets[0].paths is None  # unbound: matches no run until searched
+
+
+# -- freshness and repair ----------------------------------------------------------------
+
+
+def test_a_changed_file_is_reindexed_never_stale(root: Path, cache: Path) -> None:
+    assert _find(root, cache, "flamingo")
+    rec = _run("run-old", "2026-11-20T10:00:00Z")
+    rec["tool_recordings"][0]["result"] = "an albatross"
+    path = _write(root, "old.json", rec)
+    os.utime(path, ns=(1, 1))
+    assert _find(root, cache, "flamingo") == []
+    assert [h.path for h in _find(root, cache, "albatross")] == ["old.json"]
+
+
+def test_one_changed_file_updates_only_that_file(root: Path, cache: Path) -> None:
+    index = SearchIndex(cache, root)
+    index.sync()
+    rec = _run("run-old", "2026-11-20T10:00:00Z")
+    rec["stages"][0]["metadata"]["prompt"] = "a pelican"
+    _write(root, "old.json", rec)
+    assert index.update_paths([root / "old.json"]) == ["old.json"]
+    stats = index.sync()
+    assert (stats.indexed, stats.unchanged) == (0, 2)
+
+
+def test_a_deleted_run_leaves_the_index(root: Path, cache: Path) -> None:
+    assert {h.path for h in _find(root, cache, "flamingo")} == {"old.json"}
+    (root / "old.json").unlink()
+    assert _find(root, cache, "flamingo") == []
+
+
+def test_a_corrupt_run_file_is_skipped(root: Path, cache: Path) -> None:
+    (root / "broken.json").write_text('{"_type": "run_record", "id": ')
+    assert {h.path for h in _find(root, cache, "flamingo")} == {"old.json"}
+
+
+def test_a_file_rewritten_mid_index_is_retried(root: Path, cache: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    real = search_index.extract_file
+
+    def racing(path: Path) -> Any:
+        out = real(path)
+        if path.name == "old.json":  # the writer replaces the file after it was read
+            rec = _run("run-old", "2026-11-20T10:00:00Z")
+            rec["stages"][0]["metadata"]["prompt"] = "a narwhal appeared"
+            _write(root, "old.json", rec)
+        return out
+
+    monkeypatch.setattr(search_index, "extract_file", racing)
+    _find(root, cache, "flamingo")
+    monkeypatch.setattr(search_index, "extract_file", real)
+    assert [h.path for h in _find(root, cache, "narwhal")] == ["old.json"]
+
+
+def test_a_corrupt_or_foreign_index_is_rebuilt(root: Path, cache: Path) -> None:
+    index = SearchIndex(cache, root)
+    index.sync()
+    index.close()
+    index.path.write_bytes(b"this is not a database" * 100)
+    for suffix in ("-wal", "-shm"):
+        Path(str(index.path) + suffix).unlink(missing_ok=True)
+    assert [h.path for h in _find(root, cache, "flamingo")] == ["old.json"]
+    conn = sqlite3.connect(index.path)
+    conn.execute("UPDATE meta SET value = '/somewhere/else' WHERE key = 'root'")
+    conn.commit()
+    conn.close()
+    again = SearchIndex(cache, root)
+    assert again.known() == {}  # foreign: started afresh
+    again.close()
+
+
+# -- the event log ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "file"])
+def test_agent_events_are_indexed_incrementally(root: Path, cache: Path, tmp_path: Path,
+                                                backend: str) -> None:
+    topic = "observability.agent_events.session-run-old"
+    builder = LogBuilder(tmp_path / "log", backend)
+    (tmp_path / "log").mkdir()
+    builder.add(topic, "agent_message", {"event": {"type": "agent_message",
+                                                   "text": "the ocelot is ready"}},
+                {"session_id": "session-run-old"})
+    log = builder.open()
+    (hit,) = _find(root, cache, "ocelot", log=log)
+    assert (hit.run_id, hit.path, hit.field) == ("run-old", "old.json", "message")
+    assert (hit.location.source, hit.location.event_id, hit.topic) == ("event", 1, topic)
+    log.close()
+    for leftover in (tmp_path / "log").glob("events.sqlite*"):
+        leftover.unlink()
+    builder.add(topic, "agent_message", {"event": {"type": "agent_message", "text": "an ibis"}},
+                {"session_id": "session-run-old"})
+    log = builder.open()
+    index = SearchIndex(cache, root)
+    assert index.poll_events(log) == 1  # only the new row is read
+    log.close()
+    index.close()
+    assert [h.location.event_id for h in _find(root, cache, "ibis")] == [2]
+
+
+# -- grep ----------------------------------------------------------------------------
+
+
+def test_grep_lines_mark_the_match_and_escape_controls(root: Path, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    rec = _run("run-esc", "2026-11-22T10:00:00Z")
+    rec["stages"][0]["metadata"]["prompt"] = "pelican \x1b[31mred\x1b[0m\nsecond line"
+    _write(root, "esc.json", rec)
+    assert cli.main(["grep", "pelican", str(root)]) == 0
+    out = capsys.readouterr().out
+    (line,) = out.splitlines()
+    assert "\x1b" not in line and "\\x1b[31mred" in line and "\\n" in line
+    assert line.startswith("run-esc  esc.json  stage 1 › prompt [prompt]: «pelican» ")
+
+
+def test_grep_json_shape(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["grep", '"permission denied"', str(root), "--json", "--limit", "1"]) == 0
+    (line,) = capsys.readouterr().out.splitlines()
+    obj = json.loads(line)
+    assert set(obj) == {"run_id", "path", "location", "field", "snippet", "match_start",
+                        "match_end"}
+    assert (obj["run_id"], obj["path"], obj["field"]) == ("run-new", "nightly/new.json", "error")
+    assert obj["location"]["pointer"] == "/stages/0/attempts/0/error"
+    assert (obj["location"]["stage"], obj["location"]["attempt"]) == (0, 0)
+    assert obj["snippet"][obj["match_start"]:obj["match_end"]] == "permission denied"
+
+
+def test_grep_options_and_exit_codes(root: Path, tmp_path: Path,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["grep", "canary", str(root), "--in", "hitl", "--where", "status=failed",
+                     "--json"]) == 0
+    rows = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert [(r["run_id"], r["field"]) for r in rows] == [("run-old", "hitl")]
+    assert cli.main(["grep", "nothing-like-this", str(root)]) == 0
+    assert "no matches" in capsys.readouterr().err
+    assert cli.main(["grep", "x", str(tmp_path / "missing")]) == 2
+    assert cli.main(["grep", "x", str(root), "--where", "bogus=1"]) == 2
+    assert cli.main(["grep", "x", str(root), "--in", "bogus"]) == 2
+    assert cli.main(["grep", "(", str(root), "--regex"]) == 2
+    capsys.readouterr()
+    assert cli.main(["grep", r"(\w+\s?)+\$", str(root), "--regex", "--timeout", "0.3"]) == 1
+    assert "stopped after" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("text", ['a "b c" d', 'text~"x y" in:tool', "'q' x\\y", 'a"b\\"c"d',
+                                  "  spaced   out  ", 'status=failed "mismatched types"'])
+def test_search_tokens_agree_with_the_query_language(text: str) -> None:
+    from harn_tui.core.analysis.query import tokenize
+    from harn_tui.core.search.query import _tokens
+
+    assert [(t.raw, t.plain, t.quoted_at) for t in _tokens(text)] == [
+        (t.raw, t.plain, t.quoted_at) for t in tokenize(text)]
+
+
+def test_a_sidecar_change_reindexes_its_run(root: Path, cache: Path) -> None:
+    index = SearchIndex(cache, root)
+    index.sync()
+    side = root / "nightly" / "new-llm" / "llm_transcript.jsonl"
+    side.write_text(json.dumps({"type": "x", "text": "a wombat"}) + "\n")
+    assert index.update_paths([side]) == ["nightly/new.json"]
+    index.close()
+    assert [h.path for h in _find(root, cache, "wombat")] == ["nightly/new.json"]
+    assert _find(root, cache, "quokka") == []
+
+
+def test_ls_where_text_uses_the_index(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["ls", str(root), "--json", "--where", 'text~"hook declined the flam"']) == 0
+    assert [r["path"] for r in json.loads(capsys.readouterr().out)] == ["old.json"]
+    assert cli.main(["ls", str(root), "--json", "--where", 'status=completed text~"quokka"']) == 0
+    assert [r["path"] for r in json.loads(capsys.readouterr().out)] == ["nightly/new.json"]
+
+
+@pytest.mark.parametrize("extra", [[], ["--regex"], ["--where", "status=failed"]])
+def test_grep_never_imports_textual(root: Path, extra: list[str]) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from harn_tui.cli import main\n"
+        f"rc = main(['grep', 'canary', {str(root)!r}, '--json', *{extra!r}])\n"
+        "assert rc == 0, rc\n"
+        "bad = sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual.')"
+        " or m == 'rich' or m.startswith('rich.'))\n"
+        "assert not bad, bad\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout.splitlines()[0])["field"] in ("prompt", "hitl")
+
+
+def test_the_process_pool_indexes_like_one_process(root: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    for i in range(6):
+        _write(root, f"more/run{i}.json", _run(f"run-{i}", f"2026-11-1{i}T10:00:00Z"))
+    serial = SearchIndex(tmp_path / "serial", root, workers=1)
+    serial.sync()
+    monkeypatch.setattr(search_index, "POOL_THRESHOLD", 2)
+    monkeypatch.setattr(search_index, "BATCH", 3)
+    pooled = SearchIndex(tmp_path / "pooled", root, workers=2)
+    assert pooled.sync().indexed == 8
+    query = "SELECT rowid, text, field FROM docs ORDER BY rowid"
+    by_rel = "SELECT rel, id FROM files ORDER BY rel"
+    assert [r[0] for r in serial.conn.execute(by_rel)] == [r[0] for r in pooled.conn.execute(by_rel)]
+    assert len(serial.conn.execute(query).fetchall()) == len(pooled.conn.execute(query).fetchall())
+    for conn in (serial.conn, pooled.conn):
+        assert sorted(h.path for h in run_search(conn, parse_search("flamingo"))) == sorted(
+            ["old.json", *(f"more/run{i}.json" for i in range(6))])
+
+
+def test_substrings_with_like_wildcards_and_short_ones(root: Path, cache: Path) -> None:
+    rec = _run("run-pct", "2026-11-23T10:00:00Z")
+    rec["stages"][0]["metadata"]["prompt"] = "progress 50%_done on /var/run/sock"
+    _write(root, "pct.json", rec)
+    assert [h.path for h in _find(root, cache, 'text~"50%_do"')] == ["pct.json"]
+    assert _find(root, cache, 'text~"50%xdo"') == []  # % and _ are literal, not wildcards
+    assert {h.path for h in _find(root, cache, "*r/run/so*")} == {"pct.json", "old.json",
+                                                                 "nightly/new.json"}
+    short = {h.text for h in _find(root, cache, "*%_*")}  # too short for trigrams: a scan
+    assert short == {"progress 50%_done on /var/run/sock"}
