@@ -273,7 +273,7 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
     def _attach_locked(
         self, detail: RunDetail, log: Any, run_id: str, linked: list[str], limit: int | None = None
     ) -> None:
-        from harn_tui.core.eventlog.readers import hitl
+        from harn_tui.core.eventlog import hitl
         from harn_tui.core.eventlog.sessions import RunSessionsTracker
         from harn_tui.core.format import schema
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from harn_tui.core.eventlog import readers as eventlog
 from harn_tui.core.eventlog.readers import (
     FileEventLog,
     LogEvent,
@@ -21,7 +22,6 @@ from harn_tui.core.eventlog.readers import (
     open_event_log,
     sanitize_topic_component,
 )
-from harn_tui.core.eventlog.readers import readers as eventlog
 from harn_tui.core.format.errors import EventLogError
 
 SCHEMA = """

@@ -11,18 +11,18 @@ from typing import Any
 import orjson
 import pytest
 
+from harn_tui.core.index import discovery
+from harn_tui.core.index import run_index as index_mod
 from harn_tui.core.index.cache import CACHE_FORMAT, MAGIC, SummaryCache
 from harn_tui.core.index.discovery import FoundFile, walk
 from harn_tui.core.index.run_index import (
     POOL_THRESHOLD,
     RunIndex,
-    discovery,
     load_summary,
     matches,
     select,
     sort_runs,
 )
-from harn_tui.core.index.run_index import run_index as index_mod
 from harn_tui.core.index.summary import SUMMARY_VERSION, RunSummary, broken, summarize
 
 EXAMPLES = Path(__file__).resolve().parents[2] / ".." / "shared" / "harn-examples"

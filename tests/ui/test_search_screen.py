@@ -237,14 +237,15 @@ async def test_watcher_changes_reach_the_index_and_the_open_search(root: Path) -
 
 
 async def test_reachable_from_every_screen_help_and_palette(root: Path) -> None:
-    from harn_tui.screens.help import HelpScreen, describe_bindings
+    from harn_tui.screens.help import HelpScreen, help_sections
     from harn_tui.screens.inbox import InboxScreen
 
     app = make_app(root)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: app.scanned.is_set())
         assert ("ctrl+f", "Search all runs") in [
-            (k.replace("^", "ctrl+").lower(), d) for k, d in describe_bindings(app.screen)]
+            (k.replace("^", "ctrl+").lower(), d)
+            for _section, rows in help_sections(app.screen) for k, d in rows]
         for opener in (lambda: app.push_screen(RunScreen(root / "a.json")),
                        lambda: app.push_screen(InboxScreen()),
                        lambda: app.push_screen(HelpScreen(app.screen))):

@@ -181,7 +181,7 @@ def attach_legacy_sessions(detail: RunDetail, dirs: list[Path]) -> None:
 
 def attach_event_log(detail: RunDetail, log: EventLog, *, with_sessions: bool = True) -> None:
     """Merge HITL questions from the log and load the run's agent sessions."""
-    from harn_tui.core.eventlog.readers import hitl, sessions
+    from harn_tui.core.eventlog import hitl, sessions
     from harn_tui.core.format.errors import HarnTuiError
 
     run_id = to_str(detail.normalized.get("id"))

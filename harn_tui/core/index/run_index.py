@@ -38,7 +38,7 @@ SORTS = ("newest", "oldest", "duration")
 def _summary() -> Any:
     """The summary module, imported only when a file has to be parsed (a warm listing
     never needs it)."""
-    from harn_tui.core.index.run_index import summary
+    from harn_tui.core.index import summary
 
     return summary
 
