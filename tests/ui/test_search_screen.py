@@ -213,7 +213,7 @@ async def test_query_bar_accepts_text_terms(root: Path) -> None:
         await pilot.press("colon")
         for ch in 'text~"beta flam"':
             await pilot.press({" ": "space", '"': "quotation_mark", "~": "tilde"}.get(ch, ch))
-        await wait_for_text(pilot, "1 shown")
+        await wait_for_text(pilot, "1 of 2 shown")
         text = screen_text(app)
         assert "run-b" in text and "run-a" not in text
 
