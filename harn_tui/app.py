@@ -16,6 +16,7 @@ from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 
+from harn_tui.core.format import clock
 from harn_tui.core.format.errors import HarnTuiError
 from harn_tui.core.index.run_index import RunIndex
 from harn_tui.core.index.summary import RunSummary
@@ -327,7 +328,7 @@ class HarnTuiApp(App[int]):
         query = parse_query(where)
         if query.text_sets:
             query.bind_text(self.text_paths)
-        return {r.path for r in filter_runs(list(self.runs.values()), query, int(time.time() * 1000))}
+        return {r.path for r in filter_runs(list(self.runs.values()), query, clock.now_ms())}
 
     def text_paths(self, needle: str) -> set[str]:
         """Run paths whose text holds `needle` (for `text~` in the query bar)."""

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harn_tui import __version__
+from harn_tui.core.format import clock
 from harn_tui.core.format.errors import HarnTuiError, LoadError, UsageError
 
 if TYPE_CHECKING:
@@ -354,11 +355,10 @@ def cmd_ls(args: argparse.Namespace) -> int:
         if log is not None:
             log.close()
     if where is not None and not where.is_empty:
-        import time
 
         from harn_tui.core.analysis.query import filter_listed
 
-        listed = filter_listed(listed, where, int(time.time() * 1000))
+        listed = filter_listed(listed, where, clock.now_ms())
     chosen = select(
         listed,
         status=args.status,
@@ -393,7 +393,6 @@ def cmd_ls(args: argparse.Namespace) -> int:
 
 def cmd_costs(args: argparse.Namespace) -> int:
     """Totals and one breakdown of the runs matching --where (the run list's `$` screen)."""
-    import time
 
     from harn_tui.core.analysis.costs import build_cost_report
     from harn_tui.core.index.run_index import RunIndex
@@ -410,7 +409,7 @@ def cmd_costs(args: argparse.Namespace) -> int:
     if where is not None and not where.is_empty:
         from harn_tui.core.analysis.query import filter_listed
 
-        listed = filter_listed(listed, where, int(time.time() * 1000))
+        listed = filter_listed(listed, where, clock.now_ms())
     report = build_cost_report(RunSummary.from_doc(run.doc) for run in listed if not run.broken)
     if args.json:
         write_json(report.to_json(args.by))

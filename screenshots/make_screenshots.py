@@ -25,7 +25,6 @@ from textual.pilot import Pilot
 from harn_tui.app import HarnTuiApp
 from harn_tui.core.demo.generator import Corpus, RunInfo
 from harn_tui.core.demo.live import write_demo
-from harn_tui.widgets import run_table
 
 SIZE = (120, 36)
 #: "Now" in every screenshot: the demo's newest run started ten minutes before it.
@@ -230,10 +229,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     out: Path = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
-    run_table.now_ms = lambda: BASE_MS  # freeze "STARTED 2h ago" at the demo's base time
-    from harn_tui.screens import inbox
+    from harn_tui.core.format import clock
 
-    inbox.now_ms = lambda: BASE_MS  # and the inbox's ages
+    clock.set_clock(lambda: BASE_MS)  # freeze "STARTED 2h ago" and the inbox's ages at the demo's time
     with tempfile.TemporaryDirectory(prefix="harn-tui-shots-") as tmp:
         corpus = write_demo(Path(tmp) / ".harn-runs", base_ms=BASE_MS)
         write_dead_letters(corpus.state_dir, BASE_MS)

@@ -13,10 +13,10 @@ from textual.screen import Screen
 from textual.widgets import Sparkline, Static
 
 from harn_tui.core.analysis.costs import BY, CostReport, Totals, build_cost_report
+from harn_tui.core.format import clock
 from harn_tui.core.format.numbers import fmt_count, fmt_tokens, fmt_usd
 from harn_tui.core.format.plural import noun
 from harn_tui.text import line
-from harn_tui.widgets import run_table
 from harn_tui.widgets.footer import KeyFooter
 from harn_tui.widgets.virtual_list import KeyedList
 
@@ -106,7 +106,7 @@ class CostsScreen(Screen[None]):
 
     def runs(self) -> list[RunSummary]:
         days = next(d for k, _label, d in RANGES if k == self.range_key)
-        return in_range(list(self.runs_screen.table.rows), days, run_table.now_ms())
+        return in_range(list(self.runs_screen.table.rows), days, clock.now_ms())
 
     def refresh_report(self) -> None:
         """Recompute from the run list's rows (called again whenever they change)."""

@@ -29,6 +29,7 @@ from harn_tui.core.analysis.inbox import (
     filter_inbox,
     stage_that_asked,
 )
+from harn_tui.core.format import clock
 from harn_tui.core.format.plural import plural
 from harn_tui.core.format.timestamps import format_iso, format_relative
 from harn_tui.text import block, line, safe
@@ -56,9 +57,6 @@ JUMP_TIMEOUT_S = 15.0
 SCAN_WAIT_S = 30.0
 
 
-def now_ms() -> int:
-    """The wall clock in Unix ms (ages count from it; snapshot tests freeze it)."""
-    return int(time.time() * 1000)
 
 
 #: `workflow · <whole run id>` fits in this; the run column grows to it when there is room.
@@ -89,13 +87,13 @@ class InboxList(KeyedList[InboxItem]):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.now_ms = now_ms()
+        self.now_ms = clock.now_ms()
 
     def row_key(self, row: InboxItem) -> object:
         return row.request_id
 
     def set_rows(self, rows: Sequence[InboxItem]) -> None:
-        self.now_ms = now_ms()
+        self.now_ms = clock.now_ms()
         super().set_rows(rows)
         self.post_message(self.Highlighted(self, self.cursor))
 

@@ -13,6 +13,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from harn_tui.core.analysis.query import Query, filter_runs
+from harn_tui.core.format import clock
 from harn_tui.core.format.numbers import fmt_tokens, fmt_usd
 from harn_tui.core.format.plural import plural
 from harn_tui.core.format.timestamps import format_duration
@@ -23,7 +24,7 @@ from harn_tui.text import line
 from harn_tui.widgets.fields import FieldBlock
 from harn_tui.widgets.focus import focus_now
 from harn_tui.widgets.footer import KeyFooter
-from harn_tui.widgets.query_bar import QueryBar, SavedQueriesScreen, now_ms
+from harn_tui.widgets.query_bar import QueryBar, SavedQueriesScreen
 from harn_tui.widgets.run_table import RunTable
 from harn_tui.widgets.virtual_list import with_position
 
@@ -119,7 +120,7 @@ class RunsScreen(TerminalOnlyKeys, Screen[None]):
         )
         where = getattr(self, "where", None)
         if where is not None and not where.is_empty:
-            rows = filter_runs(rows, where, now_ms())
+            rows = filter_runs(rows, where, clock.now_ms())
         self.table.set_rows(rows)
         self._update_header(runs, rows)
 

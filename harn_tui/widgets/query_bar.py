@@ -41,8 +41,6 @@ VOCAB_TTL = 5.0
 HINTS_SHOWN = 6
 
 
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 class QuerySuggester(Suggester):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 
 from rich.text import Text
 
+from harn_tui.core.format import clock
 from harn_tui.core.format.numbers import fmt_tokens, fmt_usd
 from harn_tui.core.format.timestamps import format_duration, format_iso, format_relative
 from harn_tui.core.index.summary import RunSummary
@@ -31,9 +31,6 @@ COLUMNS: list[tuple[str, str, int, int]] = [
 ]
 
 
-def now_ms() -> int:
-    """The wall clock in Unix ms ("STARTED 2h ago" is relative to it; snapshot tests freeze it)."""
-    return int(time.time() * 1000)
 
 
 #: A whole UUIDv7 run id with Harn's `run_` prefix (and a little more) fits in this.
@@ -67,13 +64,13 @@ class RunTable(KeyedList[RunSummary]):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.now_ms = now_ms()
+        self.now_ms = clock.now_ms()
 
     def row_key(self, row: RunSummary) -> object:
         return row.path
 
     def set_rows(self, rows: Sequence[RunSummary]) -> None:
-        self.now_ms = now_ms()
+        self.now_ms = clock.now_ms()
         super().set_rows(rows)
 
     def header(self, width: int) -> Text:

@@ -9,10 +9,10 @@ from textual.widgets import Sparkline
 from uitools import make_app, screen_text, wait_for
 
 from harn_tui.core.analysis.costs import build_cost_report
+from harn_tui.core.format import clock
 from harn_tui.core.format.numbers import fmt_usd
 from harn_tui.screens.costs import CostsScreen, in_range
 from harn_tui.screens.runs import RunsScreen
-from harn_tui.widgets import run_table
 
 SIZE = (120, 36)
 EXAMPLES = Path(__file__).resolve().parents[2] / ".." / "shared" / "harn-examples"
@@ -66,7 +66,7 @@ async def test_last_week_by_model_in_two_keys(corpus, monkeypatch) -> None:  # t
         rows = list(app.screen.table.rows)
         starts = sorted(r.started_at_ms for r in rows if r.started_at_ms and r.cost_usd)
         now = starts[-1] + 1000  # "now" = just after the newest run with spend
-        monkeypatch.setattr(run_table, "now_ms", lambda: now)
+        monkeypatch.setattr(clock, "_source", lambda: now)
         await pilot.press("dollar_sign", "w")
         await pilot.pause()
         costs = app.screen

@@ -1,7 +1,7 @@
 """SVG snapshot of the HITL inbox (update with `--snapshot-update`).
 
 Deterministic: the corpus has a fixed seed and `base_ms`, and the inbox's clock
-(`screens.inbox.now_ms`, which the ages count from) is frozen at that instant.
+(`core.format.clock`, which the ages count from) is frozen at that instant.
 """
 
 from __future__ import annotations
@@ -11,9 +11,8 @@ from textual.pilot import Pilot
 from uitools import make_app, screen_text, wait_for
 
 from harn_tui.core.demo.generator import BASE_MS, Corpus, write_corpus
-from harn_tui.screens import inbox
+from harn_tui.core.format import clock
 from harn_tui.screens.inbox import InboxScreen
-from harn_tui.widgets import run_table
 
 
 @pytest.fixture(scope="module")
@@ -24,8 +23,8 @@ def snap_corpus(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
 
 @pytest.fixture(autouse=True)
 def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(inbox, "now_ms", lambda: BASE_MS)
-    monkeypatch.setattr(run_table, "now_ms", lambda: BASE_MS)
+    monkeypatch.setattr(clock, "_source", lambda: BASE_MS)
+    monkeypatch.setattr(clock, "_source", lambda: BASE_MS)
 
 
 def test_inbox(snap_compare, snap_corpus: Corpus) -> None:  # type: ignore[no-untyped-def]

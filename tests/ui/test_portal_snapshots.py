@@ -8,9 +8,9 @@ from uitools import make_app, screen_text, wait_for
 
 from harn_tui.app import HarnTuiApp
 from harn_tui.core.demo.generator import BASE_MS, Corpus, write_corpus
+from harn_tui.core.format import clock
 from harn_tui.screens.run import RunScreen
 from harn_tui.screens.runs import RunsScreen
-from harn_tui.widgets import run_table
 
 BIG = (120, 36)
 SMALL = (80, 24)
@@ -24,7 +24,7 @@ def snap_corpus(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
 
 @pytest.fixture(autouse=True)
 def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(run_table, "now_ms", lambda: BASE_MS)
+    monkeypatch.setattr(clock, "_source", lambda: BASE_MS)
     monkeypatch.delenv("NO_COLOR", raising=False)
 
 

@@ -11,9 +11,9 @@ from textual.pilot import Pilot
 from uitools import make_app, screen_text, wait_for
 
 from harn_tui.core.demo.generator import BASE_MS, Corpus, write_corpus
+from harn_tui.core.format import clock
 from harn_tui.screens import search as search_screen
 from harn_tui.screens.search import SearchScreen
-from harn_tui.widgets import run_table
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +31,7 @@ class _FrozenClock:
 @pytest.fixture(autouse=True)
 def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(search_screen, "time", _FrozenClock)
-    monkeypatch.setattr(run_table, "now_ms", lambda: BASE_MS)
+    monkeypatch.setattr(clock, "_source", lambda: BASE_MS)
     monkeypatch.delenv("NO_COLOR", raising=False)
 
 

@@ -1,7 +1,7 @@
 """SVG snapshot tests of every screen (pytest-textual-snapshot; update with `--snapshot-update`).
 
 Deterministic by construction: the corpus comes from a fixed seed and a fixed `base_ms`, the
-run list's clock (`run_table.now_ms`) is frozen at that same instant, animations are off, and
+one clock (`core.format.clock`) is frozen at that same instant, animations are off, and
 every snapshot asserts that the corpus's temporary directory (which differs per session) is not
 on screen. The empty state uses a fixed path that does not exist.
 """
@@ -17,13 +17,13 @@ from uitools import make_app, screen_text, wait_for
 
 from harn_tui.app import HarnTuiApp
 from harn_tui.core.demo.generator import BASE_MS, Corpus, RunInfo, write_corpus
+from harn_tui.core.format import clock
 from harn_tui.screens.empty import EmptyScreen
 from harn_tui.screens.help import HelpScreen
 from harn_tui.screens.json_view import JsonScreen
 from harn_tui.screens.run import RunScreen
 from harn_tui.screens.runs import RunsScreen
 from harn_tui.screens.stage import StageScreen
-from harn_tui.widgets import run_table
 
 BIG = (120, 36)
 SMALL = (80, 24)
@@ -42,7 +42,7 @@ def snap_corpus(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
 @pytest.fixture(autouse=True)
 def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     """Relative start times ("2h ago") count from the corpus's base time, not the wall clock."""
-    monkeypatch.setattr(run_table, "now_ms", lambda: BASE_MS)
+    monkeypatch.setattr(clock, "_source", lambda: BASE_MS)
     monkeypatch.delenv("NO_COLOR", raising=False)  # Textual would render monochrome
 
 

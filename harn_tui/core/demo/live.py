@@ -13,7 +13,6 @@ from __future__ import annotations
 import copy
 import random
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -38,13 +37,12 @@ from harn_tui.core.demo.generator import (
     uuidv7,
     write_corpus,
 )
+from harn_tui.core.format import clock
 from harn_tui.core.format.timestamps import parse_ms
 
 HITL_PROMPT = "Roll out to all regions or only eu-west first?"
 
 
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 class LiveDemoWriter:
@@ -161,7 +159,7 @@ class LiveDemoWriter:
 
     def _event_ms(self) -> int:
         """Now, but never past the run's planned end nor before the previous event."""
-        ms = min(_now_ms(), self._end_ms - 1)
+        ms = min(clock.now_ms(), self._end_ms - 1)
         self._last_event_ms = max(ms, self._last_event_ms)
         return self._last_event_ms
 
@@ -186,7 +184,7 @@ class LiveDemoWriter:
     def _until(self, at_ms: int) -> None:
         """Emit agent events every `event_interval` until the wall clock reaches `at_ms`."""
         while not self._stop.is_set():
-            remaining = (at_ms - _now_ms()) / 1000
+            remaining = (at_ms - clock.now_ms()) / 1000
             if remaining <= 0:
                 return
             self._emit()
@@ -217,7 +215,7 @@ class LiveDemoWriter:
             self.sidecar_states.append(copy.deepcopy(shown))
 
     def _run(self) -> None:
-        run, children, plan = self.plan(_now_ms())
+        run, children, plan = self.plan(clock.now_ms())
         self.session_id = run["metadata"]["mutation_session"]["session_id"]
         self._events = self._event_stream()
         self._end_ms = plan["end_ms"]
@@ -250,7 +248,7 @@ class LiveDemoWriter:
         actions.append((plan["end_ms"], 3, lambda: self._finish(run, question, path, lines)))
         # the stages already done when the demo opens
         self._emit({"type": "turn_start", "session_id": self.session_id, "iteration": 0})
-        past = [a for a in actions if a[0] <= _now_ms() and a[1] != 2]
+        past = [a for a in actions if a[0] <= clock.now_ms() and a[1] != 2]
         for _at, _order, act in sorted(past, key=lambda a: (a[0], a[1])):
             act()
         self._reveal(run, children, self.head_start - 1, question, path, lines)
@@ -320,7 +318,7 @@ class LiveDemoWriter:
                             "timeout_ms": 600_000}}
 
     def _ask(self, question: dict[str, Any], run: dict[str, Any]) -> None:
-        ms = parse_ms(question["requested_at"]) or _now_ms()
+        ms = parse_ms(question["requested_at"]) or clock.now_ms()
         self._append(HITL_QUESTIONS, "hitl.question_asked", question,
                      {"request_id": question["request_id"], "trace_id": question["trace_id"],
                       "run_id": run["id"]}, ms)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from harn_tui.core.format import clock
 from harn_tui.core.search.query import (
     DEFAULT_REGEX_SECONDS,
     Hit,
@@ -61,7 +62,7 @@ def where_paths(root: Path, where: str, cache_dir: Path | None,
         conn = index.conn
         query.bind_text(lambda needle: paths_matching(conn, needle))
     rows = RunIndex(root, cache_dir=cache_dir).scan_listing()
-    pred = query.predicate(int(time.time() * 1000))
+    pred = query.predicate(clock.now_ms())
     return {row.path for row in rows if pred(RunSummary.from_doc(row.doc))}
 
 

@@ -11,8 +11,9 @@ from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Static
 
 from harn_tui.core.analysis.inbox import InboxItem, run_requests
+from harn_tui.core.format import clock
 from harn_tui.core.format.timestamps import format_iso
-from harn_tui.screens.inbox import KIND_LABEL, detail_text, now_ms, state_text
+from harn_tui.screens.inbox import KIND_LABEL, detail_text, state_text
 from harn_tui.text import line, safe
 from harn_tui.widgets.panes.pane import Pane, restore_cursor, table_cursor_key
 from harn_tui.widgets.table import PaneTable
@@ -99,7 +100,7 @@ class HitlPane(Pane):
 
     def _show_detail(self) -> None:
         item = self.current()
-        out = detail_text(item, now_ms()) if item is not None else Text()
+        out = detail_text(item, clock.now_ms()) if item is not None else Text()
         self.query_one("#hitl-detail", Static).update(out)
 
     def selection(self) -> tuple[str, Any] | None:
