@@ -29,7 +29,7 @@ from harn_tui.core.demo.generator import (
     atomic_write_json,
     rfc3339,
 )
-from harn_tui.core.eventlog.readers import open_event_log
+from harn_tui.core.eventlog.opener import open_event_log
 from harn_tui.core.format.normalize import attach_event_log, load_run
 
 T0 = 1_790_000_000_000

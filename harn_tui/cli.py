@@ -18,7 +18,7 @@ from harn_tui import __version__
 from harn_tui.core.format.errors import HarnTuiError, LoadError, UsageError
 
 if TYPE_CHECKING:
-    from harn_tui.core.eventlog.readers import EventLog
+    from harn_tui.core.eventlog.protocol import EventLog
     from harn_tui.core.index.summary import RunSummary
 
 EXIT_OK, EXIT_LOAD, EXIT_USAGE = 0, 1, 2
@@ -266,7 +266,7 @@ def open_log(events: str | None, run_root: Path | None = None) -> tuple[EventLog
         if events is None and event_log_location(os.environ, Path.cwd(), run_root) is None:
             # no log: skip importing the readers at all
             return None, missing_event_log_note(os.environ, Path.cwd(), run_root)
-        from harn_tui.core.eventlog.readers import open_default_event_log
+        from harn_tui.core.eventlog.opener import open_default_event_log
 
         log = open_default_event_log(Path(events) if events else None, os.environ, Path.cwd(), run_root)
         return log, None

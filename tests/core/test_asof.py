@@ -20,7 +20,7 @@ from harn_tui.core.analysis.asof import (
 )
 from harn_tui.core.demo.generator import write_corpus
 from harn_tui.core.eventlog.hitl import HitlRequestState
-from harn_tui.core.eventlog.readers import open_event_log
+from harn_tui.core.eventlog.opener import open_event_log
 from harn_tui.core.eventlog.sessions import SessionEvent
 from harn_tui.core.format.normalize import RunDetail, load_run
 

@@ -11,7 +11,7 @@ import pytest
 
 from harn_tui.core.analysis import compaction_lens as lens
 from harn_tui.core.demo.generator import BASE_MS, Corpus, write_corpus
-from harn_tui.core.eventlog.readers import open_event_log
+from harn_tui.core.eventlog.opener import open_event_log
 from harn_tui.core.eventlog.sessions import SessionEvent
 from harn_tui.core.format.normalize import load_run
 from harn_tui.core.format.timestamps import format_iso

@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 from harn_tui.core.analysis.compare import compare
-from harn_tui.core.eventlog.readers import FileEventLog
+from harn_tui.core.eventlog.files import FileEventLog
 from harn_tui.core.format import derive
 from harn_tui.core.format.normalize import load_run
 

@@ -158,7 +158,7 @@ async def _visit_detail(pilot, index: int, seen: dict[str, bool], panes: set[str
 
 def _pick_runs(corpus: Corpus, rows: list) -> dict[int, set[str]]:  # type: ignore[type-arg]
     """Few runs that together reach every pane: sessions, HITL, turns, children, odd names."""
-    from harn_tui.core.eventlog.readers import SqliteEventLog
+    from harn_tui.core.eventlog.sqlite import SqliteEventLog
     from harn_tui.core.format.normalize import load_run
 
     features: dict[int, set[str]] = {}

@@ -13,7 +13,7 @@ from textual.widgets import Footer
 from uitools import screen_text, wait_for, wait_for_text
 
 from harn_tui.core.demo.generator import BASE_MS, Corpus, RunInfo, write_corpus
-from harn_tui.core.eventlog.readers import open_event_log
+from harn_tui.core.eventlog.opener import open_event_log
 from harn_tui.core.format.normalize import RunDetail, load_run
 from harn_tui.screens.text_view import TextScreen
 from harn_tui.widgets.panes.compaction_lens import CompactionLens

@@ -24,7 +24,7 @@ from typing import Any
 import orjson
 
 from harn_tui.core.eventlog.hitl import HitlRequestState, request_states
-from harn_tui.core.eventlog.readers import EventLog
+from harn_tui.core.eventlog.protocol import EventLog
 from harn_tui.core.format import derive
 from harn_tui.core.format.errors import HarnTuiError
 from harn_tui.core.format.jsonload import decode_json, read_bytes

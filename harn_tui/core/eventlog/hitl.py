@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from harn_tui.core.eventlog.readers import EventLog, LogEvent
+from harn_tui.core.eventlog.protocol import EventLog, LogEvent
 
 __all__ = [
     "HITL_TOPICS",

@@ -23,7 +23,7 @@ from harn_tui.core.format.schema import to_str
 from harn_tui.core.format.sidecar import capture_file, load_sidecar, plain_turns, sidecar_path
 
 if TYPE_CHECKING:
-    from harn_tui.core.eventlog.readers import EventLog
+    from harn_tui.core.eventlog.protocol import EventLog
 
 OBSERVABILITY_SCHEMA_VERSION = observability.SCHEMA_VERSION
 
