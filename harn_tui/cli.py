@@ -554,7 +554,7 @@ def find_run(run: str, root_arg: str | None) -> tuple[Path, Path]:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from harn_tui.core.format.normalize import load_run
+    from harn_tui.core.eventlog.attach import load_run_with_events
 
     path, root = find_run(args.run, args.root)
     log, log_error = open_log(args.events, root)
@@ -562,11 +562,15 @@ def cmd_show(args: argparse.Namespace) -> int:
         from harn_tui.core.eventlog.sessions import legacy_session_dirs
 
         try:
-            detail = load_run(path, root=root, event_log=log, legacy_dirs=legacy_session_dirs(None, log))
+            detail = load_run_with_events(
+                path, root=root, event_log=log, legacy_dirs=legacy_session_dirs(None, log)
+            )
         except LoadError as exc:
             raise LoadError(f"{path}: {exc.reason}") from None
         if args.json:
-            write_json(detail.to_json())
+            from harn_tui.core.analysis.report import run_json
+
+            write_json(run_json(detail))
         else:
             from harn_tui.core.analysis.report import render_text
 
