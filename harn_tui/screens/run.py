@@ -231,25 +231,25 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
 
         app: Any = self.app
         log = app.event_log
-        if self.attacher is None or self.attacher.log is not log:
-            self.attacher = RunAttacher(
-                log,
-                legacy_dirs=legacy_session_dirs(None, log),
-                questions=app.log_questions,
-                log_error=app.event_log_error,
-            )
-        # Collections over a big page of fresh events hold the GIL for 100+ ms: pause them
-        # while a session pages in. (Not for the small live refreshes: each pause promotes
-        # every young object, garbage included, to the oldest generation: RSS then grows.)
-        big = log is not None and (self.attacher.sessions is None or self.attacher.more)
-        with self._events_lock, gc_paused() if big else nullcontext():
-            if self.attacher.attach(detail, limit) and log is not None:
-                try:
-                    self._poll_live_graph(detail, log, detail.record.id)
-                except HarnTuiError as exc:
-                    detail.event_log_error = exc.reason
-            if log is not None:
-                self._timeline_rows(detail)
+        with self._events_lock:
+            if self.attacher is None or self.attacher.log is not log:
+                self.attacher = RunAttacher(
+                    log, legacy_dirs=legacy_session_dirs(None, log), questions=app.log_questions
+                )
+            attacher = self.attacher
+            attacher.log_error = app.event_log_error  # reported while there is no log
+            # Collections over a big page of fresh events hold the GIL for 100+ ms: pause them
+            # while a session pages in. (Not for the small live refreshes: each pause promotes
+            # every young object, garbage included, to the oldest generation: RSS then grows.)
+            big = log is not None and (attacher.sessions is None or attacher.more)
+            with gc_paused() if big else nullcontext():
+                if attacher.attach(detail, limit) and log is not None:
+                    try:
+                        self._poll_live_graph(detail, log, detail.record.id)
+                    except HarnTuiError as exc:
+                        detail.event_log_error = exc.reason
+                if log is not None:
+                    self._timeline_rows(detail)
 
     def _timeline_rows(self, detail: RunDetail) -> None:
         """Replay rows built here, in the worker (a 1M-event session takes seconds)."""
