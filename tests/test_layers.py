@@ -83,6 +83,8 @@ def test_every_core_module_is_in_a_layer() -> None:
     """core/ holds only the layer packages (a new module must choose its layer)."""
     loose = [p.name for p in (PACKAGE / "core").glob("*.py") if p.name != "__init__.py"]
     assert not loose
+    packages = {f"core.{p.name}" for p in (PACKAGE / "core").iterdir() if (p / "__init__.py").is_file()}
+    assert packages == {layer for layer in ALLOWED if layer.startswith("core.")}
 
 
 def test_contract_catches_a_violation(tmp_path: Path) -> None:
