@@ -14,6 +14,7 @@ __all__ = [
     "REQUEST_TOPICS",
     "HitlRequestState",
     "QuestionIndex",
+    "belongs_to_run",
     "event_run_ids",
     "merge_questions",
     "questions_by_run",
@@ -222,6 +223,13 @@ class HitlRequestState:
     def resolved(self) -> bool:
         """True once the request reached a terminal state."""
         return self.state in _TERMINAL
+
+
+def belongs_to_run(st: HitlRequestState, run_id: str) -> bool:
+    """An event-log request belongs to a run when it names the run's id (header or
+    payload `run_id`, see `event_run_ids`): the rule for a run's HITL pane, `show` and
+    the inbox."""
+    return bool(run_id) and (run_id == st.run_id or run_id in getattr(st, "run_ids", ()))
 
 
 def _summary(inner: dict[str, Any]) -> str:
