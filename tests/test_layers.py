@@ -19,7 +19,15 @@ ALLOWED: dict[str, set[str]] = {
     "core.config": {"core.format", "core.analysis"},
     # `launch` and `serve` are the UI's entry points: the CLI hands them its parsed
     # arguments (imported lazily, after parsing); the CLI itself never imports Textual.
-    "cli": {"core.format", "core.eventlog", "core.index", "core.analysis", "core.demo", "launch", "serve"},
+    "cli": {
+        "core.format",
+        "core.eventlog",
+        "core.index",
+        "core.analysis",
+        "core.demo",
+        "launch",
+        "serve",
+    },
 }
 UI_LIBRARIES = ("textual", "rich", "textual_serve")
 
@@ -83,7 +91,9 @@ def test_every_core_module_is_in_a_layer() -> None:
     """core/ holds only the layer packages (a new module must choose its layer)."""
     loose = [p.name for p in (PACKAGE / "core").glob("*.py") if p.name != "__init__.py"]
     assert not loose
-    packages = {f"core.{p.name}" for p in (PACKAGE / "core").iterdir() if (p / "__init__.py").is_file()}
+    packages = {
+        f"core.{p.name}" for p in (PACKAGE / "core").iterdir() if (p / "__init__.py").is_file()
+    }
     assert packages == {layer for layer in ALLOWED if layer.startswith("core.")}
 
 

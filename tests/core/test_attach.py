@@ -27,23 +27,43 @@ def builder(request: pytest.FixtureRequest, tmp_path: Path) -> LogBuilder:
 def _run_file(tmp_path: Path, session: str = "linked") -> Path:
     path = tmp_path / "runs" / "r.json"
     path.parent.mkdir(exist_ok=True)
-    path.write_bytes(orjson.dumps({
-        "_type": "run_record", "id": RUN, "workflow_id": "wf",
-        "child_runs": [{"worker_id": "w1", "session_id": session}],
-    }))
+    path.write_bytes(
+        orjson.dumps(
+            {
+                "_type": "run_record",
+                "id": RUN,
+                "workflow_id": "wf",
+                "child_runs": [{"worker_id": "w1", "session_id": session}],
+            }
+        )
+    )
     return path
 
 
-def _ask(b: LogBuilder, request_id: str, topic: str = "hitl.questions",
-         kind: str = "hitl.question_asked", at: str = "2026-04-23T12:00:00Z") -> None:
-    payload = {"request_id": request_id, "run_id": RUN, "agent": "planner", "requested_at": at,
-               "payload": {"prompt": f"ask {request_id}?"}}
+def _ask(
+    b: LogBuilder,
+    request_id: str,
+    topic: str = "hitl.questions",
+    kind: str = "hitl.question_asked",
+    at: str = "2026-04-23T12:00:00Z",
+) -> None:
+    payload = {
+        "request_id": request_id,
+        "run_id": RUN,
+        "agent": "planner",
+        "requested_at": at,
+        "payload": {"prompt": f"ask {request_id}?"},
+    }
     b.add(topic, kind, payload, {"request_id": request_id})
 
 
 def _agent(b: LogBuilder, session: str, event: dict[str, Any]) -> None:
-    b.add(agent_events_topic(session), event["type"], {"event": event, "session_id": session},
-          {"session_id": session})
+    b.add(
+        agent_events_topic(session),
+        event["type"],
+        {"event": event, "session_id": session},
+        {"session_id": session},
+    )
 
 
 def _chunk(session: str, text: str) -> dict[str, Any]:
@@ -51,15 +71,24 @@ def _chunk(session: str, text: str) -> dict[str, Any]:
 
 
 def _audited(session: str) -> dict[str, Any]:
-    return {"type": "tool_call", "session_id": session, "tool_call_id": "tc", "tool_name": "read",
-            "audit": {"session_id": session, "run_id": RUN}}
+    return {
+        "type": "tool_call",
+        "session_id": session,
+        "tool_call_id": "tc",
+        "tool_name": "read",
+        "audit": {"session_id": session, "run_id": RUN},
+    }
 
 
 def _fill(b: LogBuilder) -> None:
     _ask(b, "hitl_question_2", at="2026-04-23T12:00:05Z")
     _ask(b, "hitl_question_1")
-    b.add("hitl.questions", "hitl.response_received", {"request_id": "hitl_question_1", "answer": "prod"},
-          {"request_id": "hitl_question_1"})
+    b.add(
+        "hitl.questions",
+        "hitl.response_received",
+        {"request_id": "hitl_question_1", "answer": "prod"},
+        {"request_id": "hitl_question_1"},
+    )
     _ask(b, "hitl_approval_1", "hitl.approvals", "hitl.approval_requested")
     for i in range(5):
         _agent(b, "linked", _chunk("linked", f"c{i}"))
@@ -147,7 +176,9 @@ def test_attacher_reads_only_new_rows(tmp_path: Path) -> None:
     assert log.rows < 10  # the new row, and the HITL topics re-folded once: no agent rows
 
 
-def test_run_questions_come_from_the_questions_topic_only(builder: LogBuilder, tmp_path: Path) -> None:
+def test_run_questions_come_from_the_questions_topic_only(
+    builder: LogBuilder, tmp_path: Path
+) -> None:
     """Harn merges `hitl.questions` into a run's questions; a stray `question_asked` elsewhere
     still counts as the run's request but is not one of its hitl_questions."""
     _ask(builder, "hitl_question_1")
@@ -182,7 +213,9 @@ def test_unreadable_log_reports_and_legacy_sessions_still_attach(tmp_path: Path)
     assert [e.kind for e in detail.agent_sessions["sess-legacy"]] == ["turn_start"]
 
 
-def test_no_log_reports_why_and_without_sessions_reads_none(builder: LogBuilder, tmp_path: Path) -> None:
+def test_no_log_reports_why_and_without_sessions_reads_none(
+    builder: LogBuilder, tmp_path: Path
+) -> None:
     path = _run_file(tmp_path)
     detail = attach_run(load_run(path), None, log_error="no event log found")
     assert detail.event_log_error == "no event log found" and detail.agent_sessions == {}

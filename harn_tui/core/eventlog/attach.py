@@ -107,7 +107,9 @@ class RunAttacher:
         if not (self.with_sessions and self.legacy_dirs):
             return
         missing = [
-            s for s in derive.linked_session_ids(detail.normalized) if s not in detail.agent_sessions
+            s
+            for s in derive.linked_session_ids(detail.normalized)
+            if s not in detail.agent_sessions
         ]
         found = legacy_sessions(self.legacy_dirs, missing)
         if found:
@@ -123,7 +125,9 @@ def attach_run(
     log_error: str | None = None,
 ) -> RunDetail:
     """One-shot `RunAttacher.attach` (returns `detail`, merged in place)."""
-    attacher = RunAttacher(log, legacy_dirs=legacy_dirs, with_sessions=with_sessions, log_error=log_error)
+    attacher = RunAttacher(
+        log, legacy_dirs=legacy_dirs, with_sessions=with_sessions, log_error=log_error
+    )
     attacher.attach(detail)
     return detail
 

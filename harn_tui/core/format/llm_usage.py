@@ -64,7 +64,11 @@ def llm_rows(run: dict[str, Any]) -> list[list[Any]]:
         model = meta["model"] if isinstance(meta.get("model"), str) else "unknown"
         tin, tout = _int(meta.get("input_tokens")), _int(meta.get("output_tokens"))
         raw = meta.get("cost_usd")
-        cost = float(raw) if isinstance(raw, int | float) and not isinstance(raw, bool) else price(model, tin, tout)
+        cost = (
+            float(raw)
+            if isinstance(raw, int | float) and not isinstance(raw, bool)
+            else price(model, tin, tout)
+        )
         if cost <= 0 and tin == 0 and tout == 0:
             continue
         row = groups.setdefault((provider, model), [provider, model, 0, 0, 0, 0.0])
