@@ -5,7 +5,7 @@ Two runs of the same workflow, each with --stages stages (each with a small tran
 model turns), as many tool recordings, and --events agent-session events in the event log
 (file backend; tool_call + tool_call_update pairs, half per run). About one item in ten
 differs between the runs. The floor is what the compare screen has to do anyway: `load_run`
-plus `attach_event_log` for both runs. The figure is `compare(a, b)` on top of that.
+plus `attach_run` for both runs. The figure is `compare(a, b)` on top of that.
 Target: compare <= 0.5x floor.
 
     python bench/bench_compare.py [--stages 2000] [--events 50000] [--repeat 3] [--dir DIR]
@@ -29,8 +29,9 @@ from harn_tui.core.demo.generator import (
     atomic_write_json,
     rfc3339,
 )
-from harn_tui.core.eventlog.readers import open_event_log
-from harn_tui.core.format.normalize import attach_event_log, load_run
+from harn_tui.core.eventlog.attach import attach_run
+from harn_tui.core.eventlog.opener import open_event_log
+from harn_tui.core.format.normalize import load_run
 
 T0 = 1_790_000_000_000
 NODES = [f"node_{k}" for k in range(40)]
@@ -129,9 +130,9 @@ def main() -> int:
         log = open_event_log("file", events)
         t0 = time.perf_counter()
         a = load_run(path_a)
-        attach_event_log(a, log)
+        attach_run(a, log)
         b = load_run(path_b)
-        attach_event_log(b, log)
+        attach_run(b, log)
         floor = min(floor, time.perf_counter() - t0)
         log.close()
         t0 = time.perf_counter()

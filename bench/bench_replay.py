@@ -29,7 +29,7 @@ KEYS = ("down", "pagedown", "end", "home")
 
 def make_root(base: Path, events: int) -> tuple[Path, Path]:
     from harn_tui.core.demo.generator import SQLITE_SCHEMA, make_run
-    from harn_tui.core.eventlog.readers import agent_events_topic
+    from harn_tui.core.eventlog.protocol import agent_events_topic
 
     root, state = base / "runs", base / ".harn"
     root.mkdir(parents=True)

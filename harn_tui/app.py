@@ -30,7 +30,7 @@ from harn_tui.messages import (
 )
 
 if TYPE_CHECKING:
-    from harn_tui.core.eventlog.readers import EventLog
+    from harn_tui.core.eventlog.protocol import EventLog
 
 
 def read_only_copy(path: Path, root: Path) -> Path:
@@ -217,7 +217,7 @@ class HarnTuiApp(App[int]):
 
     @work(thread=True, group="eventlog", name="eventlog")
     def load_event_log(self) -> None:
-        from harn_tui.core.eventlog.readers import open_default_event_log
+        from harn_tui.core.eventlog.opener import open_default_event_log
         from harn_tui.core.format.locations import missing_event_log_note
 
         try:

@@ -19,7 +19,7 @@ from harn_tui.core.format import clock
 from harn_tui.core.format.errors import HarnTuiError, LoadError, UsageError
 
 if TYPE_CHECKING:
-    from harn_tui.core.eventlog.readers import EventLog
+    from harn_tui.core.eventlog.protocol import EventLog
     from harn_tui.core.index.summary import RunSummary
 
 EXIT_OK, EXIT_LOAD, EXIT_USAGE = 0, 1, 2
@@ -298,7 +298,7 @@ def open_log(events: str | None, run_root: Path | None = None) -> tuple[EventLog
         if events is None and event_log_location(os.environ, Path.cwd(), run_root) is None:
             # no log: skip importing the readers at all
             return None, missing_event_log_note(os.environ, Path.cwd(), run_root)
-        from harn_tui.core.eventlog.readers import open_default_event_log
+        from harn_tui.core.eventlog.opener import open_default_event_log
 
         log = open_default_event_log(Path(events) if events else None, os.environ, Path.cwd(), run_root)
         return log, None
@@ -594,7 +594,7 @@ def find_run(run: str, root_arg: str | None) -> tuple[Path, Path]:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from harn_tui.core.format.normalize import load_run
+    from harn_tui.core.eventlog.attach import load_run_with_events
 
     path, root = find_run(args.run, args.root)
     log, log_error = open_log(args.events, root)
@@ -602,11 +602,15 @@ def cmd_show(args: argparse.Namespace) -> int:
         from harn_tui.core.eventlog.sessions import legacy_session_dirs
 
         try:
-            detail = load_run(path, root=root, event_log=log, legacy_dirs=legacy_session_dirs(None, log))
+            detail = load_run_with_events(
+                path, root=root, event_log=log, legacy_dirs=legacy_session_dirs(None, log)
+            )
         except LoadError as exc:
             raise LoadError(f"{path}: {exc.reason}") from None
         if args.json:
-            write_json(detail.to_json())
+            from harn_tui.core.analysis.report import run_json
+
+            write_json(run_json(detail))
         else:
             from harn_tui.core.analysis.report import render_text
 

@@ -20,11 +20,11 @@ def export_name(detail: RunDetail, kind: str) -> str:
 
 def export_text(detail: RunDetail, kind: str) -> str:
     """The export's content: the Markdown report, or the normalized record as JSON."""
-    from harn_tui.core.analysis.report import render_markdown
+    from harn_tui.core.analysis.report import render_markdown, run_json
 
     if kind == "md":
         return render_markdown(detail)
-    return orjson.dumps(detail.to_json(), option=orjson.OPT_INDENT_2, default=str).decode()
+    return orjson.dumps(run_json(detail), option=orjson.OPT_INDENT_2, default=str).decode()
 
 
 def export_run(detail: RunDetail, kind: str, folder: Path) -> Path:

@@ -455,15 +455,13 @@ class CompareScreen(Screen[None]):
             time.sleep(0.02)
 
     def _load_one(self, path: Path) -> RunDetail:
-        from harn_tui.core.format.normalize import attach_event_log, load_run
+        from harn_tui.core.eventlog.attach import RunAttacher
+        from harn_tui.core.format.normalize import load_run
 
         app: Any = self.app
         detail = load_run(path, root=app.root)
-        log = app.event_log
-        if log is not None:
-            attach_event_log(detail, log)
-        else:
-            detail.event_log_error = app.event_log_error
+        attacher = RunAttacher(app.event_log, questions=app.log_questions, log_error=app.event_log_error)
+        attacher.attach(detail)
         return detail
 
     @work(thread=True, exclusive=True, group="compare-load")

@@ -29,7 +29,7 @@ from harn_tui.widgets.status import badge
 
 if TYPE_CHECKING:
     from harn_tui.core.analysis.action_graph import LiveGraph
-    from harn_tui.core.eventlog.sessions import RunSessionsTracker
+    from harn_tui.core.eventlog.attach import RunAttacher
     from harn_tui.core.format.normalize import RunDetail
 
 PANES = ("stages", "children", "hitl", "compaction", "replay", "turns", "lens", "waterfall", "graph")
@@ -153,7 +153,8 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
         self.detail: RunDetail | None = None
         self.load_error: str | None = None
         self.loaded_at = 0.0
-        self.sessions: RunSessionsTracker | None = None
+        #: The event log's HITL and sessions for this run, read incrementally.
+        self.attacher: RunAttacher | None = None
         self.live_graph: LiveGraph | None = None
         self._events_lock = threading.Lock()
         self._refresh_lock = threading.Lock()
@@ -228,35 +229,40 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
                 continue
             self.attach_events(detail, limit=FIRST_PAGE_ROWS)
             self.app.call_from_thread(self._show, detail)
-            if self.sessions is not None and self.sessions.more:
+            if self.attacher is not None and self.attacher.more:
                 self.refresh_events()  # the rest, page by page
             return
         self.app.call_from_thread(self._failed, last.reason if last else "unknown error")
 
     def attach_events(self, detail: RunDetail, limit: int | None = None) -> None:
         """Merge HITL and agent sessions from the event log (reading only what is new)."""
-        app: Any = self.app
-        log = app.event_log
-        if log is None:
-            from harn_tui.core.eventlog.sessions import legacy_session_dirs
-            from harn_tui.core.format.normalize import attach_legacy_sessions
-
-            detail.event_log_error = app.event_log_error
-            attach_legacy_sessions(detail, legacy_session_dirs(None, None))
-            return
-        run_id = detail.record.id
-        linked = derive.linked_session_ids(detail.normalized)
         from contextlib import nullcontext
 
+        from harn_tui.core.eventlog.attach import RunAttacher
+        from harn_tui.core.eventlog.sessions import legacy_session_dirs
         from harn_tui.core.format.gcpause import gc_paused
 
-        # Collections over a big page of fresh events hold the GIL for 100+ ms: pause them
-        # while a session pages in. (Not for the small live refreshes: each pause promotes
-        # every young object, garbage included, to the oldest generation: RSS then grows.)
-        big = self.sessions is None or self.sessions.more
-        with self._events_lock, gc_paused() if big else nullcontext():
-            self._attach_locked(detail, log, run_id, linked, limit)
-            self._timeline_rows(detail)
+        app: Any = self.app
+        log = app.event_log
+        with self._events_lock:
+            if self.attacher is None or self.attacher.log is not log:
+                self.attacher = RunAttacher(
+                    log, legacy_dirs=legacy_session_dirs(None, log), questions=app.log_questions
+                )
+            attacher = self.attacher
+            attacher.log_error = app.event_log_error  # reported while there is no log
+            # Collections over a big page of fresh events hold the GIL for 100+ ms: pause them
+            # while a session pages in. (Not for the small live refreshes: each pause promotes
+            # every young object, garbage included, to the oldest generation: RSS then grows.)
+            big = log is not None and (attacher.sessions is None or attacher.more)
+            with gc_paused() if big else nullcontext():
+                if attacher.attach(detail, limit) and log is not None:
+                    try:
+                        self._poll_live_graph(detail, log, detail.record.id)
+                    except HarnTuiError as exc:
+                        detail.event_log_error = exc.reason
+                if log is not None:
+                    self._timeline_rows(detail)
 
     def _timeline_rows(self, detail: RunDetail) -> None:
         """Replay rows built here, in the worker (a 1M-event session takes seconds)."""
@@ -269,35 +275,6 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
             fresh[sid] = hit if hit and hit[0] == len(events) else (len(events), build_timeline(events))
         self._rows_cache = fresh
         detail.session_rows = {sid: rows for sid, (_, rows) in fresh.items()}
-
-    def _attach_locked(
-        self, detail: RunDetail, log: Any, run_id: str, linked: list[str], limit: int | None = None
-    ) -> None:
-        from harn_tui.core.eventlog import hitl
-        from harn_tui.core.eventlog.sessions import RunSessionsTracker
-        from harn_tui.core.format import schema
-
-        app: Any = self.app
-        if self.sessions is None or self.sessions.run_id != run_id:
-            self.sessions = RunSessionsTracker(run_id, linked)
-        else:
-            self.sessions.add_candidates(linked)
-        try:
-            asked = list(app.log_questions.poll_and_get(log, run_id)) if run_id else []
-            detail.normalized["hitl_questions"] = [
-                schema.fill(q, schema.HITL_QUESTION)
-                for q in hitl.merge_questions(detail.normalized["hitl_questions"], asked)
-            ]
-            detail.hitl_states = hitl.request_states(log)
-            self.sessions.poll(log, limit=limit)
-            detail.agent_sessions = self.sessions.result()
-            self._poll_live_graph(detail, log, run_id)
-            from harn_tui.core.eventlog.sessions import legacy_session_dirs
-            from harn_tui.core.format.normalize import attach_legacy_sessions
-
-            attach_legacy_sessions(detail, legacy_session_dirs(None, log))
-        except HarnTuiError as exc:
-            detail.event_log_error = exc.reason
 
     def _poll_live_graph(self, detail: RunDetail, log: Any, run_id: str) -> None:
         """`observability.action_graph` updates for this run (the portal's live stream)."""
@@ -341,7 +318,7 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
                 detail.normalized = dict(current.normalized)
                 self.attach_events(detail, limit=REST_PAGE_ROWS)
                 self.app.call_from_thread(self._show, detail)
-                if self.sessions is not None and self.sessions.more:
+                if self.attacher is not None and self.attacher.more:
                     with self._refresh_lock:
                         self._refresh_again = True  # the next page
                     self._paging = True
@@ -707,7 +684,9 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
     def action_normalized_run(self) -> None:
         """The normalized record: Harn's defaults filled in, plus the derived views."""
         if self.detail is not None:
-            self.app.open_json(self.detail.to_json(), f"normalized record · {self._rel()}")  # type: ignore[attr-defined]
+            from harn_tui.core.analysis.report import run_json
+
+            self.app.open_json(run_json(self.detail), f"normalized record · {self._rel()}")  # type: ignore[attr-defined]
 
     def _rel(self) -> str:
         if self.detail is not None:

@@ -8,7 +8,9 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from harn_tui.core.eventlog.readers import EventLog, FileEventLog, SqliteEventLog
+from harn_tui.core.eventlog.files import FileEventLog
+from harn_tui.core.eventlog.protocol import EventLog
+from harn_tui.core.eventlog.sqlite import SqliteEventLog
 
 
 class LogBuilder:

@@ -19,8 +19,9 @@ from harn_tui.core.analysis.asof import (
     merged_timeline,
 )
 from harn_tui.core.demo.generator import write_corpus
+from harn_tui.core.eventlog.attach import load_run_with_events
 from harn_tui.core.eventlog.hitl import HitlRequestState
-from harn_tui.core.eventlog.readers import open_event_log
+from harn_tui.core.eventlog.opener import open_event_log
 from harn_tui.core.eventlog.sessions import SessionEvent
 from harn_tui.core.format.normalize import RunDetail, load_run
 
@@ -362,7 +363,7 @@ def corpus_details(tmp_path_factory: pytest.TempPathFactory) -> list[RunDetail]:
     base = tmp_path_factory.mktemp("asof-corpus")
     corpus = write_corpus(base / ".harn-runs", seed=5, state_dir=base / ".harn")
     log = open_event_log(corpus.backend, corpus.event_log_path)
-    return [load_run(r.path, root=corpus.root, event_log=log) for r in corpus.runs
+    return [load_run_with_events(r.path, root=corpus.root, event_log=log) for r in corpus.runs
             if r.ts_format in ("uuidv7", "rfc3339", "unix", "secs_millis") and not r.sparse]
 
 

@@ -11,7 +11,8 @@ import pytest
 
 from harn_tui.core.analysis import compaction_lens as lens
 from harn_tui.core.demo.generator import BASE_MS, Corpus, write_corpus
-from harn_tui.core.eventlog.readers import open_event_log
+from harn_tui.core.eventlog.attach import load_run_with_events
+from harn_tui.core.eventlog.opener import open_event_log
 from harn_tui.core.eventlog.sessions import SessionEvent
 from harn_tui.core.format.normalize import load_run
 from harn_tui.core.format.timestamps import format_iso
@@ -235,7 +236,7 @@ def test_generated_runs_with_compactions(gen_corpus: Corpus) -> None:
     log = open_event_log(gen_corpus.backend, gen_corpus.event_log_path)
     seen_manual = seen_session = 0
     for run in gen_corpus.runs:
-        detail = load_run(run.path, root=gen_corpus.root, event_log=log)
+        detail = load_run_with_events(run.path, root=gen_corpus.root, event_log=log)
         points = lens.context_series(detail)
         assert [p.seq for p in points] == list(range(len(points)))
         for point in lens.compactions(detail):

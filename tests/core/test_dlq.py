@@ -9,7 +9,8 @@ import pytest
 from dlqdata import DISPATCHER, STDLIB, write_dlq
 
 from harn_tui.core.analysis.dlq import classify_error, group_by_error_class, load_dlq, normalize
-from harn_tui.core.eventlog.readers import LogEvent, open_event_log
+from harn_tui.core.eventlog.opener import open_event_log
+from harn_tui.core.eventlog.protocol import LogEvent
 
 
 def log_event(kind: str, payload: Any, ms: int = 1_777_000_000_000) -> LogEvent:

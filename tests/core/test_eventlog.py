@@ -1,4 +1,4 @@
-"""Tests for harn_tui.core.eventlog.readers: SQLite and file backends (spec §4)."""
+"""Tests for the event-log readers (harn_tui.core.eventlog.sqlite, .files, .opener; spec §4)."""
 
 from __future__ import annotations
 
@@ -12,16 +12,12 @@ from typing import Any
 
 import pytest
 
-from harn_tui.core.eventlog import readers as eventlog
-from harn_tui.core.eventlog.readers import (
-    FileEventLog,
-    LogEvent,
-    SqliteEventLog,
-    agent_events_topic,
-    open_default_event_log,
-    open_event_log,
-    sanitize_topic_component,
-)
+from harn_tui.core.eventlog import files as file_backend
+from harn_tui.core.eventlog import sqlite as sqlite_backend
+from harn_tui.core.eventlog.files import FileEventLog
+from harn_tui.core.eventlog.opener import open_default_event_log, open_event_log
+from harn_tui.core.eventlog.protocol import LogEvent, agent_events_topic, sanitize_topic_component
+from harn_tui.core.eventlog.sqlite import SqliteEventLog
 from harn_tui.core.format.errors import EventLogError
 
 SCHEMA = """
@@ -255,7 +251,7 @@ def test_sqlite_copy_fallback(
     path, conn = db
     put(conn, "t", 1)
     put(conn, "t", 2)  # in the WAL only
-    real = eventlog._connect
+    real = sqlite_backend._connect
     calls: list[str] = []
 
     def flaky(uri: str, timeout: float) -> sqlite3.Connection:
@@ -264,7 +260,7 @@ def test_sqlite_copy_fallback(
             raise sqlite3.OperationalError("unable to open database file")
         return real(uri, timeout)
 
-    monkeypatch.setattr(eventlog, "_connect", flaky)
+    monkeypatch.setattr(sqlite_backend, "_connect", flaky)
     before = (digest(path), digest(Path(f"{path}-wal")))
     log = SqliteEventLog(path)
     assert log.copied
@@ -293,7 +289,7 @@ def test_sqlite_is_read_only(db: tuple[Path, sqlite3.Connection]) -> None:
     assert (digest(path), digest(wal)) == before
     with pytest.raises(sqlite3.OperationalError):
         # the reader's connection is opened read-only
-        conn2 = eventlog._connect(f"file:{path}?mode=ro", 1.0)
+        conn2 = sqlite_backend._connect(f"file:{path}?mode=ro", 1.0)
         conn2.execute("INSERT INTO events VALUES ('x', 1, 'k', X'00', '{}', 0)")
 
 
@@ -401,13 +397,13 @@ def test_file_incremental_parses_only_appended(
 ) -> None:
     root = make_file_log(tmp_path / "ev", {"t": [file_line(i) for i in range(1, 6)]})
     parsed: list[bytes] = []
-    real = eventlog._parse_line
+    real = file_backend._parse_line
 
     def counting(topic: str, line: bytes) -> LogEvent | None:
         parsed.append(line)
         return real(topic, line)
 
-    monkeypatch.setattr(eventlog, "_parse_line", counting)
+    monkeypatch.setattr(file_backend, "_parse_line", counting)
     log = FileEventLog(root)
     assert ids(log.read("t")) == [1, 2, 3, 4, 5]
     assert len(parsed) == 5

@@ -11,7 +11,8 @@ import shutil
 from pathlib import Path
 
 from harn_tui.core.analysis.compare import compare
-from harn_tui.core.eventlog.readers import FileEventLog
+from harn_tui.core.eventlog.attach import load_run_with_events
+from harn_tui.core.eventlog.files import FileEventLog
 from harn_tui.core.format import derive
 from harn_tui.core.format.normalize import load_run
 
@@ -45,7 +46,7 @@ def test_orch_hitl_question_merged_from_the_log(tmp_path: Path) -> None:
     shutil.copytree(MORE / "orch-hitl-events", tmp_path / "state")
     log = FileEventLog(tmp_path / "state" / "events")
     try:
-        detail = load_run(tmp_path / "runs" / "run.json", event_log=log)
+        detail = load_run_with_events(tmp_path / "runs" / "run.json", event_log=log)
     finally:
         log.close()
     questions = detail.normalized["hitl_questions"]

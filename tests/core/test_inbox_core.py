@@ -25,7 +25,7 @@ from harn_tui.core.demo.generator import (
     rfc3339,
     write_corpus,
 )
-from harn_tui.core.eventlog.readers import open_event_log
+from harn_tui.core.eventlog.opener import open_event_log
 from harn_tui.core.index.run_index import RunIndex
 from harn_tui.core.index.summary import RunSummary
 

@@ -8,8 +8,8 @@ import orjson
 import pytest
 
 from harn_tui.cli import main
+from harn_tui.core.eventlog.attach import load_run_with_events
 from harn_tui.core.eventlog.sessions import legacy_session_dirs, legacy_sessions
-from harn_tui.core.format.normalize import load_run
 
 
 def _run(tmp_path: Path, session: str) -> Path:
@@ -44,7 +44,7 @@ def test_linked_session_is_read_from_the_legacy_file(tmp_path: Path) -> None:
          "type": "turn_start", "session_id": session, "iteration": 1},
     ])
     (logs / f"event_log-{session}.jsonl").open("ab").write(b'{"index": 2, "type": "agent_mess')
-    detail = load_run(path, legacy_dirs=[logs])
+    detail = load_run_with_events(path, legacy_dirs=[logs])
     events = detail.agent_sessions[session]
     assert [e.kind for e in events] == ["agent_message_chunk", "turn_start"]
     assert events[0].occurred_at_ms == 1776945600000

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from logbuilder import LogBuilder
 
-from harn_tui.core.eventlog.readers import agent_events_topic
+from harn_tui.core.eventlog.protocol import agent_events_topic
 from harn_tui.core.eventlog.sessions import (
     SessionEvent,
     load_legacy_session_jsonl,

@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from harn_tui.core.eventlog.readers import AGENT_EVENTS_PREFIX, sanitize_topic_component
+from harn_tui.core.eventlog.protocol import AGENT_EVENTS_PREFIX, sanitize_topic_component
 from harn_tui.core.format.textsafe import visible
 
 #: Long-run switch: `HARN_TUI_DEEP=1` (or `pytest --deep`, which sets it).

@@ -19,7 +19,7 @@ import pytest
 from hostiletools import EXAMPLES
 from uitools import make_app, screen_text, wait_for, wait_for_text
 
-from harn_tui.core.eventlog.readers import SqliteEventLog
+from harn_tui.core.eventlog.sqlite import SqliteEventLog
 from harn_tui.core.format import jsonload
 from harn_tui.core.format.errors import EventLogError, LoadError
 from harn_tui.core.format.normalize import load_run

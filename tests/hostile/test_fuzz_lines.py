@@ -28,7 +28,9 @@ from hypothesis import strategies as st
 from harn_tui.cli import _dumps_deep
 from harn_tui.core.demo.generator import agent_event_payload, agent_session_stream, sidecar_lines
 from harn_tui.core.eventlog import hitl, sessions
-from harn_tui.core.eventlog.readers import FileEventLog, SqliteEventLog, agent_events_topic
+from harn_tui.core.eventlog.files import FileEventLog
+from harn_tui.core.eventlog.protocol import agent_events_topic
+from harn_tui.core.eventlog.sqlite import SqliteEventLog
 from harn_tui.core.format.errors import EventLogError, HarnTuiError
 from harn_tui.core.format.sidecar import daemon_events, model_turns, read_sidecar
 

@@ -19,7 +19,8 @@ from hostiletools import DEEP
 from uitools import make_app, wait_for
 
 from harn_tui.core.demo.generator import SQLITE_SCHEMA, make_run, text
-from harn_tui.core.eventlog.readers import SqliteEventLog, agent_events_topic
+from harn_tui.core.eventlog.protocol import agent_events_topic
+from harn_tui.core.eventlog.sqlite import SqliteEventLog
 from harn_tui.screens.run import RunScreen
 
 SIZE = (120, 36)

@@ -158,15 +158,15 @@ async def _visit_detail(pilot, index: int, seen: dict[str, bool], panes: set[str
 
 def _pick_runs(corpus: Corpus, rows: list) -> dict[int, set[str]]:  # type: ignore[type-arg]
     """Few runs that together reach every pane: sessions, HITL, turns, children, odd names."""
-    from harn_tui.core.eventlog.readers import SqliteEventLog
-    from harn_tui.core.format.normalize import load_run
+    from harn_tui.core.eventlog.attach import load_run_with_events
+    from harn_tui.core.eventlog.sqlite import SqliteEventLog
 
     features: dict[int, set[str]] = {}
     with SqliteEventLog(corpus.event_log_path) as log:
         for i, row in enumerate(rows):
             if row.broken:
                 continue
-            detail = load_run(corpus.root / row.path, root=corpus.root, event_log=log)
+            detail = load_run_with_events(corpus.root / row.path, root=corpus.root, event_log=log)
             present = {
                 "replay": bool(detail.agent_sessions),
                 "hitl": bool(detail.normalized.get("hitl_questions")),

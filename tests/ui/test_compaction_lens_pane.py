@@ -13,7 +13,8 @@ from textual.widgets import Footer
 from uitools import screen_text, wait_for, wait_for_text
 
 from harn_tui.core.demo.generator import BASE_MS, Corpus, RunInfo, write_corpus
-from harn_tui.core.eventlog.readers import open_event_log
+from harn_tui.core.eventlog.attach import load_run_with_events
+from harn_tui.core.eventlog.opener import open_event_log
 from harn_tui.core.format.normalize import RunDetail, load_run
 from harn_tui.screens.text_view import TextScreen
 from harn_tui.widgets.panes.compaction_lens import CompactionLens
@@ -67,7 +68,7 @@ def _deploy(corpus: Corpus) -> RunInfo:
 
 def _detail(corpus: Corpus, run: RunInfo) -> RunDetail:
     log = open_event_log(corpus.backend, corpus.event_log_path)
-    return load_run(run.path, root=corpus.root, event_log=log)
+    return load_run_with_events(run.path, root=corpus.root, event_log=log)
 
 
 def _pane(app: App[Any]) -> CompactionLens:

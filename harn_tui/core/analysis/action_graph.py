@@ -18,7 +18,7 @@ from harn_tui.core.format.derive import dicts, obj
 from harn_tui.core.format.errors import HarnTuiError
 
 if TYPE_CHECKING:
-    from harn_tui.core.eventlog.readers import EventLog
+    from harn_tui.core.eventlog.protocol import EventLog
 
 TOPIC = "observability.action_graph"
 #: Tree levels drawn as indentation; deeper rows keep this indent (GraphRow.depth is exact).

@@ -18,7 +18,7 @@ from harn_tui.core.format.derive import dicts, obj
 from harn_tui.core.format.timestamps import parse_ms
 
 if TYPE_CHECKING:
-    from harn_tui.core.eventlog.readers import EventLog, LogEvent
+    from harn_tui.core.eventlog.protocol import EventLog, LogEvent
 
 DLQ_TOPIC = "trigger.dlq"
 LIFECYCLE_TOPIC = "triggers.lifecycle"

@@ -23,8 +23,8 @@ from typing import Any
 
 import orjson
 
-from harn_tui.core.eventlog.hitl import HitlRequestState, request_states
-from harn_tui.core.eventlog.readers import EventLog
+from harn_tui.core.eventlog.hitl import HitlRequestState, belongs_to_run, request_states
+from harn_tui.core.eventlog.protocol import EventLog
 from harn_tui.core.format import derive
 from harn_tui.core.format.errors import HarnTuiError
 from harn_tui.core.format.jsonload import decode_json, read_bytes
@@ -295,12 +295,6 @@ def _apply_state(item: InboxItem, st: HitlRequestState) -> None:
     item.reason = st.reason
     item.approvals = st.approvals
     item.request = st.request
-
-
-def belongs_to_run(st: HitlRequestState, run_id: str) -> bool:
-    """An event-log request belongs to a run when it names the run's id (header or
-    payload `run_id`, see `hitl.event_run_ids`)."""
-    return bool(run_id) and (run_id == st.run_id or run_id in getattr(st, "run_ids", ()))
 
 
 def run_requests(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from harn_tui.core.analysis.child_runs import CHILD
 from harn_tui.core.format import derive
@@ -37,6 +37,12 @@ def hitl_requests(detail: RunDetail) -> list[InboxItem]:
     return run_requests(
         detail.normalized.get("hitl_questions") or [], detail.record.id, detail.hitl_states or {}
     )
+
+
+def run_json(detail: RunDetail) -> dict[str, Any]:
+    """The `show --json` (and JSON export) document: `RunDetail.to_json` with the run's
+    HITL requests of every kind (`hitl_requests`; its questions are in `hitl_questions`)."""
+    return detail.to_json(hitl_requests=[item.to_json() for item in hitl_requests(detail)])
 
 
 def render_text(detail: RunDetail) -> str:

@@ -7,13 +7,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from harn_tui.core.eventlog.readers import EventLog, LogEvent
+from harn_tui.core.eventlog.protocol import EventLog, LogEvent
 
 __all__ = [
     "HITL_TOPICS",
     "REQUEST_TOPICS",
     "HitlRequestState",
     "QuestionIndex",
+    "belongs_to_run",
     "event_run_ids",
     "merge_questions",
     "questions_by_run",
@@ -110,24 +111,16 @@ def _question_record(event: LogEvent) -> tuple[list[str], dict[str, Any]] | None
 
 def questions_by_run(log: EventLog) -> dict[str, list[dict[str, Any]]]:
     """RunHitlQuestionRecords from ``hitl.questions``, keyed by run id (header and payload)."""
-    by_run: dict[str, dict[str, dict[str, Any]]] = {}
-    for event in log.iter_topic(HITL_QUESTIONS_TOPIC):
-        if event.kind != "hitl.question_asked":
-            continue
-        found = _question_record(event)
-        if found is None:
-            continue
-        run_ids, record = found
-        for run_id in run_ids:
-            by_run.setdefault(run_id, {})[record["request_id"]] = record
-    return {run_id: merge_questions([], list(recs.values())) for run_id, recs in by_run.items()}
+    index = QuestionIndex()
+    index.poll(log)
+    return {run_id: merge_questions([], list(recs.values())) for run_id, recs in index.by_run.items()}
 
 
 class QuestionIndex:
     """HITL requests folded by run id, read incrementally (only rows after the last seen).
 
     `by_run` keeps the ``hitl.questions`` records (merged into a run's ``hitl_questions``
-    as Harn does); `request_ids` counts every request kind — questions, approvals,
+    as Harn's `merge_hitl_questions_from_active_log` does: that topic only); `request_ids` counts every request kind — questions, approvals,
     dual-control requests and escalations — by `event_run_ids`.
     """
 
@@ -163,8 +156,8 @@ class QuestionIndex:
                     for run_id in run_ids:
                         self.ids_by_run.setdefault(run_id, set()).add(request_id)
                         changed.add(run_id)
-                if event.kind != "hitl.question_asked":
-                    continue
+                if event.kind != "hitl.question_asked" or topic != HITL_QUESTIONS_TOPIC:
+                    continue  # a run's questions come from hitl.questions only (Harn's merge)
                 found = _question_record(event)
                 if found is None:
                     continue
@@ -230,6 +223,13 @@ class HitlRequestState:
     def resolved(self) -> bool:
         """True once the request reached a terminal state."""
         return self.state in _TERMINAL
+
+
+def belongs_to_run(st: HitlRequestState, run_id: str) -> bool:
+    """An event-log request belongs to a run when it names the run's id (header or
+    payload `run_id`, see `event_run_ids`): the rule for a run's HITL pane, `show` and
+    the inbox."""
+    return bool(run_id) and (run_id == st.run_id or run_id in getattr(st, "run_ids", ()))
 
 
 def _summary(inner: dict[str, Any]) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from harn_tui.core.eventlog.readers import (
+from harn_tui.core.eventlog.protocol import (
     AGENT_EVENTS_PREFIX,
     EventLog,
     LogEvent,

@@ -3,15 +3,16 @@
 `load_run` reads a file and returns a :class:`RunDetail`: the record with Harn's
 defaults filled, child runs materialized from stage worker metadata, handoffs
 synced, a replay fixture synthesized when missing, observability recomputed,
-HITL questions merged from the event log, compaction events projected from the
-transcripts, daemon events and model turns from the sidecar.
+compaction events projected from the transcripts, daemon events and model turns
+from the sidecar. The event log's HITL and sessions are merged in by
+:mod:`harn_tui.core.eventlog.attach` (a layer above this one).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from harn_tui.core.format import derive, handoffs, observability
 from harn_tui.core.format import schema as S
@@ -21,9 +22,6 @@ from harn_tui.core.format.jsonload import decode_json, read_bytes, type_name
 from harn_tui.core.format.records import RunRecord
 from harn_tui.core.format.schema import to_str
 from harn_tui.core.format.sidecar import capture_file, load_sidecar, plain_turns, sidecar_path
-
-if TYPE_CHECKING:
-    from harn_tui.core.eventlog.readers import EventLog
 
 OBSERVABILITY_SCHEMA_VERSION = observability.SCHEMA_VERSION
 
@@ -64,8 +62,12 @@ class RunDetail:
     def duration_ms(self) -> int | None:
         return derive.run_duration_ms(self.normalized)
 
-    def to_json(self) -> dict[str, Any]:
-        """The `show --json` document: Harn's keys plus the derived views."""
+    def to_json(self, hitl_requests: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """The `show --json` document: Harn's keys plus the derived views.
+
+        `hitl_requests` (every kind, by the inbox's rule) is computed a layer up: see
+        `harn_tui.core.analysis.report.run_json`, which every caller uses.
+        """
         out = dict(self.normalized)
         out["compaction_events"] = self.compaction_events
         out["daemon_events"] = self.daemon_events
@@ -77,13 +79,8 @@ class RunDetail:
             for sid, events in self.agent_sessions.items()
         }
         out["model_turns"] = plain_turns(self.model_turns)
-        from harn_tui.core.analysis.inbox import run_requests
-
-        out["hitl_requests"] = [  # every kind, by the inbox's rule (questions are in hitl_questions)
-            item.to_json()
-            for item in run_requests(self.normalized.get("hitl_questions") or [],
-                                     to_str(self.normalized.get("id")), self.hitl_states or {})
-        ]
+        if hitl_requests is not None:
+            out["hitl_requests"] = hitl_requests
         out["raw_captures"] = self.raw_captures
         out["derived"] = {
             "path": self.rel,
@@ -120,15 +117,10 @@ def type_note(data: dict[str, Any]) -> str | None:
     return f"the file's _type is {to_str(kind) or repr(kind)!r}, not run_record"
 
 
-def load_run(
-    path: Path,
-    *,
-    root: Path | None = None,
-    event_log: EventLog | None = None,
-    with_sessions: bool = True,
-    legacy_dirs: list[Path] | None = None,
-) -> RunDetail:
-    """Load and enrich one run file. Raises LoadError only for an unusable file."""
+def load_run(path: Path, *, root: Path | None = None) -> RunDetail:
+    """Load and enrich one run file (no event log: see `eventlog.attach`).
+
+    Raises LoadError only for an unusable file."""
     path = Path(path)
     raw = read_run_file(path)
     rel = _relative(path, root)
@@ -160,43 +152,7 @@ def load_run(
     normalized["observability"]["daemon_events"] = detail.daemon_events
     _set_sidecar_pointer(normalized, sidecar, detail.sidecar_available)
     carry_pointer_verification(normalized, raw)
-    if event_log is not None:
-        attach_event_log(detail, event_log, with_sessions=with_sessions)
-    if with_sessions and legacy_dirs:
-        attach_legacy_sessions(detail, legacy_dirs)
     return detail
-
-
-def attach_legacy_sessions(detail: RunDetail, dirs: list[Path]) -> None:
-    """Add linked sessions that only exist as legacy `event_log-<session>.jsonl` files."""
-    from harn_tui.core.eventlog.sessions import legacy_sessions
-
-    missing = [
-        s for s in derive.linked_session_ids(detail.normalized) if s not in detail.agent_sessions
-    ]
-    found = legacy_sessions(dirs, missing)
-    if found:
-        detail.agent_sessions = dict(sorted({**detail.agent_sessions, **found}.items()))
-
-
-def attach_event_log(detail: RunDetail, log: EventLog, *, with_sessions: bool = True) -> None:
-    """Merge HITL questions from the log and load the run's agent sessions."""
-    from harn_tui.core.eventlog import hitl, sessions
-    from harn_tui.core.format.errors import HarnTuiError
-
-    run_id = to_str(detail.normalized.get("id"))
-    try:
-        asked = hitl.questions_by_run(log).get(run_id, []) if run_id else []
-        detail.normalized["hitl_questions"] = [
-            S.fill(q, S.HITL_QUESTION)
-            for q in hitl.merge_questions(detail.normalized["hitl_questions"], asked)
-        ]
-        detail.hitl_states = hitl.request_states(log)
-        if with_sessions:
-            candidates = derive.linked_session_ids(detail.normalized)
-            detail.agent_sessions = sessions.sessions_for_run(log, run_id, candidates)
-    except HarnTuiError as exc:
-        detail.event_log_error = exc.reason
 
 
 def normalize_record(raw: dict[str, Any], path: Path | None = None) -> dict[str, Any]:

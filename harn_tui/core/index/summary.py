@@ -8,8 +8,8 @@ from typing import Any
 
 import orjson
 
-from harn_tui.core.analysis.costs import llm_rows
 from harn_tui.core.format import derive
+from harn_tui.core.format.llm_usage import llm_rows
 from harn_tui.core.index.listing import ENTRY_LEN, FIELDS, SUMMARY_VERSION, Listed
 
 __all__ = ["ENTRY_LEN", "FIELDS", "SUMMARY_VERSION", "Listed", "RunSummary", "broken", "listing_entry", "summarize"]
