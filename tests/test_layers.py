@@ -17,6 +17,9 @@ ALLOWED: dict[str, set[str]] = {
     "core.analysis": {"core.format", "core.eventlog", "core.index"},
     "core.demo": {"core.format"},
     "core.config": {"core.format", "core.analysis"},
+    # full-text search reads runs (format), event-log rows, the summary index, and binds the
+    # query language (analysis) for `--where`
+    "core.search": {"core.format", "core.eventlog", "core.index", "core.analysis"},
     # `launch` and `serve` are the UI's entry points: the CLI hands them its parsed
     # arguments (imported lazily, after parsing); the CLI itself never imports Textual.
     "cli": {
@@ -25,6 +28,7 @@ ALLOWED: dict[str, set[str]] = {
         "core.index",
         "core.analysis",
         "core.demo",
+        "core.search",
         "launch",
         "serve",
     },

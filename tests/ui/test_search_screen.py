@@ -185,7 +185,7 @@ async def test_replay_event_hit_lands_on_the_event(corpus: Corpus) -> None:
 
 
 def _log(corpus: Corpus) -> Any:
-    from harn_tui.core.eventlog.readers import SqliteEventLog
+    from harn_tui.core.eventlog.sqlite import SqliteEventLog
 
     return SqliteEventLog(corpus.event_log_path)
 

@@ -27,7 +27,7 @@ from harn_tui.core.search.query import (
 from harn_tui.core.search.store import SearchIndex
 
 if TYPE_CHECKING:
-    from harn_tui.core.eventlog.readers import EventLog
+    from harn_tui.core.eventlog.protocol import EventLog
 
 __all__ = ["SearchResult", "open_index", "paths_matching", "search", "where_paths"]
 

@@ -34,7 +34,7 @@ from harn_tui.core.index.discovery import walk
 from harn_tui.core.search.extract import Piece, event_pieces, record_pieces, sidecar_pieces
 
 if TYPE_CHECKING:
-    from harn_tui.core.eventlog.readers import EventLog
+    from harn_tui.core.eventlog.protocol import EventLog
 
 __all__ = ["SearchIndex", "SyncStats", "locations", "search_db_path"]
 
@@ -411,7 +411,7 @@ class SearchIndex:
 
     def poll_events(self, log: EventLog) -> int:
         """Index agent-event records appended since the last poll; how many were read."""
-        from harn_tui.core.eventlog.readers import AGENT_EVENTS_PREFIX
+        from harn_tui.core.eventlog.protocol import AGENT_EVENTS_PREFIX
 
         count = 0
         rows = self.conn.execute(
