@@ -17,7 +17,17 @@ from textual.binding import Binding
 from harn_tui.core.format.errors import HarnTuiError
 from harn_tui.core.index.run_index import RunIndex
 from harn_tui.core.index.summary import RunSummary
-from harn_tui.messages import EventLogChanged, RootStatus, RunFileChanged, RunsChanged
+from harn_tui.messages import (
+    Copy,
+    EventLogChanged,
+    OpenJson,
+    OpenRun,
+    OpenStage,
+    OpenText,
+    RootStatus,
+    RunFileChanged,
+    RunsChanged,
+)
 
 if TYPE_CHECKING:
     from harn_tui.core.eventlog.readers import EventLog
@@ -257,7 +267,7 @@ class HarnTuiApp(App[int]):
     def on_runs_changed(self, message: RunsChanged) -> None:
         if message.done:
             self.loading_note = ""
-            self.runs = {}
+            self.runs.clear()  # the one dict of summaries: panes and screens hold it
         for run in message.changed:
             self.runs[run.path] = self.with_log_hitl(run)
         for rel in message.removed:
@@ -366,6 +376,30 @@ class HarnTuiApp(App[int]):
         from harn_tui.screens.text_view import TextScreen
 
         self.push_screen(TextScreen(text, title=title))
+
+    # -- requests from widgets (harn_tui/messages.py) ---------------------------
+
+    def on_open_json(self, message: OpenJson) -> None:
+        if message.path is not None:
+            from harn_tui.screens.json_view import JsonScreen
+
+            self.push_screen(JsonScreen.from_file(message.path, title=message.title))
+        else:
+            self.open_json(message.value, message.title)
+
+    def on_open_text(self, message: OpenText) -> None:
+        self.open_text(message.text, message.title)
+
+    def on_open_run(self, message: OpenRun) -> None:
+        self.open_path(message.path, trail=message.trail)
+
+    def on_open_stage(self, message: OpenStage) -> None:
+        from harn_tui.screens.stage import StageScreen
+
+        self.push_screen(StageScreen(message.detail, message.index))
+
+    def on_copy(self, message: Copy) -> None:
+        self.copy_value(message.text)
 
     # -- hand-off -------------------------------------------------------------
 

@@ -23,7 +23,7 @@ from harn_tui.served import TerminalOnlyKeys
 from harn_tui.text import line
 from harn_tui.widgets.fields import FieldBlock, pack
 from harn_tui.widgets.footer import KeyFooter
-from harn_tui.widgets.panes.pane import Pane
+from harn_tui.widgets.panes.pane import Pane, PaneContext
 from harn_tui.widgets.scrubber import SCRUB_BINDINGS, AsOfMixin, TimeScrubber
 from harn_tui.widgets.status import badge
 
@@ -159,8 +159,27 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
         with PaneTabs(id="panes"):
             for pane_id, title, cls in _panes():
                 with TabPane(title, id=f"pane-{pane_id}"):
-                    yield cls(id=pane_id)
+                    pane = cls(id=pane_id)
+                    pane.context = self.pane_context()
+                    yield pane
         yield KeyFooter()
+
+    def pane_context(self) -> PaneContext:
+        """What the panes may know of the App: the root, its live index, the event log's state."""
+        app: Any = self.app
+
+        def missing() -> str | None:
+            return None if getattr(app, "event_log", None) is not None else getattr(app, "event_log_note", "")
+
+        index = getattr(app, "index", None)
+        return PaneContext(
+            root=getattr(app, "root", None),
+            runs=getattr(app, "runs", {}),
+            relative=index.relative if index is not None else PaneContext.relative,
+            watch=bool(getattr(app, "watch_enabled", False)),
+            poll=getattr(app, "poll", None),
+            event_log_missing=missing,
+        )
 
     def on_resize(self) -> None:
         """Nine tab titles fit in 80 columns with two of them shortened."""
