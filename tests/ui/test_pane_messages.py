@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import pytest
 from textual.app import App, ComposeResult
 from textual.message import Message
 from textual.screen import Screen
