@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from textual import events, work
 from textual.app import App
 from textual.binding import Binding
+from textual.signal import Signal
 
 from harn_tui.core.format.errors import HarnTuiError
 from harn_tui.core.index.run_index import RunIndex
@@ -106,6 +107,17 @@ class HarnTuiApp(App[int]):
         from harn_tui.core.eventlog.hitl import QuestionIndex
 
         self.log_questions = QuestionIndex()
+        # -- what changed, published once for every screen that shows it (screens subscribe
+        # on mount; a screen that is gone drops out by itself).
+        #: The run list's summaries (`runs`) changed: RunsScreen, then CostsScreen.
+        self.runs_changed: Signal[None] = Signal(self, "runs-changed")
+        #: A run file under the root changed: RunScreen (its own file, its children's).
+        self.run_file_changed: Signal[RunFileChanged] = Signal(self, "run-file-changed")
+        #: New rows may be in the event log: RunScreen, DlqScreen.
+        self.event_log_changed: Signal[EventLogChanged] = Signal(self, "event-log-changed")
+        #: Published once: the first scan is done and the event log is open (or known absent).
+        self.index_ready: Signal[None] = Signal(self, "index-ready")
+        self.is_index_ready = False
         #: id(key event) -> the widget it was sent to (see `on_event`).
         self._key_targets: dict[int, object] = {}
         from harn_tui.core.config.prefs import Preferences
@@ -192,6 +204,7 @@ class HarnTuiApp(App[int]):
         if not self.root.is_dir():
             self.loading_note = ""
             self.scanned.set()
+            self.post_message(RunsChanged([], []))  # nothing to index: ready once the log is
             return
 
         def batch(rows: list[RunSummary]) -> None:
@@ -276,6 +289,31 @@ class HarnTuiApp(App[int]):
             for run in self.runs.values():
                 self.with_log_hitl(run)
         self.refresh_run_list()
+        self._check_index_ready()
+
+    def _check_index_ready(self) -> None:
+        if self.is_index_ready or not self.event_log_done:
+            return
+        if self.scanned.is_set() and not self.loading_note:
+            self.is_index_ready = True
+            self.index_ready.publish(None)
+
+    def when_index_ready(self, node: Any, callback: Any, timeout: float) -> None:
+        """Call `callback()` once on `node` when the index is ready (now, if it is), or after
+        `timeout` seconds at the latest (a root that cannot be read never gets ready)."""
+        done = False
+
+        def once(_data: object = None) -> None:
+            nonlocal done
+            if not done:
+                done = True
+                callback()
+
+        if self.is_index_ready:
+            once()
+            return
+        self.index_ready.subscribe(node, once)
+        node.set_timer(timeout, once)
 
     def rescan_quietly(self) -> None:
         """Full rescan (only when folders appear or vanish); unchanged files come from cache."""
@@ -285,21 +323,9 @@ class HarnTuiApp(App[int]):
         self.post_message(RunsChanged(runs, [], done=True))
 
     def on_run_file_changed(self, message: RunFileChanged) -> None:
-        from harn_tui.screens.run import RunScreen
-        from harn_tui.widgets.panes.children import ChildrenPane
-
-        for screen in self.screen_stack:
-            if not isinstance(screen, RunScreen) or not screen.is_mounted:
-                continue
-            if self.index.relative(screen.path) == message.rel:
-                screen.refresh_from_disk()
-            for pane in screen.query(ChildrenPane):
-                if message.rel in pane.child_rels():  # a child's own file: its row follows it
-                    pane.rerender()
+        self.run_file_changed.publish(message)
 
     def on_event_log_changed(self, message: EventLogChanged) -> None:
-        from harn_tui.screens.run import RunScreen
-
         # Coalesce: while a poll runs, further changes just ask it to go round once more.
         with self.log_poll_lock:
             self.log_poll_again = True
@@ -307,13 +333,7 @@ class HarnTuiApp(App[int]):
             self.log_poll_running = True
         if start:
             self.run_worker(self._poll_event_log_loop, thread=True, group="eventlog-poll")
-        from harn_tui.screens.dlq import DlqScreen
-
-        for screen in self.screen_stack:
-            if isinstance(screen, RunScreen) and screen.is_mounted:
-                screen.refresh_events()
-            elif isinstance(screen, DlqScreen) and screen.is_mounted:
-                screen.reload()
+        self.event_log_changed.publish(message)
 
     def on_root_status(self, message: RootStatus) -> None:
         from harn_tui.screens.empty import EmptyScreen
@@ -332,15 +352,9 @@ class HarnTuiApp(App[int]):
         self.refresh_run_list()
 
     def refresh_run_list(self) -> None:
-        from harn_tui.screens.costs import CostsScreen
-        from harn_tui.screens.runs import RunsScreen
-
-        for screen in self.screen_stack:
-            if isinstance(screen, RunsScreen) and screen.is_mounted:
-                screen.refresh_rows()
-        for screen in self.screen_stack:  # after the list: costs follow its rows
-            if isinstance(screen, CostsScreen) and screen.is_mounted:
-                screen.refresh_report()
+        """Tell the screens that show the summaries (the list first: costs follow its rows,
+        and a costs screen is only ever pushed, so subscribed, after its list)."""
+        self.runs_changed.publish(None)
 
     # -- navigation -----------------------------------------------------------
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -445,14 +444,9 @@ class CompareScreen(Screen[None]):
         text.append_text(line(self.current_path.name, "bold", 80))
         text.append(" …", style="dim")
         self.query_one("#compare-header", FieldBlock).update(text)
-        self.load()
+        self.app.when_index_ready(self, self.load, WAIT_SECONDS)  # type: ignore[attr-defined]
 
     # -- loading ------------------------------------------------------------------
-
-    def _wait(self, done: Any) -> None:
-        deadline = time.monotonic() + WAIT_SECONDS
-        while not done() and time.monotonic() < deadline:
-            time.sleep(0.02)
 
     def _load_one(self, path: Path) -> RunDetail:
         from harn_tui.core.format.normalize import attach_event_log, load_run
@@ -472,7 +466,6 @@ class CompareScreen(Screen[None]):
         from harn_tui.core.index.summary import summarize
 
         app: Any = self.app
-        self._wait(lambda: getattr(app, "event_log_done", True))
         try:
             current = self._load_one(self.current_path)
         except HarnTuiError as exc:
@@ -480,7 +473,6 @@ class CompareScreen(Screen[None]):
             return
         note = ""
         if self.baseline_path is None:
-            self._wait(lambda: app.scanned.is_set() and not app.loading_note)
             runs = self.app.call_from_thread(lambda: list(app.runs.values()))
             summary = summarize(current.raw, self._rel(self.current_path))
             found = C.default_baseline(runs, summary)

@@ -13,12 +13,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.signal import Signal
 from textual.widgets import LoadingIndicator, TabbedContent, TabPane
 
 from harn_tui.core.format import derive
 from harn_tui.core.format.errors import HarnTuiError
 from harn_tui.core.format.plural import plural
 from harn_tui.core.format.timestamps import format_duration, format_iso, parse_ms
+from harn_tui.messages import RunFileChanged
 from harn_tui.served import TerminalOnlyKeys
 from harn_tui.text import line
 from harn_tui.widgets.fields import FieldBlock, pack
@@ -151,6 +153,8 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
         self._refreshing = False
         self._refresh_again = False
         self._paging = False
+        #: Published with each detail shown (its overview and an inbox jump follow it).
+        self.shown: Signal[RunDetail] = Signal(self, "run-shown")
 
     def compose(self) -> ComposeResult:
         yield FieldBlock(id="run-header")
@@ -196,6 +200,19 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
         self.query_one("#panes").display = False
         self._header_loading()
         self.load()
+        app: Any = self.app
+        app.run_file_changed.subscribe(self, self._run_file_changed, immediate=True)
+        app.event_log_changed.subscribe(self, lambda _: self.refresh_events(), immediate=True)
+
+    def _run_file_changed(self, message: RunFileChanged) -> None:
+        """A file under the root changed: this run's own (re-read it) or a child's (its row follows)."""
+        from harn_tui.widgets.panes.children import ChildrenPane
+
+        if self.app.index.relative(self.path) == message.rel:  # type: ignore[attr-defined]
+            self.refresh_from_disk()
+        for pane in self.query(ChildrenPane):
+            if message.rel in pane.child_rels():
+                pane.rerender()
 
     def _header_loading(self) -> None:
         text = self._breadcrumb()
@@ -404,11 +421,7 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
         if first and self.on_failure:
             self.call_after_refresh(self.open_on_failure)
         self.asof_sync(detail)
-        from harn_tui.screens.overview import OverviewScreen
-
-        for screen in self.app.screen_stack:
-            if isinstance(screen, OverviewScreen) and screen.run_screen is self:
-                screen.show(detail)
+        self.shown.publish(detail)
 
     def _header_rows(self, detail: RunDetail) -> list[list[Text]]:
         """The header as rows of fields (a field never breaks across lines)."""
