@@ -20,7 +20,9 @@ from harn_tui.core.index.run_index import RunIndex
 from harn_tui.core.index.summary import RunSummary
 from harn_tui.messages import (
     Copy,
+    EventLogAppeared,
     EventLogChanged,
+    EventLogLoaded,
     OpenJson,
     OpenRun,
     OpenStage,
@@ -118,6 +120,7 @@ class HarnTuiApp(App[int]):
         #: Published once: the first scan is done and the event log is open (or known absent).
         self.index_ready: Signal[None] = Signal(self, "index-ready")
         self.is_index_ready = False
+        self._log_appeared = False
         #: id(key event) -> the widget it was sent to (see `on_event`).
         self._key_targets: dict[int, object] = {}
         from harn_tui.core.config.prefs import Preferences
@@ -194,9 +197,10 @@ class HarnTuiApp(App[int]):
         self.load_event_log()
         self.scan_root()
         if self.watch_enabled:
-            from harn_tui.live import start_watching
+            from harn_tui.live import RootWatcher
 
-            start_watching(self)
+            watcher = RootWatcher(self.root, self.index, self.index_lock, self.post_message, self.poll)
+            self.run_worker(watcher.run(), exclusive=True, group="watch-root", name="watch-root")
 
     @work(thread=True, exclusive=True, group="scan", name="scan")
     def scan_root(self) -> None:
@@ -211,7 +215,6 @@ class HarnTuiApp(App[int]):
             self.post_message(RunsChanged(rows, []))
 
         with self.index_lock:
-            self.scan_count += 1
             try:
                 runs = self.index.scan(on_batch=batch)
             except OSError as exc:
@@ -234,17 +237,33 @@ class HarnTuiApp(App[int]):
         self.event_log_note = ""
         if self.event_log is None and self.event_log_error is None:
             self.event_log_note = missing_event_log_note(os.environ, Path.cwd(), self.root)
-        self.post_message(RunsChanged([], []))  # the header says which log is read, or none
+        self.post_message(EventLogLoaded())  # the header says which log is read, or none
         self.poll_event_log()
 
-    def event_log_present(self) -> bool:
-        """Whether Harn's rules now find an event log (it may appear after start-up)."""
-        from harn_tui.core.format.locations import event_log_location
+    def on_event_log_loaded(self, message: EventLogLoaded) -> None:
+        """The log was looked for: the list's header says which is read; the log watcher
+        follows its files, or looks for it again while there is none."""
+        self.refresh_run_list()
+        self._check_index_ready()
+        if not self.watch_enabled:
+            return
+        from harn_tui import live
 
-        try:
-            return event_log_location(os.environ, Path.cwd(), self.root) is not None
-        except HarnTuiError:
-            return False
+        log = self.event_log
+        if log is not None:
+            paths = log.watch_paths()
+            self.run_worker(live.watch_log_files(paths, self.post_message, self.poll),
+                            exclusive=True, group="watch-log", name="watch-log")
+            if self._log_appeared:
+                self.post_message(EventLogChanged())  # open runs merge it too
+        elif self.events_arg is None and self.event_log_error is None:
+            self.run_worker(live.watch_log_appears(self.root, self.post_message),
+                            exclusive=True, group="watch-log", name="watch-log")
+
+    def on_event_log_appeared(self, message: EventLogAppeared) -> None:
+        self._log_appeared = True
+        self.event_log_done = False
+        self.load_event_log()
 
     def poll_event_log(self) -> None:
         """Read new `hitl.questions` rows (incrementally) and refresh the list's HITL counts."""
@@ -279,6 +298,7 @@ class HarnTuiApp(App[int]):
 
     def on_runs_changed(self, message: RunsChanged) -> None:
         if message.done:
+            self.scan_count += 1
             self.loading_note = ""
             self.runs.clear()  # the one dict of summaries: panes and screens hold it
         for run in message.changed:
@@ -314,13 +334,6 @@ class HarnTuiApp(App[int]):
             return
         self.index_ready.subscribe(node, once)
         node.set_timer(timeout, once)
-
-    def rescan_quietly(self) -> None:
-        """Full rescan (only when folders appear or vanish); unchanged files come from cache."""
-        with self.index_lock:
-            self.scan_count += 1
-            runs = self.index.scan()
-        self.post_message(RunsChanged(runs, [], done=True))
 
     def on_run_file_changed(self, message: RunFileChanged) -> None:
         self.run_file_changed.publish(message)

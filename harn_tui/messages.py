@@ -50,6 +50,14 @@ class RunFileChanged(Message):
         self.deleted = deleted
 
 
+class EventLogLoaded(Message):
+    """The event log was looked for: opened, failed (`event_log_error`) or not found."""
+
+
+class EventLogAppeared(Message):
+    """An event log now exists where Harn's rules look (there was none at start-up)."""
+
+
 class EventLogChanged(Message):
     """New rows arrived in the event log (topics named, when known)."""
 
