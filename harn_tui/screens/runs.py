@@ -74,6 +74,7 @@ class RunsScreen(TerminalOnlyKeys, Screen[None]):
             yield Input(placeholder="/ filter: workflow, status, path, node, failure, model", id="filter")
         yield QueryBar(
             placeholder=": query, e.g. status=failed tokens>50k model~sonnet since=2h (tab completes)",
+            runs=self.all_runs,
             id="query",
         )
         yield TableHeader(id="table-header")
