@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from textual import events, work
 from textual.app import App
 from textual.binding import Binding
+from textual.signal import Signal
 
 from harn_tui.core.format import clock
 from harn_tui.core.format.errors import HarnTuiError
@@ -22,7 +23,14 @@ from harn_tui.core.index.run_index import RunIndex
 from harn_tui.core.index.summary import RunSummary
 from harn_tui.core.search.query import RegexTimeout
 from harn_tui.messages import (
+    Copy,
+    EventLogAppeared,
     EventLogChanged,
+    EventLogLoaded,
+    OpenJson,
+    OpenRun,
+    OpenStage,
+    OpenText,
     RootStatus,
     RunFileChanged,
     RunsChanged,
@@ -107,6 +115,18 @@ class HarnTuiApp(App[int]):
         from harn_tui.core.eventlog.hitl import QuestionIndex
 
         self.log_questions = QuestionIndex()
+        # -- what changed, published once for every screen that shows it (screens subscribe
+        # on mount; a screen that is gone drops out by itself).
+        #: The run list's summaries (`runs`) changed: RunsScreen, then CostsScreen.
+        self.runs_changed: Signal[None] = Signal(self, "runs-changed")
+        #: A run file under the root changed: RunScreen (its own file, its children's).
+        self.run_file_changed: Signal[RunFileChanged] = Signal(self, "run-file-changed")
+        #: New rows may be in the event log: RunScreen, DlqScreen.
+        self.event_log_changed: Signal[EventLogChanged] = Signal(self, "event-log-changed")
+        #: Published once: the first scan is done and the event log is open (or known absent).
+        self.index_ready: Signal[None] = Signal(self, "index-ready")
+        self.is_index_ready = False
+        self._log_appeared = False
         #: id(key event) -> the widget it was sent to (see `on_event`).
         self._key_targets: dict[int, object] = {}
         from harn_tui.core.config.prefs import Preferences
@@ -190,9 +210,13 @@ class HarnTuiApp(App[int]):
         self.scan_root()
         self.call_after_refresh(self.build_search_index)
         if self.watch_enabled:
-            from harn_tui.live import start_watching
+            from harn_tui.live import RootWatcher
 
-            start_watching(self)
+            watcher = RootWatcher(
+                self.root, self.index, self.index_lock, self.post_message, self.poll,
+                on_paths=self.search_update, on_rescan=self._search_rescan,
+            )
+            self.run_worker(watcher.run(), exclusive=True, group="watch-root", name="watch-root")
 
     @work(thread=True, exclusive=True, group="scan", name="scan")
     def scan_root(self) -> None:
@@ -200,13 +224,13 @@ class HarnTuiApp(App[int]):
         if not self.root.is_dir():
             self.loading_note = ""
             self.scanned.set()
+            self.post_message(RunsChanged([], []))  # nothing to index: ready once the log is
             return
 
         def batch(rows: list[RunSummary]) -> None:
             self.post_message(RunsChanged(rows, []))
 
         with self.index_lock:
-            self.scan_count += 1
             try:
                 runs = self.index.scan(on_batch=batch)
             except OSError as exc:
@@ -229,17 +253,33 @@ class HarnTuiApp(App[int]):
         self.event_log_note = ""
         if self.event_log is None and self.event_log_error is None:
             self.event_log_note = missing_event_log_note(os.environ, Path.cwd(), self.root)
-        self.post_message(RunsChanged([], []))  # the header says which log is read, or none
+        self.post_message(EventLogLoaded())  # the header says which log is read, or none
         self.poll_event_log()
 
-    def event_log_present(self) -> bool:
-        """Whether Harn's rules now find an event log (it may appear after start-up)."""
-        from harn_tui.core.format.locations import event_log_location
+    def on_event_log_loaded(self, message: EventLogLoaded) -> None:
+        """The log was looked for: the list's header says which is read; the log watcher
+        follows its files, or looks for it again while there is none."""
+        self.refresh_run_list()
+        self._check_index_ready()
+        if not self.watch_enabled:
+            return
+        from harn_tui import live
 
-        try:
-            return event_log_location(os.environ, Path.cwd(), self.root) is not None
-        except HarnTuiError:
-            return False
+        log = self.event_log
+        if log is not None:
+            paths = log.watch_paths()
+            self.run_worker(live.watch_log_files(paths, self.post_message, self.poll),
+                            exclusive=True, group="watch-log", name="watch-log")
+            if self._log_appeared:
+                self.post_message(EventLogChanged())  # open runs merge it too
+        elif self.events_arg is None and self.event_log_error is None:
+            self.run_worker(live.watch_log_appears(self.root, self.post_message),
+                            exclusive=True, group="watch-log", name="watch-log")
+
+    def on_event_log_appeared(self, message: EventLogAppeared) -> None:
+        self._log_appeared = True
+        self.event_log_done = False
+        self.load_event_log()
 
     # -- full-text search ------------------------------------------------------
 
@@ -281,6 +321,11 @@ class HarnTuiApp(App[int]):
         if self.event_log is not None and self.search_index is not None:
             with contextlib.suppress(HarnTuiError):
                 self.search_index.poll_events(self.event_log)
+
+    def _search_rescan(self) -> None:
+        """Folders appeared or vanished (watcher thread): bring the text index up to date."""
+        if self.search_ready.is_set():
+            self.call_from_thread(self.build_search_index)
 
     def search_update(self, paths: set[Path]) -> None:
         """The watcher saw these files change (called in its thread): re-index them only."""
@@ -410,8 +455,9 @@ class HarnTuiApp(App[int]):
 
     def on_runs_changed(self, message: RunsChanged) -> None:
         if message.done:
+            self.scan_count += 1
             self.loading_note = ""
-            self.runs = {}
+            self.runs.clear()  # the one dict of summaries: panes and screens hold it
         for run in message.changed:
             self.runs[run.path] = self.with_log_hitl(run)
         for rel in message.removed:
@@ -420,32 +466,36 @@ class HarnTuiApp(App[int]):
             for run in self.runs.values():
                 self.with_log_hitl(run)
         self.refresh_run_list()
+        self._check_index_ready()
 
-    def rescan_quietly(self) -> None:
-        """Full rescan (only when folders appear or vanish); unchanged files come from cache."""
-        with self.index_lock:
-            self.scan_count += 1
-            runs = self.index.scan()
-        self.post_message(RunsChanged(runs, [], done=True))
-        if self.search_ready.is_set():
-            self.call_from_thread(self.build_search_index)
+    def _check_index_ready(self) -> None:
+        if self.is_index_ready or not self.event_log_done:
+            return
+        if self.scanned.is_set() and not self.loading_note:
+            self.is_index_ready = True
+            self.index_ready.publish(None)
+
+    def when_index_ready(self, node: Any, callback: Any, timeout: float) -> None:
+        """Call `callback()` once on `node` when the index is ready (now, if it is), or after
+        `timeout` seconds at the latest (a root that cannot be read never gets ready)."""
+        done = False
+
+        def once(_data: object = None) -> None:
+            nonlocal done
+            if not done:
+                done = True
+                callback()
+
+        if self.is_index_ready:
+            once()
+            return
+        self.index_ready.subscribe(node, once)
+        node.set_timer(timeout, once)
 
     def on_run_file_changed(self, message: RunFileChanged) -> None:
-        from harn_tui.screens.run import RunScreen
-        from harn_tui.widgets.panes.children import ChildrenPane
-
-        for screen in self.screen_stack:
-            if not isinstance(screen, RunScreen) or not screen.is_mounted:
-                continue
-            if self.index.relative(screen.path) == message.rel:
-                screen.refresh_from_disk()
-            for pane in screen.query(ChildrenPane):
-                if message.rel in pane.child_rels():  # a child's own file: its row follows it
-                    pane.rerender()
+        self.run_file_changed.publish(message)
 
     def on_event_log_changed(self, message: EventLogChanged) -> None:
-        from harn_tui.screens.run import RunScreen
-
         # Coalesce: while a poll runs, further changes just ask it to go round once more.
         with self.log_poll_lock:
             self.log_poll_again = True
@@ -453,13 +503,7 @@ class HarnTuiApp(App[int]):
             self.log_poll_running = True
         if start:
             self.run_worker(self._poll_event_log_loop, thread=True, group="eventlog-poll")
-        from harn_tui.screens.dlq import DlqScreen
-
-        for screen in self.screen_stack:
-            if isinstance(screen, RunScreen) and screen.is_mounted:
-                screen.refresh_events()
-            elif isinstance(screen, DlqScreen) and screen.is_mounted:
-                screen.reload()
+        self.event_log_changed.publish(message)
 
     def on_root_status(self, message: RootStatus) -> None:
         from harn_tui.screens.empty import EmptyScreen
@@ -478,15 +522,9 @@ class HarnTuiApp(App[int]):
         self.refresh_run_list()
 
     def refresh_run_list(self) -> None:
-        from harn_tui.screens.costs import CostsScreen
-        from harn_tui.screens.runs import RunsScreen
-
-        for screen in self.screen_stack:
-            if isinstance(screen, RunsScreen) and screen.is_mounted:
-                screen.refresh_rows()
-        for screen in self.screen_stack:  # after the list: costs follow its rows
-            if isinstance(screen, CostsScreen) and screen.is_mounted:
-                screen.refresh_report()
+        """Tell the screens that show the summaries (the list first: costs follow its rows,
+        and a costs screen is only ever pushed, so subscribed, after its list)."""
+        self.runs_changed.publish(None)
 
     # -- navigation -----------------------------------------------------------
 
@@ -522,6 +560,30 @@ class HarnTuiApp(App[int]):
         from harn_tui.screens.text_view import TextScreen
 
         self.push_screen(TextScreen(text, title=title))
+
+    # -- requests from widgets (harn_tui/messages.py) ---------------------------
+
+    def on_open_json(self, message: OpenJson) -> None:
+        if message.path is not None:
+            from harn_tui.screens.json_view import JsonScreen
+
+            self.push_screen(JsonScreen.from_file(message.path, title=message.title))
+        else:
+            self.open_json(message.value, message.title)
+
+    def on_open_text(self, message: OpenText) -> None:
+        self.open_text(message.text, message.title)
+
+    def on_open_run(self, message: OpenRun) -> None:
+        self.open_path(message.path, trail=message.trail)
+
+    def on_open_stage(self, message: OpenStage) -> None:
+        from harn_tui.screens.stage import StageScreen
+
+        self.push_screen(StageScreen(message.detail, message.index))
+
+    def on_copy(self, message: Copy) -> None:
+        self.copy_value(message.text)
 
     # -- hand-off -------------------------------------------------------------
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -445,14 +444,9 @@ class CompareScreen(Screen[None]):
         text.append_text(line(self.current_path.name, "bold", 80))
         text.append(" …", style="dim")
         self.query_one("#compare-header", FieldBlock).update(text)
-        self.load()
+        self.app.when_index_ready(self, self.load, WAIT_SECONDS)  # type: ignore[attr-defined]
 
     # -- loading ------------------------------------------------------------------
-
-    def _wait(self, done: Any) -> None:
-        deadline = time.monotonic() + WAIT_SECONDS
-        while not done() and time.monotonic() < deadline:
-            time.sleep(0.02)
 
     def _load_one(self, path: Path) -> RunDetail:
         from harn_tui.core.eventlog.attach import RunAttacher
@@ -467,10 +461,7 @@ class CompareScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="compare-load")
     def load(self) -> None:
         """Load A, find B (unless given), load B and compare, off the UI thread."""
-        from harn_tui.core.index.summary import summarize
-
         app: Any = self.app
-        self._wait(lambda: getattr(app, "event_log_done", True))
         try:
             current = self._load_one(self.current_path)
         except HarnTuiError as exc:
@@ -478,9 +469,8 @@ class CompareScreen(Screen[None]):
             return
         note = ""
         if self.baseline_path is None:
-            self._wait(lambda: app.scanned.is_set() and not app.loading_note)
             runs = self.app.call_from_thread(lambda: list(app.runs.values()))
-            summary = summarize(current.raw, self._rel(self.current_path))
+            summary = self._summary(current)
             found = C.default_baseline(runs, summary)
             if found is None:
                 self.app.call_from_thread(self._no_baseline, current)
@@ -498,6 +488,16 @@ class CompareScreen(Screen[None]):
     def _rel(self, path: Path) -> str:
         app: Any = self.app
         return app.index.relative(path) or str(path)
+
+    def _summary(self, detail: RunDetail) -> RunSummary:
+        """The current run's summary: the App's own (its index), else one made from the record
+        (a run outside the root, or one the index last saw broken)."""
+        from harn_tui.core.index.summary import summarize
+
+        app: Any = self.app
+        rel = self._rel(self.current_path)
+        known = app.runs.get(rel)
+        return known if known is not None and not known.broken else summarize(detail.raw, rel)
 
     def _failed(self, reason: str) -> None:
         self.busy = False
@@ -667,12 +667,10 @@ class CompareScreen(Screen[None]):
         self.app.notify("no more differences in this section", markup=False)
 
     def action_pick_baseline(self) -> None:
-        from harn_tui.core.index.summary import summarize
-
         if self.a is None:
             return
         app: Any = self.app
-        summary = summarize(self.a.raw, self._rel(self.current_path))
+        summary = self._summary(self.a)
         runs = C.baseline_candidates(app.runs.values(), summary)
         if not runs:
             self.app.notify("no other run of this workflow", markup=False)

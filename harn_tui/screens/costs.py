@@ -100,6 +100,7 @@ class CostsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.refresh_report()
+        self.app.runs_changed.subscribe(self, lambda _: self.refresh_report(), immediate=True)  # type: ignore[attr-defined]
         self.query_one(BreakdownList).focus()
 
     # -- data -----------------------------------------------------------------

@@ -126,6 +126,7 @@ class DlqScreen(Screen[None]):
     def on_mount(self) -> None:
         self.list.focus()
         self.reload()
+        self.app.event_log_changed.subscribe(self, lambda _: self.reload(), immediate=True)  # type: ignore[attr-defined]
 
     @work(thread=True, exclusive=True, group="dlq")
     def reload(self) -> None:

@@ -188,7 +188,7 @@ class InboxScreen(Screen[None]):
     def on_mount(self) -> None:
         self.inbox.focus()
         self._render_bar()
-        self.load()
+        self.app.when_index_ready(self, self.load, SCAN_WAIT_S)  # type: ignore[attr-defined]
 
     def on_screen_resume(self) -> None:
         # Coming back from a run: the log or the runs may have moved on.
@@ -207,15 +207,8 @@ class InboxScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="inbox-load")
     def load(self) -> None:
-        """Wait for the app's first scan and event log, then build the inbox."""
+        """Build the inbox (first once the app's index is ready: see `on_mount`)."""
         app: Any = self.app
-        deadline = time.monotonic() + SCAN_WAIT_S
-        while time.monotonic() < deadline:
-            scanned = getattr(app, "scanned", None)
-            scan_done = scanned is None or (scanned.is_set() and not getattr(app, "loading_note", ""))
-            if scan_done and getattr(app, "event_log_done", True):
-                break
-            time.sleep(0.02)
         errors: list[str] = []
         items: list[InboxItem] = []
         try:
@@ -388,16 +381,17 @@ class InboxScreen(Screen[None]):
         if not isinstance(screen, RunScreen):
             return
         deadline = time.monotonic() + JUMP_TIMEOUT_S
+        revealed = False
 
-        def tick() -> None:
-            if screen not in app.screen_stack or time.monotonic() > deadline:
-                timer.stop()
-            elif screen.detail is not None and screen.is_mounted:
-                timer.stop()
-                pane, row = reveal_request(screen, item)
-                self.last_jump = (item.run_path or "", pane, row)
+        def shown(_detail: object) -> None:
+            nonlocal revealed
+            if revealed or time.monotonic() > deadline or not screen.is_mounted:
+                return
+            revealed = True
+            pane, row = reveal_request(screen, item)
+            self.last_jump = (item.run_path or "", pane, row)
 
-        timer = app.set_interval(0.03, tick)
+        screen.shown.subscribe(self, shown)  # after the run's first show, once
 
 
 def reveal_request(screen: RunScreen, item: InboxItem) -> tuple[str, int | None]:

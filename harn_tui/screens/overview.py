@@ -61,6 +61,7 @@ class OverviewScreen(Screen[None]):
     def on_mount(self) -> None:
         if self.run_screen.detail is not None:
             self.show(self.run_screen.detail)
+        self.run_screen.shown.subscribe(self, self.show, immediate=True)
         self.list.focus()
 
     def show(self, detail: RunDetail) -> None:

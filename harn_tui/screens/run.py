@@ -13,17 +13,19 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.signal import Signal
 from textual.widgets import Input, LoadingIndicator, Static, TabbedContent, TabPane
 
 from harn_tui.core.format import derive
 from harn_tui.core.format.errors import HarnTuiError
 from harn_tui.core.format.plural import plural
 from harn_tui.core.format.timestamps import format_duration, format_iso, parse_ms
+from harn_tui.messages import RunFileChanged
 from harn_tui.served import TerminalOnlyKeys
 from harn_tui.text import line
 from harn_tui.widgets.fields import FieldBlock, pack
 from harn_tui.widgets.footer import KeyFooter
-from harn_tui.widgets.panes.pane import Pane
+from harn_tui.widgets.panes.pane import Pane, PaneContext
 from harn_tui.widgets.scrubber import SCRUB_BINDINGS, AsOfMixin, TimeScrubber
 from harn_tui.widgets.status import badge
 
@@ -161,6 +163,8 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
         self._refreshing = False
         self._refresh_again = False
         self._paging = False
+        #: Published with each detail shown (its overview and an inbox jump follow it).
+        self.shown: Signal[RunDetail] = Signal(self, "run-shown")
 
     def compose(self) -> ComposeResult:
         yield FieldBlock(id="run-header")
@@ -171,8 +175,27 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
         with PaneTabs(id="panes"):
             for pane_id, title, cls in _panes():
                 with TabPane(title, id=f"pane-{pane_id}"):
-                    yield cls(id=pane_id)
+                    pane = cls(id=pane_id)
+                    pane.context = self.pane_context()
+                    yield pane
         yield KeyFooter()
+
+    def pane_context(self) -> PaneContext:
+        """What the panes may know of the App: the root, its live index, the event log's state."""
+        app: Any = self.app
+
+        def missing() -> str | None:
+            return None if getattr(app, "event_log", None) is not None else getattr(app, "event_log_note", "")
+
+        index = getattr(app, "index", None)
+        return PaneContext(
+            root=getattr(app, "root", None),
+            runs=getattr(app, "runs", {}),
+            relative=index.relative if index is not None else PaneContext.relative,
+            watch=bool(getattr(app, "watch_enabled", False)),
+            poll=getattr(app, "poll", None),
+            event_log_missing=missing,
+        )
 
     def on_resize(self) -> None:
         """Nine tab titles fit in 80 columns with two of them shortened."""
@@ -191,6 +214,19 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
         self.query_one("#pane-find").display = False
         self._header_loading()
         self.load()
+        app: Any = self.app
+        app.run_file_changed.subscribe(self, self._run_file_changed, immediate=True)
+        app.event_log_changed.subscribe(self, lambda _: self.refresh_events(), immediate=True)
+
+    def _run_file_changed(self, message: RunFileChanged) -> None:
+        """A file under the root changed: this run's own (re-read it) or a child's (its row follows)."""
+        from harn_tui.widgets.panes.children import ChildrenPane
+
+        if self.app.index.relative(self.path) == message.rel:  # type: ignore[attr-defined]
+            self.refresh_from_disk()
+        for pane in self.query(ChildrenPane):
+            if message.rel in pane.child_rels():
+                pane.rerender()
 
     def _header_loading(self) -> None:
         text = self._breadcrumb()
@@ -377,11 +413,7 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
         self.asof_sync(detail)
         if first and self.hits:
             self.call_after_refresh(self._land)
-        from harn_tui.screens.overview import OverviewScreen
-
-        for screen in self.app.screen_stack:
-            if isinstance(screen, OverviewScreen) and screen.run_screen is self:
-                screen.show(detail)
+        self.shown.publish(detail)
 
     def _header_rows(self, detail: RunDetail) -> list[list[Text]]:
         """The header as rows of fields (a field never breaks across lines)."""

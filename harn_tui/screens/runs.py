@@ -75,6 +75,7 @@ class RunsScreen(TerminalOnlyKeys, Screen[None]):
             yield Input(placeholder="/ filter: workflow, status, path, node, failure, model", id="filter")
         yield QueryBar(
             placeholder=": query, e.g. status=failed tokens>50k model~sonnet since=2h (tab completes)",
+            runs=self.all_runs,
             id="query",
         )
         yield TableHeader(id="table-header")
@@ -91,6 +92,7 @@ class RunsScreen(TerminalOnlyKeys, Screen[None]):
         self.table.focus()
         self.refresh_rows()
         self.set_interval(30, self._refresh_relative)
+        self.app.runs_changed.subscribe(self, lambda _: self.refresh_rows(), immediate=True)  # type: ignore[attr-defined]
 
     def _refresh_relative(self) -> None:
         """Relative times ("3m ago") and `since=` queries move with the clock."""

@@ -197,10 +197,7 @@ class QueryBar(Vertical):
     # -- internals --------------------------------------------------------------
 
     def _all_runs(self) -> Iterable[RunSummary]:
-        if self._runs is not None:
-            return self._runs()
-        runs = getattr(self.app, "runs", None)
-        return list(runs.values()) if isinstance(runs, Mapping) else []
+        return self._runs() if self._runs is not None else []
 
     def _evaluate(self, text: str, *, post: bool = True) -> None:
         try:

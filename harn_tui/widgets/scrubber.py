@@ -261,7 +261,7 @@ def apply_as_of(screen: Any, ms: int | None) -> RunDetail | None:
             if ms is not None:
                 pane.follow()
         except Exception as exc:  # one pane failing must not hide the others
-            screen.app.notify(f"{pane.title}: {exc}", severity="error", markup=False)
+            screen.notify(f"{pane.title}: {exc}", severity="error", markup=False)
     render_header = getattr(screen, "_render_header", None)
     if callable(render_header):
         render_header(view)

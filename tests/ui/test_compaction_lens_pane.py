@@ -16,6 +16,7 @@ from harn_tui.core.demo.generator import BASE_MS, Corpus, RunInfo, write_corpus
 from harn_tui.core.eventlog.attach import load_run_with_events
 from harn_tui.core.eventlog.opener import open_event_log
 from harn_tui.core.format.normalize import RunDetail, load_run
+from harn_tui.messages import OpenText
 from harn_tui.screens.text_view import TextScreen
 from harn_tui.widgets.panes.compaction_lens import CompactionLens
 
@@ -39,7 +40,7 @@ class LensScreen(Screen[None]):
 
 
 class Host(App[None]):
-    """Stands in for HarnTuiApp: records what the pane asks it to open."""
+    """A minimal App: records the texts the pane asks to open (and opens them)."""
 
     def __init__(self, detail: RunDetail) -> None:
         super().__init__()
@@ -49,9 +50,9 @@ class Host(App[None]):
     def on_mount(self) -> None:
         self.push_screen(LensScreen(self.detail))
 
-    def open_text(self, text: str, title: str) -> None:
-        self.opened.append((title, text))
-        self.push_screen(TextScreen(text, title=title))
+    def on_open_text(self, message: OpenText) -> None:
+        self.opened.append((message.title, message.text))
+        self.push_screen(TextScreen(message.text, title=message.title))
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ from uitools import screen_text, wait_for
 from harn_tui.core.eventlog.sessions import SessionEvent
 from harn_tui.core.format.normalize import RunDetail, load_run
 from harn_tui.core.format.sidecar import model_turns
+from harn_tui.messages import Copy, OpenJson, OpenText
 from harn_tui.widgets.panes.replay import ReplayPane
 from harn_tui.widgets.panes.turns import TurnsPane
 
@@ -106,7 +107,7 @@ class PaneScreen(Screen[None]):
 
 
 class Host(App[None]):
-    """Stands in for HarnTuiApp: records raw-view, text-view and copy requests."""
+    """A minimal App: records the raw-view, text-view and copy messages the pane posts."""
 
     def __init__(self, pane: Any) -> None:
         super().__init__()
@@ -116,14 +117,14 @@ class Host(App[None]):
     def on_mount(self) -> None:
         self.push_screen(PaneScreen(self.pane))
 
-    def open_json(self, value: Any, title: str) -> None:
-        self.calls.append(("json", value, title))
+    def on_open_json(self, message: OpenJson) -> None:
+        self.calls.append(("json", message.value, message.title))
 
-    def open_text(self, text: str, title: str) -> None:
-        self.calls.append(("text", text, title))
+    def on_open_text(self, message: OpenText) -> None:
+        self.calls.append(("text", message.text, message.title))
 
-    def copy_value(self, text: str) -> None:
-        self.calls.append(("copy", text, ""))
+    def on_copy(self, message: Copy) -> None:
+        self.calls.append(("copy", message.text, ""))
 
 
 async def started(pilot: Any, pane: Any, detail: RunDetail) -> None:

@@ -15,6 +15,7 @@ from uitools import screen_text, wait_for
 
 from harn_tui.core.analysis.waterfall import Bar, Waterfall
 from harn_tui.core.format.normalize import RunDetail, load_run
+from harn_tui.messages import OpenJson
 from harn_tui.widgets.panes.waterfall import (
     WaterfallPane,
     columns,
@@ -86,7 +87,7 @@ class PaneScreen(Screen[None]):
 
 
 class Host(App[None]):
-    """Stands in for HarnTuiApp: records raw-view requests."""
+    """A minimal App: records the raw-view messages the pane posts."""
 
     def __init__(self, pane: Any, detail: RunDetail | None = None) -> None:
         super().__init__()
@@ -104,8 +105,8 @@ class Host(App[None]):
         self.pane.show(self.detail)
         self.pane.focus_main()
 
-    def open_json(self, value: Any, title: str) -> None:
-        self.calls.append(("json", value, title))
+    def on_open_json(self, message: OpenJson) -> None:
+        self.calls.append(("json", message.value, message.title))
 
 
 async def started(pilot: Any, pane: WaterfallPane, detail: RunDetail) -> None:

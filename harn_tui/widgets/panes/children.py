@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Static, Tree
 
 from harn_tui.core.analysis.child_runs import CHILD, ChildView, child_view, resolve_child_path
 from harn_tui.core.format.timestamps import format_duration
+from harn_tui.messages import OpenRun
 from harn_tui.text import label, line
 from harn_tui.widgets.panes.pane import Pane, restore_cursor, table_cursor_key
 from harn_tui.widgets.status import badge
@@ -50,7 +51,7 @@ class ChildrenPane(Pane):
     def _resolve(self, run_path: str | None) -> Path | None:
         if self.detail is None:
             return None
-        return resolve_child_path(run_path, self.app.root, self.detail.path)  # type: ignore[attr-defined]
+        return resolve_child_path(run_path, self.context.root or self.detail.path.parent, self.detail.path)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -61,15 +62,15 @@ class ChildrenPane(Pane):
 
     def child_rels(self) -> set[str]:
         """The children's run files under the root (the app re-renders on their changes)."""
-        app: Any = self.app
+        ctx = self.context
         rels = {rel for view in self.views if view.path is not None
-                and (rel := app.index.relative(view.path)) is not None}
+                and (rel := ctx.relative(view.path)) is not None}
         if self.detail is not None:  # a missing child's file may appear later
             for child, view in zip(self.detail.record.child_runs, self.views, strict=False):
                 if view.path is None and child.run_path:
                     name = Path(child.run_path)
-                    for option in (app.root / name, app.root / name.name):
-                        rel = app.index.relative(option)
+                    for option in ([ctx.root / name, ctx.root / name.name] if ctx.root else []):
+                        rel = ctx.relative(option)
                         if rel is not None:
                             rels.add(rel)
         return rels
@@ -77,10 +78,10 @@ class ChildrenPane(Pane):
     def _summary_of(self, path: Path) -> RunSummary | None:
         """The child's own summary: live from the app's index under the root, else read
         off the UI thread (and re-read when the file changes)."""
-        app: Any = self.app
-        rel = app.index.relative(path)
-        if rel is not None and rel in app.runs:
-            return app.runs[rel]  # type: ignore[no-any-return]
+        ctx = self.context
+        rel = ctx.relative(path)
+        if rel is not None and rel in ctx.runs:
+            return ctx.runs[rel]
         try:
             st = os.stat(path)
         except OSError:
@@ -156,9 +157,9 @@ class ChildrenPane(Pane):
 
     def _watch_outside(self) -> None:
         """Follow children's run files that live outside the root (the root is watched)."""
-        app: Any = self.app
-        outside = frozenset(v.path for v in self.views if v.path is not None and app.index.relative(v.path) is None)
-        if outside == self._watched or not getattr(app, "watch_enabled", False):
+        ctx = self.context
+        outside = frozenset(v.path for v in self.views if v.path is not None and ctx.relative(v.path) is None)
+        if outside == self._watched or not ctx.watch:
             return
         self._watched = outside
         if outside:
@@ -167,8 +168,7 @@ class ChildrenPane(Pane):
     async def _watch_loop(self, paths: frozenset[Path]) -> None:
         from harn_tui.core.index.watch import watch_files
 
-        app: Any = self.app
-        async for _changed in watch_files(sorted(paths), poll_seconds=app.poll):
+        async for _changed in watch_files(sorted(paths), poll_seconds=self.context.poll):
             self.rerender()
 
     def _build_lineage(self, detail) -> None:  # type: ignore[no-untyped-def]
@@ -210,10 +210,10 @@ class ChildrenPane(Pane):
         path = self._resolve(child.run_path)
         if path is None:
             where = child.run_path or "(no run_path recorded)"
-            self.app.notify(f"child run file not found: {where}", severity="warning", markup=False)
+            self.notify(f"child run file not found: {where}", severity="warning", markup=False)
             return
         trail = [*getattr(self.screen, "trail", []), self.detail.record.id or self.detail.rel]
-        self.app.open_path(path, trail=trail)  # type: ignore[attr-defined]
+        self.post_message(OpenRun(path, trail=trail))
 
     def goto_failure(self, point) -> None:  # type: ignore[no-untyped-def]
         if point.child_index is not None and point.child_index < self.table.row_count:

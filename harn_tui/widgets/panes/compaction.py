@@ -9,6 +9,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
+from harn_tui.messages import OpenJson
 from harn_tui.text import line
 from harn_tui.widgets.panes.pane import Pane, restore_cursor, table_cursor_key
 from harn_tui.widgets.run_table import fmt_tokens
@@ -108,6 +109,6 @@ class CompactionPane(Pane):
             return
         data = self.snapshot(event)
         if data is None:
-            self.app.notify("No snapshot recorded for this compaction.", severity="warning", markup=False)
+            self.notify("No snapshot recorded for this compaction.", severity="warning", markup=False)
             return
-        self.app.open_json(data, f"snapshot {event.get('snapshot_asset_id')}")  # type: ignore[attr-defined]
+        self.post_message(OpenJson(data, f"snapshot {event.get('snapshot_asset_id')}"))

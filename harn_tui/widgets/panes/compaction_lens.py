@@ -21,6 +21,7 @@ from textual.widgets import DataTable, Static
 
 from harn_tui.core.analysis import compaction_lens as lens
 from harn_tui.core.format.plural import plural
+from harn_tui.messages import OpenText
 from harn_tui.text import label, line
 from harn_tui.widgets.panes.pane import Pane, restore_cursor, table_cursor_key
 from harn_tui.widgets.run_table import fmt_tokens
@@ -297,9 +298,9 @@ class CompactionLens(Pane):
             return
         diff = self.diff_of(point)
         if not diff.available:
-            self.app.notify(f"No diff: {diff.reason}", severity="warning", markup=False)
+            self.notify(f"No diff: {diff.reason}", severity="warning", markup=False)
             return
-        self.app.open_text(diff.render(), f"compaction diff · {point.label}")  # type: ignore[attr-defined]
+        self.post_message(OpenText(diff.render(), f"compaction diff · {point.label}"))
 
     def selection(self) -> tuple[str, Any] | None:
         point = self.current()

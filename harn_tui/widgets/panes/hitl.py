@@ -79,8 +79,8 @@ class HitlPane(Pane):
             text = ""
         elif detail.event_log_error:
             text = f"No HITL requests in the run file; the event log could not be read: {detail.event_log_error}"
-        elif getattr(self.app, "event_log", None) is None:
-            missing = getattr(self.app, "event_log_note", "") or "no event log found"
+        elif (missing := self.context.event_log_missing()) is not None:
+            missing = missing or "no event log found"
             text = f"No HITL questions in the run file; {missing}."
         else:
             text = "No HITL requests for this run (questions, approvals, dual-control, escalations)."

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual.containers import Vertical
@@ -10,6 +13,33 @@ from textual.widgets import DataTable
 if TYPE_CHECKING:
     from harn_tui.core.analysis.failures import FailurePoint
     from harn_tui.core.format.normalize import RunDetail
+    from harn_tui.core.index.summary import RunSummary
+
+
+def _outside(_path: Path) -> str | None:
+    return None
+
+
+def _no_log() -> str | None:
+    return ""
+
+
+@dataclass(frozen=True)
+class PaneContext:
+    """What a pane may know of the run's surroundings, handed down by its screen (panes
+    never read the App). The default is a run on its own: no root, no index, no event log."""
+
+    #: The run root (None: resolve children next to the run file only).
+    root: Path | None = None
+    #: The App's live index of summaries, keyed by path relative to the root (read, never copied).
+    runs: Mapping[str, RunSummary] = field(default_factory=dict)
+    #: A path relative to the root, or None when outside it.
+    relative: Callable[[Path], str | None] = _outside
+    #: Whether files outside the root are followed, and the poll interval (None: native events).
+    watch: bool = False
+    poll: float | None = None
+    #: None when an event log is read; else why there is none ("" when not known).
+    event_log_missing: Callable[[], str | None] = _no_log
 
 
 class Pane(Vertical):
@@ -17,6 +47,7 @@ class Pane(Vertical):
 
     title = "Pane"
     detail: RunDetail | None = None
+    context: PaneContext = PaneContext()
 
     def show(self, detail: RunDetail) -> None:
         """Render (or re-render in place) from a freshly loaded detail."""

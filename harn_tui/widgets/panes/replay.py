@@ -17,6 +17,7 @@ from textual.widgets import Select, Static
 from harn_tui.core.analysis.timeline import TimelineRow, build_timeline, pretty_json
 from harn_tui.core.format.plural import plural
 from harn_tui.core.format.timestamps import format_duration
+from harn_tui.messages import Copy, OpenJson
 from harn_tui.text import block, label, line, safe
 from harn_tui.widgets.panes.pane import Pane
 from harn_tui.widgets.virtual_list import VirtualList
@@ -375,7 +376,7 @@ class ReplayPane(Pane):
             if predicate(self.rows[index]):
                 self.timeline.cursor = index
                 return
-        self.app.notify("no matching event in this session", markup=False)
+        self.notify("no matching event in this session", markup=False)
 
     def action_next_tool(self, step: int) -> None:
         self._find(lambda row: row.item.is_tool_call, step)
@@ -478,12 +479,12 @@ class ReplayPane(Pane):
     def action_raw(self) -> None:
         picked = self.selection()
         if picked is not None:
-            self.app.open_json(picked[1], picked[0])  # type: ignore[attr-defined]
+            self.post_message(OpenJson(picked[1], picked[0]))
 
     def action_copy(self) -> None:
         picked = self.selection()
         if picked is not None:
-            self.app.copy_value(pretty_json(picked[1]))  # type: ignore[attr-defined]
+            self.post_message(Copy(pretty_json(picked[1])))
 
 
 __all__ = ["ReplayPane", "TimelineList", "clock", "offset", "row_style"]

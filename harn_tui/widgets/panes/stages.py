@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Static
 from harn_tui.core.analysis.failures import stage_errors
 from harn_tui.core.format import derive
 from harn_tui.core.format.timestamps import format_duration
+from harn_tui.messages import OpenStage
 from harn_tui.text import line
 from harn_tui.widgets.panes.pane import Pane, restore_cursor, table_cursor_key
 from harn_tui.widgets.run_table import fmt_tokens
@@ -108,9 +109,7 @@ class StagesPane(Pane):
     def _open(self, event: DataTable.RowSelected) -> None:
         index = self.current_index()
         if self.detail is not None and index is not None:
-            from harn_tui.screens.stage import StageScreen
-
-            self.app.push_screen(StageScreen(self.detail, index))
+            self.post_message(OpenStage(self.detail, index))
 
     def follow(self) -> None:
         if self.table.row_count:

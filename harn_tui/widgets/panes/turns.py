@@ -16,6 +16,7 @@ from textual.widgets import Static
 from harn_tui.core.analysis.timeline import pretty_json
 from harn_tui.core.format.sidecar import WAITING
 from harn_tui.core.format.timestamps import format_duration, format_iso, parse_ms
+from harn_tui.messages import Copy, OpenJson, OpenText
 from harn_tui.text import BLOCK_LIMIT, block, line, safe
 from harn_tui.widgets.panes.pane import Pane
 from harn_tui.widgets.run_table import fmt_tokens
@@ -370,11 +371,9 @@ class TurnsPane(Pane):
         )
         files = [c.get("file") for c in captures if isinstance(c, dict) and c.get("file")]
         if not files:
-            self.app.notify("No raw provider capture for this turn", markup=False)
+            self.notify("No raw provider capture for this turn", markup=False)
             return
-        from harn_tui.screens.json_view import JsonScreen
-
-        self.app.push_screen(JsonScreen.from_file(Path(files[0]), title=Path(files[0]).name))
+        self.post_message(OpenJson(None, Path(files[0]).name, path=Path(files[0])))
 
     def follow(self) -> None:
         if self.turns:
@@ -386,12 +385,12 @@ class TurnsPane(Pane):
     def action_raw(self) -> None:
         picked = self.selection()
         if picked is not None:
-            self.app.open_json(picked[1], picked[0])  # type: ignore[attr-defined]
+            self.post_message(OpenJson(picked[1], picked[0]))
 
     def action_open_text(self) -> None:
         picked = self.selection()
         if picked is not None:
-            self.app.open_text(render_turn(picked[1], full=True).plain, picked[0])  # type: ignore[attr-defined]
+            self.post_message(OpenText(render_turn(picked[1], full=True).plain, picked[0]))
 
     def action_copy(self) -> None:
         turn = self.current()
@@ -399,6 +398,6 @@ class TurnsPane(Pane):
             return
         text = turn.get("response_text")
         if isinstance(text, str) and text:
-            self.app.copy_value(text)  # type: ignore[attr-defined]
+            self.post_message(Copy(text))
         else:
-            self.app.notify("this turn has no response text", markup=False)
+            self.notify("this turn has no response text", markup=False)

@@ -21,6 +21,7 @@ from textual.widgets import Static
 
 from harn_tui.core.analysis.waterfall import CYCLE, ORPHAN, STAGES, Bar, Waterfall, build_waterfall
 from harn_tui.core.format.timestamps import format_duration
+from harn_tui.messages import OpenJson
 from harn_tui.text import line
 from harn_tui.widgets.panes.pane import Pane
 from harn_tui.widgets.run_table import fmt_tokens
@@ -484,7 +485,7 @@ class WaterfallPane(Pane):
         picked = self.selection()
         if picked is not None:
             title, value = picked
-            self.app.open_json(value, title)  # type: ignore[attr-defined]
+            self.post_message(OpenJson(value, title))
 
     def _clamp_window(self, start: float, end: float) -> tuple[float, float]:
         full_start, full_end = self.full_window()

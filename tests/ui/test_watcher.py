@@ -1,0 +1,71 @@
+"""The root watcher owns its retry state and speaks only in messages (no App needed), and
+the App publishes one "index ready" signal that late screens still get."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import orjson
+from uitools import make_app, wait_for
+
+from harn_tui.core.index.run_index import RunIndex
+from harn_tui.live import RETRY_DELAYS, RootWatcher
+from harn_tui.messages import RunFileChanged, RunsChanged
+
+RUN = {"_type": "run_record", "id": "run-1", "workflow_id": "wf", "status": "running",
+       "started_at": "2026-11-20T09:00:00Z", "stages": []}
+
+
+def _watcher(root: Path) -> tuple[RootWatcher, list[object]]:
+    index = RunIndex(root)
+    index.scan()
+    posted: list[object] = []
+    return RootWatcher(root, index, threading.Lock(), posted.append, None), posted
+
+
+def test_a_half_written_file_is_held_back_then_shown_broken_when_it_stays_so(tmp_path: Path) -> None:
+    path = tmp_path / "r.json"
+    path.write_bytes(orjson.dumps(RUN))
+    watcher, posted = _watcher(tmp_path)
+    path.write_bytes(b'{"_type": "run_record", "id": "run-1", "stat')
+    for tries in range(1, len(RETRY_DELAYS) + 1):
+        watcher.apply({path})
+        assert posted == [] and watcher.pending == {path: tries}  # the last good row stays
+    watcher.apply({path})
+    assert watcher.pending == {}
+    changed, file_changed = posted
+    assert isinstance(changed, RunsChanged) and [s.broken for s in changed.changed] == [True]
+    assert isinstance(file_changed, RunFileChanged) and file_changed.rel == "r.json"
+
+
+def test_a_fixed_file_is_posted_and_forgotten_by_the_retry(tmp_path: Path) -> None:
+    path = tmp_path / "r.json"
+    path.write_bytes(orjson.dumps(RUN))
+    watcher, posted = _watcher(tmp_path)
+    path.write_bytes(b"{")
+    watcher.apply({path})
+    assert posted == []
+    path.write_bytes(orjson.dumps({**RUN, "status": "completed"}))
+    watcher.apply({path})
+    assert watcher.pending == {}
+    assert [s.status for s in posted[0].changed] == ["completed"]  # type: ignore[attr-defined]
+
+
+async def test_index_ready_reaches_a_screen_that_asks_before_and_after(tmp_path: Path) -> None:
+    (tmp_path / "r.json").write_bytes(orjson.dumps(RUN))
+    app = make_app(tmp_path)
+    calls: list[str] = []
+    async with app.run_test() as pilot:
+        await wait_for(pilot, lambda: app.is_index_ready)
+        assert "r.json" in app.runs and app.event_log_done  # what "ready" promises
+        app.when_index_ready(app.screen, lambda: calls.append("late"), 30)
+        assert calls == ["late"]  # asked after: at once
+        app.is_index_ready = False  # as before the first scan ends
+        app.when_index_ready(app.screen, lambda: calls.append("early"), 30)
+        await pilot.pause()
+        assert calls == ["late"]  # waits for the signal
+        app.index_ready.publish(None)
+        app.index_ready.publish(None)
+        await pilot.pause()
+        assert calls == ["late", "early"]  # once
