@@ -25,7 +25,7 @@ from pathlib import Path
 import orjson
 
 from harn_tui.app import HarnTuiApp
-from harn_tui.core.demo.generator import atomic_write_json
+from harn_tui.core.demo.common import atomic_write_json
 
 
 def record(i: int, seq: int, status: str = "running") -> dict:

@@ -25,7 +25,7 @@ from hostiletools import (
 )
 from uitools import make_app, screen_text, wait_for
 
-from harn_tui.core.demo.generator import make_run
+from harn_tui.core.demo.records import make_run
 from harn_tui.screens.json_view import JsonScreen
 from harn_tui.screens.run import RunScreen
 from harn_tui.screens.runs import RunsScreen

@@ -18,7 +18,9 @@ import pytest
 from hostiletools import DEEP
 from uitools import make_app, wait_for
 
-from harn_tui.core.demo.generator import SQLITE_SCHEMA, make_run, text
+from harn_tui.core.demo.common import text
+from harn_tui.core.demo.eventlog_writer import SQLITE_SCHEMA
+from harn_tui.core.demo.records import make_run
 from harn_tui.core.eventlog.readers import SqliteEventLog, agent_events_topic
 from harn_tui.screens.run import RunScreen
 

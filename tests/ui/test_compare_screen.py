@@ -10,7 +10,7 @@ from textual.pilot import Pilot
 from uitools import make_app, screen_text, tree_digest, wait_for, wait_for_text
 
 from harn_tui.core.analysis import compare as C
-from harn_tui.core.demo.generator import Corpus, RunInfo
+from harn_tui.core.demo.corpus import Corpus, RunInfo
 from harn_tui.screens.compare import BaselinePicker, CompareScreen, DiffList, render_usage
 from harn_tui.screens.json_view import JsonScreen
 from harn_tui.screens.runs import RunsScreen

@@ -10,7 +10,10 @@ from textual.widgets import DataTable
 from uitools import make_app, screen_text, tree_digest, wait_for, wait_for_text
 
 from harn_tui.core.analysis.inbox import match_stage
-from harn_tui.core.demo.generator import BASE_MS, Corpus, EventLogWriter, make_run, rfc3339
+from harn_tui.core.demo.common import BASE_MS, rfc3339
+from harn_tui.core.demo.corpus import Corpus
+from harn_tui.core.demo.eventlog_writer import EventLogWriter
+from harn_tui.core.demo.records import make_run
 from harn_tui.screens.inbox import InboxScreen
 from harn_tui.screens.json_view import JsonScreen
 from harn_tui.screens.run import RunScreen

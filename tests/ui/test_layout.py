@@ -12,7 +12,7 @@ from textual.widget import Widget
 from textual.widgets._footer import FooterKey
 from uitools import make_app, wait_for
 
-from harn_tui.core.demo.generator import Corpus, write_corpus
+from harn_tui.core.demo.corpus import Corpus, write_corpus
 from harn_tui.screens.compare import CompareScreen
 from harn_tui.screens.empty import EmptyScreen
 from harn_tui.screens.help import HelpScreen
