@@ -18,6 +18,7 @@ from harn_tui.core.format.errors import HarnTuiError
 from harn_tui.core.index.run_index import RunIndex
 from harn_tui.core.index.summary import RunSummary
 from harn_tui.messages import EventLogChanged, RootStatus, RunFileChanged, RunsChanged
+from harn_tui.widgets.textual_compat import forward_key, refresh_truecolor_filter
 
 if TYPE_CHECKING:
     from harn_tui.core.eventlog.readers import EventLog
@@ -148,7 +149,7 @@ class HarnTuiApp(App[int]):
                     again = events.Key(event.key, event.character)
                     again.set_sender(self)
                     self._key_targets[id(again)] = focused
-                    focused._forward_event(again)
+                    forward_key(focused, again)
                     return
         await super().on_event(event)
 
@@ -157,7 +158,7 @@ class HarnTuiApp(App[int]):
     def on_mount(self) -> None:
         from harn_tui.screens.runs import RunsScreen
 
-        self._refresh_truecolor_filter(self.ansi_theme)
+        refresh_truecolor_filter(self, self.ansi_theme)
         self._prefs_live = True
 
         if self.run_file is not None:

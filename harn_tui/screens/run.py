@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import LoadingIndicator, TabbedContent, TabPane
+from textual.widgets import LoadingIndicator, TabbedContent, TabPane, Tabs
 
 from harn_tui.core.format import derive
 from harn_tui.core.format.errors import HarnTuiError
@@ -26,6 +26,7 @@ from harn_tui.widgets.footer import KeyFooter
 from harn_tui.widgets.panes.pane import Pane
 from harn_tui.widgets.scrubber import SCRUB_BINDINGS, AsOfMixin, TimeScrubber
 from harn_tui.widgets.status import badge
+from harn_tui.widgets.textual_compat import jump_tab_underline
 
 if TYPE_CHECKING:
     from harn_tui.core.analysis.action_graph import LiveGraph
@@ -85,13 +86,10 @@ class PaneTabs(TabbedContent):
     def on_mount(self) -> None:
         # The tab underline slides for 0.3 s after each switch (re-rendering the tab bar every
         # frame while the new pane draws): it jumps instead.
-        from textual.widgets._tabbed_content import ContentTabs
+        jump_tab_underline(self.query_one(Tabs))
 
-        tabs = self.query_one(ContentTabs)
-        highlight = tabs._highlight_active
-        tabs._highlight_active = lambda animate=True: highlight(animate=False)  # type: ignore[method-assign]
-
-    def _on_tab_pane_focused(self, event: TabPane.Focused) -> None:
+    def on_tab_pane_focused(self, event: TabPane.Focused) -> None:
+        """Focus inside a pane never switches the tab."""
         event.prevent_default()  # Textual would also run the base class handler
         event.stop()
 
