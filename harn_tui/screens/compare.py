@@ -331,15 +331,6 @@ class BaselinePicker(ModalScreen["str | None"]):
     """Pick the baseline among other runs of the same workflow (Enter picks, esc cancels)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q", "cancel", "Cancel")]
-    DEFAULT_CSS = """
-    BaselinePicker { align: center middle; }
-    BaselinePicker > Vertical {
-        width: 90%; max-width: 120; height: 70%; border: round $accent; background: $surface;
-        padding: 0 1;
-    }
-    BaselinePicker #picker-title { height: auto; }
-    BaselinePicker PaneTable { height: 1fr; }
-    """
 
     def __init__(self, runs: list[RunSummary], current: str | None = None) -> None:
         super().__init__()
@@ -399,18 +390,6 @@ class CompareScreen(Screen[None]):
         Binding("shift+tab", "next_section(-1)", "Prev section", show=False, priority=True),
         Binding("r", "raw", "Raw JSON"),
     ]
-    DEFAULT_CSS = """
-    CompareScreen #compare-header { height: auto; max-height: 9; padding: 0 1; background: $boost; }
-    CompareScreen #compare-loading { height: 3; }
-    CompareScreen #compare-tabs { height: 1fr; }
-    CompareScreen #compare-tabs TabPane { padding: 0; height: 1fr; }
-    CompareScreen .cmp-body { height: 1fr; }
-    CompareScreen DiffList { height: 3fr; }
-    CompareScreen .cmp-detail-box {
-        height: 2fr; border-top: solid $primary 50%; padding: 0 1;
-    }
-    CompareScreen #cmp-usage-text { padding: 1 2; }
-    """
 
     def __init__(self, current_path: Path, baseline_path: Path | None = None) -> None:
         super().__init__()

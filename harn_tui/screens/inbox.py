@@ -141,18 +141,6 @@ class InboxList(KeyedList[InboxItem]):
 class InboxScreen(Screen[None]):
     """Every HITL request across the run root and the event log, newest first."""
 
-    DEFAULT_CSS = """
-    InboxScreen #inbox-totals { height: 1; background: $boost; color: $text; }
-    InboxScreen #inbox-bar { height: 1; }
-    InboxScreen #inbox-state { width: auto; min-width: 30; max-width: 50; height: 1; padding: 0 1 0 0; }
-    InboxScreen #inbox-filter { width: 1fr; height: 1; border: none; padding: 0 1; background: $surface-lighten-1; }
-    InboxScreen #inbox-filter:focus { background: $accent 30%; }
-    InboxScreen #inbox-header { height: 1; color: $text-muted; background: $panel; }
-    InboxScreen #inbox-list { height: 1fr; }
-    InboxScreen #inbox-note { height: auto; color: $text-muted; padding: 0 1; }
-    InboxScreen #inbox-detail-scroll { height: auto; max-height: 45%; border-top: solid $panel; padding: 0 1; }
-    """
-
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("slash", "focus_filter", "Filter"),

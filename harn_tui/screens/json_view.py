@@ -336,13 +336,6 @@ class JsonScreen(TerminalOnlyKeys, Screen[None]):
         Binding("n", "next_match(1)", "Next match", show=False),
         Binding("N", "next_match(-1)", "Prev match", show=False),
     ]
-    DEFAULT_CSS = """
-    JsonScreen #json-title { height: 1; background: $panel; padding: 0 1; }
-    JsonScreen #json-search { display: none; }
-    JsonScreen #json-search.-visible { display: block; }
-    JsonScreen #json-note { padding: 1 2; height: auto; }
-    JsonScreen JsonTree { height: 1fr; }
-    """
 
     class Loaded(Message):
         """The file worker finished: a value, or the reason it failed."""
