@@ -400,7 +400,6 @@ class CompareScreen(Screen[None]):
         self.comparison: C.Comparison | None = None
         self.baseline_note = "given" if baseline_path is not None else ""
         self.load_error: str | None = None
-        self.busy = True
 
     def compose(self) -> ComposeResult:
         yield FieldBlock(id="compare-header")
@@ -481,7 +480,6 @@ class CompareScreen(Screen[None]):
         return app.index.relative(path) or str(path)
 
     def _failed(self, reason: str) -> None:
-        self.busy = False
         self.load_error = reason
         self.query_one("#compare-loading").display = False
         text = Text("Cannot compare: ", style="bold red")
@@ -489,7 +487,6 @@ class CompareScreen(Screen[None]):
         self.query_one("#compare-header", FieldBlock).update(text)
 
     def _no_baseline(self, current: RunDetail) -> None:
-        self.busy = False
         self.a = current
         self.query_one("#compare-loading").display = False
         text = self._run_line("A", current, "current")
@@ -498,7 +495,6 @@ class CompareScreen(Screen[None]):
         self.query_one("#compare-header", FieldBlock).update(text)
 
     def _show(self, a: RunDetail, b: RunDetail, comparison: C.Comparison, note: str) -> None:
-        self.busy = False
         self.load_error = None
         self.a, self.b, self.comparison = a, b, comparison
         self.baseline_note = note or self.baseline_note or "picked"
@@ -677,7 +673,6 @@ class CompareScreen(Screen[None]):
         self._reload()
 
     def _reload(self) -> None:
-        self.busy = True
         self.query_one("#compare-loading").display = True
         self.load()
 

@@ -159,9 +159,6 @@ class InboxScreen(Screen[None]):
         self.items: list[InboxItem] = []
         self.errors: list[str] = []
         self.loaded = False
-        self.loads = 0
-        #: (run path, pane, row) of the last Enter once the run is shown (tests read it).
-        self.last_jump: tuple[str, str, int | None] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="inbox-totals")
@@ -227,7 +224,6 @@ class InboxScreen(Screen[None]):
         self.items = items
         self.errors = errors
         self.loaded = True
-        self.loads += 1
         self.refresh_rows()
 
     def refresh_rows(self) -> None:
@@ -384,8 +380,7 @@ class InboxScreen(Screen[None]):
                 timer.stop()
             elif screen.detail is not None and screen.is_mounted:
                 timer.stop()
-                pane, row = reveal_request(screen, item)
-                self.last_jump = (item.run_path or "", pane, row)
+                reveal_request(screen, item)
 
         timer = app.set_interval(0.03, tick)
 
