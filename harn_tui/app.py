@@ -93,7 +93,6 @@ class HarnTuiApp(App[int]):
         self.log_poll_lock = threading.Lock()
         self.log_poll_running = False
         self.log_poll_again = False
-        self.scan_count = 0  # full scans done (benchmarks check the watcher does not rescan)
         from harn_tui.core.eventlog.hitl import QuestionIndex
 
         self.log_questions = QuestionIndex()
@@ -189,7 +188,6 @@ class HarnTuiApp(App[int]):
             self.post_message(RunsChanged(rows, []))
 
         with self.index_lock:
-            self.scan_count += 1
             try:
                 runs = self.index.scan(on_batch=batch)
             except OSError as exc:
@@ -271,7 +269,6 @@ class HarnTuiApp(App[int]):
     def rescan_quietly(self) -> None:
         """Full rescan (only when folders appear or vanish); unchanged files come from cache."""
         with self.index_lock:
-            self.scan_count += 1
             runs = self.index.scan()
         self.post_message(RunsChanged(runs, [], done=True))
 

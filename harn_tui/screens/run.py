@@ -141,7 +141,6 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
         self._fail_cursor = -1
         self.detail: RunDetail | None = None
         self.load_error: str | None = None
-        self.loaded_at = 0.0
         self.sessions: RunSessionsTracker | None = None
         self.live_graph: LiveGraph | None = None
         self._events_lock = threading.Lock()
@@ -367,7 +366,6 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
         self.detail = detail
         self._failures = None
         self.load_error = None
-        self.loaded_at = time.monotonic()
         self.query_one("#run-loading").display = False
         self.query_one("#panes").display = True
         self._render_header(detail)
@@ -583,14 +581,7 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
             self._follow()
 
     def _follow(self) -> None:
-        self._following_move = True
-        try:
-            self.current_pane().follow()
-        finally:
-            self.call_after_refresh(self._end_follow_move)
-
-    def _end_follow_move(self) -> None:
-        self._following_move = False
+        self.current_pane().follow()
 
     def watch_following(self) -> None:
         if self.detail is not None:

@@ -182,10 +182,6 @@ class QueryBar(Vertical):
     def focus_input(self) -> None:
         focus_now(self.input)
 
-    def invalidate_vocabulary(self) -> None:
-        """Rebuild completion values from the runs on next use (call after a rescan)."""
-        self._vocab = None
-
     def vocabulary(self) -> Mapping[str, Sequence[str]]:
         stamp = time.monotonic()
         if self._vocab is None or stamp - self._vocab_at > VOCAB_TTL:

@@ -192,11 +192,6 @@ def _portal(t: Totals) -> dict[str, Any]:
             "input_tokens": t.input_tokens, "output_tokens": t.output_tokens}
 
 
-def run_cost(usage: dict[str, Any]) -> float:
-    """A summary's cost (the sum of its `llm` rows)."""
-    return sum(row[5] for row in usage.get("llm") or [] if len(row) == 6)
-
-
 def build_cost_report(runs: Iterable[Any]) -> CostReport:
     """Aggregate run summaries (anything with `usage`, `workflow_name`, `started_at[_ms]`).
 

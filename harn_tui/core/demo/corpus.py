@@ -137,7 +137,6 @@ def write_corpus(
     def sess(ms: int) -> str:
         return f"session_{uuidv7(rng, ms)}"
 
-    specs = []  # (key, workflow, status, ts_format, n_stages, kwargs, rel)
     # R1: deploy completed, auto-named file (stem != id), sidecar, compactions, hitl
     t1 = base_ms - 2 * hour
     s1 = sess(t1)
@@ -145,7 +144,6 @@ def write_corpus(
                   status="completed", ts_format="uuidv7", compactions=3, hitl=1,
                   session_ids=[s1], plan_out=(plan1 := {}))
     p1 = save(start_of(r1, t1), f"{uuidv7(rng, t1 + 1)}.json", "uuidv7", session=s1)
-    specs.append(("r1", r1, p1))
     # R2: deploy failed in verify stage
     t2 = base_ms - 5 * hour
     s2 = sess(t2)

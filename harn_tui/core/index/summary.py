@@ -52,10 +52,6 @@ class RunSummary:
     mtime_ns: int = 0
 
     @property
-    def mtime_ms(self) -> int:
-        return self.mtime_ns // 1_000_000
-
-    @property
     def broken(self) -> bool:
         return self.error is not None
 
@@ -100,14 +96,6 @@ class RunSummary:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunSummary:
         return cls(**data)
-
-    def to_row(self) -> list[Any]:
-        """The fields as a list in declaration order (compact for caches and pipes)."""
-        return list(_getter(self))
-
-    @classmethod
-    def from_row(cls, row: list[Any]) -> RunSummary:
-        return cls(*row)
 
     def to_doc(self) -> bytes:
         """The summary as one compact JSON object (what `ls --json` prints per run)."""
