@@ -13,45 +13,22 @@ from typing import Any
 import orjson
 
 BASE_MS = int(datetime(2026, 11, 20, 9, 0, 0, tzinfo=UTC).timestamp() * 1000)
-
-
 TS_FORMATS = ("uuidv7", "rfc3339", "unix", "secs_millis", "unknown")
-
-
 MODELS = ("claude-sonnet-4", "gpt-5-mini", "claude-haiku-4-5", "gpt-5")
-
-
 PROVIDERS = {
     "claude-sonnet-4": "anthropic",
     "claude-haiku-4-5": "anthropic",
     "gpt-5-mini": "openai",
     "gpt-5": "openai",
 }
-
-
 PROVENANCE_SCHEMA = "harn-eventlog-provenance-v1"
-
-
 HITL_QUESTIONS = "hitl.questions"
-
-
 HITL_APPROVALS = "hitl.approvals"
-
-
 HITL_ESCALATIONS = "hitl.escalations"
-
-
 HITL_DUAL_CONTROL = "hitl.dual_control"
-
-
 ACTION_GRAPH_TOPIC = "observability.action_graph"
-
-
 LLM_TRANSCRIPT_TOPIC = "agent.transcript.llm"
-
-
 AGENT_EVENTS_PREFIX = "observability.agent_events."
-
 
 WORKFLOWS: dict[str, list[tuple[str, str]]] = {
     "deploy": [
@@ -96,8 +73,6 @@ WORKFLOWS: dict[str, list[tuple[str, str]]] = {
         ("report", "stage"),
     ],
 }
-
-
 TASKS = {
     "deploy": "Deploy api-gateway v2.14.0 to staging, run smoke tests and report",
     "review_captain": "Review PR #463: refactor event log compaction and add provenance checks",
@@ -105,8 +80,6 @@ TASKS = {
     "merge_captain": "Prepare a merge plan for PR #471 once CI is green and approvals are in",
     "triage": "Triage issue #1289: intermittent timeout in the sqlite event log reader",
 }
-
-
 ARTIFACT_KIND_BY_NODE = {
     "plan": "plan",
     "research": "summary",
@@ -124,8 +97,6 @@ ARTIFACT_KIND_BY_NODE = {
     "check_ci": "command_result",
     "notify": "worker_notification",
 }
-
-
 TOOLS = (
     ("read_file", "read"),
     ("search_code", "search"),
@@ -134,11 +105,7 @@ TOOLS = (
     ("fetch_url", "fetch"),
     ("list_dir", "read"),
 )
-
-
 SKILLS = ("rust-debugging", "release-notes", "sqlite-tuning", "code-review")
-
-
 ERRORS = (
     "provider timeout after 60000ms",
     "rate limited (429): retry after 2s",
@@ -220,8 +187,6 @@ _SENTENCES = (
     "The worker finished and wrote its run record next to the parent run.",
     "Next I will summarize the findings and list open questions for the owner.",
 )
-
-
 _CODE = (
     "fn read_batch(&self, topic: &Topic, after: u64) -> Result<Vec<LogEvent>, LogError> {",
     "    let rows = stmt.query_map(params![topic.as_str(), after as i64, limit], decode)?;",
@@ -232,11 +197,7 @@ _CODE = (
     "   Compiling harn-vm v0.8.6 (/work/harn/crates/harn-vm)",
     "    Finished `test` profile [unoptimized + debuginfo] target(s) in 41.27s",
 )
-
-
 _POOL: str | None = None
-
-
 _SYS_RNG = random.SystemRandom()
 
 
