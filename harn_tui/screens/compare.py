@@ -399,7 +399,6 @@ class CompareScreen(Screen[None]):
         self.b: RunDetail | None = None
         self.comparison: C.Comparison | None = None
         self.baseline_note = "given" if baseline_path is not None else ""
-        self.load_error: str | None = None
 
     def compose(self) -> ComposeResult:
         yield FieldBlock(id="compare-header")
@@ -480,7 +479,6 @@ class CompareScreen(Screen[None]):
         return app.index.relative(path) or str(path)
 
     def _failed(self, reason: str) -> None:
-        self.load_error = reason
         self.query_one("#compare-loading").display = False
         text = Text("Cannot compare: ", style="bold red")
         text.append_text(line(reason, "red", 300))
@@ -495,7 +493,6 @@ class CompareScreen(Screen[None]):
         self.query_one("#compare-header", FieldBlock).update(text)
 
     def _show(self, a: RunDetail, b: RunDetail, comparison: C.Comparison, note: str) -> None:
-        self.load_error = None
         self.a, self.b, self.comparison = a, b, comparison
         self.baseline_note = note or self.baseline_note or "picked"
         self.query_one("#compare-loading").display = False

@@ -140,7 +140,6 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
         self._failures: list[Any] | None = None
         self._fail_cursor = -1
         self.detail: RunDetail | None = None
-        self.load_error: str | None = None
         self.sessions: RunSessionsTracker | None = None
         self.live_graph: LiveGraph | None = None
         self._events_lock = threading.Lock()
@@ -342,7 +341,6 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
             raise
 
     def _failed(self, reason: str) -> None:
-        self.load_error = reason
         self.query_one("#run-loading").display = False
         text = self._breadcrumb()
         if self.detail is not None:
@@ -365,7 +363,6 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
         first = self.detail is None
         self.detail = detail
         self._failures = None
-        self.load_error = None
         self.query_one("#run-loading").display = False
         self.query_one("#panes").display = True
         self._render_header(detail)

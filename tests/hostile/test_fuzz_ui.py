@@ -20,6 +20,7 @@ from hostiletools import (
     flip_bytes,
     nested,
     read_only_proof,
+    run_settled,
     swap_for,
     with_value,
 )
@@ -91,8 +92,7 @@ async def test_ui_opens_every_fuzzed_file_without_an_exception(tmp_path: Path) -
                     opened += 1
                     app.open_run(run)
                     await wait_for(pilot, lambda: isinstance(app.screen, RunScreen)
-                                   and (app.screen.detail is not None or app.screen.load_error is not None),
-                                   timeout=20)
+                                   and run_settled(app.screen), timeout=20)
                 await pilot.pause()
                 assert_no_raw_controls(screen_text(app), f"fuzzed file {run.path}")
                 app.pop_screen()
