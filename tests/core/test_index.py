@@ -694,9 +694,9 @@ def test_find_by_id_or_path(tmp_path: Path) -> None:
     write_run(root / "x.json", "the-id")
     index = RunIndex(root)
     index.scan()
-    assert [s.path for s in index.find("the-id")] == ["x.json"]
-    assert [s.id for s in index.find("x.json")] == ["the-id"]
-    assert index.find("nope") == []
+    assert [s.path for s in index.find_prefix("the-id")] == ["x.json"]
+    assert [s.id for s in index.find_prefix("x.json")] == ["the-id"]
+    assert index.find_prefix("nope") == []
 
 
 def test_relative(tmp_path: Path) -> None:
