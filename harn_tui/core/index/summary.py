@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from operator import attrgetter
 from typing import Any
 
@@ -89,13 +89,6 @@ class RunSummary:
                 self.error or "",
             )
         ).lower()
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> RunSummary:
-        return cls(**data)
 
     def to_doc(self) -> bytes:
         """The summary as one compact JSON object (what `ls --json` prints per run)."""
