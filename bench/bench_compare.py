@@ -22,13 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from harn_tui.core.analysis.compare import compare
-from harn_tui.core.demo.generator import (
-    EventLogWriter,
-    agent_event_payload,
-    agent_events_topic,
-    atomic_write_json,
-    rfc3339,
-)
+from harn_tui.core.demo.common import agent_events_topic, atomic_write_json, rfc3339
+from harn_tui.core.demo.eventlog_writer import EventLogWriter
+from harn_tui.core.demo.transcripts import agent_event_payload
 from harn_tui.core.eventlog.attach import attach_run
 from harn_tui.core.eventlog.opener import open_event_log
 from harn_tui.core.format.normalize import load_run

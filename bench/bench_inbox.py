@@ -25,7 +25,9 @@ from pathlib import Path
 import orjson
 
 from harn_tui.core.analysis.inbox import build_inbox, filter_inbox
-from harn_tui.core.demo.generator import BASE_MS, EventLogWriter, make_run, rfc3339, uuidv7
+from harn_tui.core.demo.common import BASE_MS, rfc3339, uuidv7
+from harn_tui.core.demo.eventlog_writer import EventLogWriter
+from harn_tui.core.demo.records import make_run
 from harn_tui.core.eventlog.hitl import HITL_TOPICS
 from harn_tui.core.eventlog.opener import open_event_log
 from harn_tui.core.index.run_index import RunIndex

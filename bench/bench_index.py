@@ -27,7 +27,7 @@ def ensure_corpus(path: Path, n: int) -> Path:
     marker = path / f".complete-{n}"
     if marker.exists():
         return path
-    from harn_tui.core.demo.generator import write_bench_root
+    from harn_tui.core.demo.corpus import write_bench_root
 
     shutil.rmtree(path, ignore_errors=True)
     path.mkdir(parents=True)

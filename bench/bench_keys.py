@@ -98,7 +98,7 @@ def main() -> int:
     args = parser.parse_args()
     root = args.root
     if root is None:
-        from harn_tui.core.demo.generator import write_bench_root
+        from harn_tui.core.demo.corpus import write_bench_root
 
         root = Path(tempfile.mkdtemp(prefix="harn-tui-keys-"))
         write_bench_root(root, args.runs, seed=5)

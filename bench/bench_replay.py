@@ -28,7 +28,8 @@ KEYS = ("down", "pagedown", "end", "home")
 
 
 def make_root(base: Path, events: int) -> tuple[Path, Path]:
-    from harn_tui.core.demo.generator import SQLITE_SCHEMA, make_run
+    from harn_tui.core.demo.eventlog_writer import SQLITE_SCHEMA
+    from harn_tui.core.demo.records import make_run
     from harn_tui.core.eventlog.protocol import agent_events_topic
 
     root, state = base / "runs", base / ".harn"

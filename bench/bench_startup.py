@@ -72,7 +72,7 @@ def main() -> int:
     args = parser.parse_args()
     env = dict(os.environ, HARN_TUI_CACHE_DIR=tempfile.mkdtemp(prefix="harn-tui-bench-cache-"))
     with tempfile.TemporaryDirectory() as tmp:
-        from harn_tui.core.demo.generator import write_bench_root
+        from harn_tui.core.demo.corpus import write_bench_root
 
         root = Path(tmp) / "runs"
         root.mkdir()

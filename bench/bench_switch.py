@@ -90,7 +90,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    from harn_tui.core.demo.generator import write_bench_root
+    from harn_tui.core.demo.corpus import write_bench_root
 
     root = Path(tempfile.mkdtemp(prefix="harn-tui-switch-"))
     write_bench_root(root, args.runs, seed=11)

@@ -36,13 +36,10 @@ from typing import Any
 import orjson
 
 from harn_tui.app import HarnTuiApp
-from harn_tui.core.demo.generator import (
-    EventLogWriter,
-    agent_event_payload,
-    agent_events_topic,
-    atomic_write_bytes,
-    make_run,
-)
+from harn_tui.core.demo.common import agent_events_topic, atomic_write_bytes
+from harn_tui.core.demo.eventlog_writer import EventLogWriter
+from harn_tui.core.demo.records import make_run
+from harn_tui.core.demo.transcripts import agent_event_payload
 
 STATUSES = ("running", "running", "completed", "failed")
 

@@ -36,6 +36,7 @@ from harn_tui.messages import (
     RunsChanged,
     SearchIndexChanged,
 )
+from harn_tui.widgets.textual_compat import forward_key, refresh_truecolor_filter
 
 if TYPE_CHECKING:
     from harn_tui.core.eventlog.protocol import EventLog
@@ -111,7 +112,6 @@ class HarnTuiApp(App[int]):
         self.log_poll_lock = threading.Lock()
         self.log_poll_running = False
         self.log_poll_again = False
-        self.scan_count = 0  # full scans done (benchmarks check the watcher does not rescan)
         from harn_tui.core.eventlog.hitl import QuestionIndex
 
         self.log_questions = QuestionIndex()
@@ -185,7 +185,7 @@ class HarnTuiApp(App[int]):
                     again = events.Key(event.key, event.character)
                     again.set_sender(self)
                     self._key_targets[id(again)] = focused
-                    focused._forward_event(again)
+                    forward_key(focused, again)
                     return
         await super().on_event(event)
 
@@ -194,7 +194,7 @@ class HarnTuiApp(App[int]):
     def on_mount(self) -> None:
         from harn_tui.screens.runs import RunsScreen
 
-        self._refresh_truecolor_filter(self.ansi_theme)
+        refresh_truecolor_filter(self, self.ansi_theme)
         self._prefs_live = True
 
         if self.run_file is not None:
@@ -455,7 +455,6 @@ class HarnTuiApp(App[int]):
 
     def on_runs_changed(self, message: RunsChanged) -> None:
         if message.done:
-            self.scan_count += 1
             self.loading_note = ""
             self.runs.clear()  # the one dict of summaries: panes and screens hold it
         for run in message.changed:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import orjson
@@ -25,10 +24,3 @@ def export_text(detail: RunDetail, kind: str) -> str:
     if kind == "md":
         return render_markdown(detail)
     return orjson.dumps(run_json(detail), option=orjson.OPT_INDENT_2, default=str).decode()
-
-
-def export_run(detail: RunDetail, kind: str, folder: Path) -> Path:
-    """Write the export into `folder` and return its path."""
-    target = Path(folder) / export_name(detail, kind)
-    target.write_text(export_text(detail, kind), encoding="utf-8")
-    return target

@@ -19,7 +19,8 @@ def launch(args: argparse.Namespace) -> int:
     writer = None
     remove_demo = False
     if args.demo is not None:
-        from harn_tui.core.demo.live import LiveDemoWriter, write_demo
+        from harn_tui.core.demo.corpus import write_demo
+        from harn_tui.core.demo.live import LiveDemoWriter
 
         if args.demo:
             demo_dir = Path(args.demo)

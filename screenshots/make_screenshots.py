@@ -23,8 +23,7 @@ from pathlib import Path
 from textual.pilot import Pilot
 
 from harn_tui.app import HarnTuiApp
-from harn_tui.core.demo.generator import Corpus, RunInfo
-from harn_tui.core.demo.live import write_demo
+from harn_tui.core.demo.corpus import Corpus, RunInfo, write_demo
 
 SIZE = (120, 36)
 #: "Now" in every screenshot: the demo's newest run started ten minutes before it.
@@ -188,7 +187,7 @@ class Shooter:
 
 def write_dead_letters(state_dir: Path, ms: int) -> None:
     """A few trigger dead letters in the demo's event log (the demo itself writes none)."""
-    from harn_tui.core.demo.generator import EventLogWriter
+    from harn_tui.core.demo.eventlog_writer import EventLogWriter
 
     writer = EventLogWriter(state_dir)
     for n, (trigger, error, provider, kind) in enumerate((

@@ -330,15 +330,6 @@ class BaselinePicker(ModalScreen["str | None"]):
     """Pick the baseline among other runs of the same workflow (Enter picks, esc cancels)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q", "cancel", "Cancel")]
-    DEFAULT_CSS = """
-    BaselinePicker { align: center middle; }
-    BaselinePicker > Vertical {
-        width: 90%; max-width: 120; height: 70%; border: round $accent; background: $surface;
-        padding: 0 1;
-    }
-    BaselinePicker #picker-title { height: auto; }
-    BaselinePicker PaneTable { height: 1fr; }
-    """
 
     def __init__(self, runs: list[RunSummary], current: str | None = None) -> None:
         super().__init__()
@@ -398,18 +389,6 @@ class CompareScreen(Screen[None]):
         Binding("shift+tab", "next_section(-1)", "Prev section", show=False, priority=True),
         Binding("r", "raw", "Raw JSON"),
     ]
-    DEFAULT_CSS = """
-    CompareScreen #compare-header { height: auto; max-height: 9; padding: 0 1; background: $boost; }
-    CompareScreen #compare-loading { height: 3; }
-    CompareScreen #compare-tabs { height: 1fr; }
-    CompareScreen #compare-tabs TabPane { padding: 0; height: 1fr; }
-    CompareScreen .cmp-body { height: 1fr; }
-    CompareScreen DiffList { height: 3fr; }
-    CompareScreen .cmp-detail-box {
-        height: 2fr; border-top: solid $primary 50%; padding: 0 1;
-    }
-    CompareScreen #cmp-usage-text { padding: 1 2; }
-    """
 
     def __init__(self, current_path: Path, baseline_path: Path | None = None) -> None:
         super().__init__()
@@ -419,8 +398,6 @@ class CompareScreen(Screen[None]):
         self.b: RunDetail | None = None
         self.comparison: C.Comparison | None = None
         self.baseline_note = "given" if baseline_path is not None else ""
-        self.load_error: str | None = None
-        self.busy = True
 
     def compose(self) -> ComposeResult:
         yield FieldBlock(id="compare-header")
@@ -500,15 +477,12 @@ class CompareScreen(Screen[None]):
         return known if known is not None and not known.broken else summarize(detail.raw, rel)
 
     def _failed(self, reason: str) -> None:
-        self.busy = False
-        self.load_error = reason
         self.query_one("#compare-loading").display = False
         text = Text("Cannot compare: ", style="bold red")
         text.append_text(line(reason, "red", 300))
         self.query_one("#compare-header", FieldBlock).update(text)
 
     def _no_baseline(self, current: RunDetail) -> None:
-        self.busy = False
         self.a = current
         self.query_one("#compare-loading").display = False
         text = self._run_line("A", current, "current")
@@ -517,8 +491,6 @@ class CompareScreen(Screen[None]):
         self.query_one("#compare-header", FieldBlock).update(text)
 
     def _show(self, a: RunDetail, b: RunDetail, comparison: C.Comparison, note: str) -> None:
-        self.busy = False
-        self.load_error = None
         self.a, self.b, self.comparison = a, b, comparison
         self.baseline_note = note or self.baseline_note or "picked"
         self.query_one("#compare-loading").display = False
@@ -694,7 +666,6 @@ class CompareScreen(Screen[None]):
         self._reload()
 
     def _reload(self) -> None:
-        self.busy = True
         self.query_one("#compare-loading").display = True
         self.load()
 

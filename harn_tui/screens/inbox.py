@@ -139,18 +139,6 @@ class InboxList(KeyedList[InboxItem]):
 class InboxScreen(Screen[None]):
     """Every HITL request across the run root and the event log, newest first."""
 
-    DEFAULT_CSS = """
-    InboxScreen #inbox-totals { height: 1; background: $boost; color: $text; }
-    InboxScreen #inbox-bar { height: 1; }
-    InboxScreen #inbox-state { width: auto; min-width: 30; max-width: 50; height: 1; padding: 0 1 0 0; }
-    InboxScreen #inbox-filter { width: 1fr; height: 1; border: none; padding: 0 1; background: $surface-lighten-1; }
-    InboxScreen #inbox-filter:focus { background: $accent 30%; }
-    InboxScreen #inbox-header { height: 1; color: $text-muted; background: $panel; }
-    InboxScreen #inbox-list { height: 1fr; }
-    InboxScreen #inbox-note { height: auto; color: $text-muted; padding: 0 1; }
-    InboxScreen #inbox-detail-scroll { height: auto; max-height: 45%; border-top: solid $panel; padding: 0 1; }
-    """
-
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("slash", "focus_filter", "Filter"),
@@ -169,9 +157,6 @@ class InboxScreen(Screen[None]):
         self.items: list[InboxItem] = []
         self.errors: list[str] = []
         self.loaded = False
-        self.loads = 0
-        #: (run path, pane, row) of the last Enter once the run is shown (tests read it).
-        self.last_jump: tuple[str, str, int | None] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="inbox-totals")
@@ -230,7 +215,6 @@ class InboxScreen(Screen[None]):
         self.items = items
         self.errors = errors
         self.loaded = True
-        self.loads += 1
         self.refresh_rows()
 
     def refresh_rows(self) -> None:
@@ -388,8 +372,7 @@ class InboxScreen(Screen[None]):
             if revealed or time.monotonic() > deadline or not screen.is_mounted:
                 return
             revealed = True
-            pane, row = reveal_request(screen, item)
-            self.last_jump = (item.run_path or "", pane, row)
+            reveal_request(screen, item)
 
         screen.shown.subscribe(self, shown)  # after the run's first show, once
 

@@ -33,6 +33,7 @@ from harn_tui.served import TerminalOnlyKeys
 from harn_tui.text import label, line, safe
 from harn_tui.widgets.focus import focus_now
 from harn_tui.widgets.footer import KeyFooter
+from harn_tui.widgets.textual_compat import LazyTree, add_children_quietly, set_label_quietly
 
 #: Children added per expand / "more" press.
 CHUNK = 500
@@ -158,7 +159,7 @@ def _size(value: Any) -> int:
     return len(value) if isinstance(value, dict | list) else 0
 
 
-class JsonTree(Tree[JNode]):
+class JsonTree(LazyTree[JNode]):
     """A Tree that builds JSON children lazily, in chunks, down to a depth cap."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -182,7 +183,7 @@ class JsonTree(Tree[JNode]):
 
     def select(self, node: TreeNode[JNode]) -> None:
         """Move the cursor to `node` (rebuilding line numbers first) and scroll to it."""
-        _ = self._tree_lines  # node lines are stale until the tree is rebuilt
+        _ = self.last_line  # node lines are stale until the tree is rebuilt; this rebuilds them
         self.move_cursor(node)
         if node.line >= 0:
             self.scroll_to_line(node.line, animate=False)
@@ -219,21 +220,21 @@ class JsonTree(Tree[JNode]):
             if isinstance(value, dict)
             else zip(range(start, end), value[start:end], strict=True)
         )
-        # Bulk insert: `TreeNode.add` invalidates the whole tree per call (O(n²) for a chunk).
-        children = node._children
-        for key, child in items:
-            child_data = JNode("value", child, (*data.path, key), depth, labelled=False)
-            new = self._add_node(node, _PENDING, child_data)
-            new._allow_expand = _size(child) > 0
-            children.append(new)
-        node._updates += 1
+        add_children_quietly(
+            self,
+            node,
+            (
+                (_PENDING, JNode("value", child, (*data.path, key), depth, labelled=False),
+                 _size(child) > 0)
+                for key, child in items
+            ),
+        )
         data.loaded = end
         if end < total:
             node.add_leaf(
                 line(f"… {total - end:,} more (enter to load more)", "yellow italic"),
                 JNode("more", None, data.path, depth, end),
             )
-        self._invalidate()
         return end - start
 
     def get_label_width(self, node: TreeNode[JNode]) -> int:
@@ -241,7 +242,7 @@ class JsonTree(Tree[JNode]):
         data = node.data
         if data is not None and not data.labelled:
             return len(str(data.path[-1])) + 24
-        return node._label.cell_len + 2
+        return self.ensure_label(node).cell_len + 2
 
     def render_label(self, node: TreeNode[JNode], base_style: Style, style: Style) -> Text:
         """Build a child's label the first time it is shown (labels cost more than nodes)."""
@@ -252,9 +253,10 @@ class JsonTree(Tree[JNode]):
         """The node's label, built now if it was deferred."""
         data = node.data
         if data is not None and not data.labelled:
-            node._label = node_label(data.path[-1], data.value)
+            set_label_quietly(node, node_label(data.path[-1], data.value))
             data.labelled = True
-        return node._label
+        text = node.label
+        return text if isinstance(text, Text) else Text(text)
 
     def load_more(self, more: TreeNode[JNode]) -> None:
         """Replace a "more" placeholder with the next chunk."""
@@ -266,10 +268,9 @@ class JsonTree(Tree[JNode]):
         if index < len(parent.children):
             self.select(parent.children[index])
 
-    def _toggle_node(self, node: TreeNode[JNode]) -> None:
-        if not node.is_expanded:
-            self.populate(node)
-        super()._toggle_node(node)
+    def before_expand(self, node: TreeNode[JNode]) -> None:
+        """Build a node's first children as it opens."""
+        self.populate(node)
 
     def expand_level(self) -> int:
         """Expand every visible collapsed container by one level. Returns nodes created."""
@@ -335,13 +336,6 @@ class JsonScreen(TerminalOnlyKeys, Screen[None]):
         Binding("n", "next_match(1)", "Next match", show=False),
         Binding("N", "next_match(-1)", "Prev match", show=False),
     ]
-    DEFAULT_CSS = """
-    JsonScreen #json-title { height: 1; background: $panel; padding: 0 1; }
-    JsonScreen #json-search { display: none; }
-    JsonScreen #json-search.-visible { display: block; }
-    JsonScreen #json-note { padding: 1 2; height: auto; }
-    JsonScreen JsonTree { height: 1fr; }
-    """
 
     class Loaded(Message):
         """The file worker finished: a value, or the reason it failed."""

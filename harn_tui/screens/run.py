@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.signal import Signal
-from textual.widgets import Input, LoadingIndicator, Static, TabbedContent, TabPane
+from textual.widgets import Input, LoadingIndicator, Static, TabbedContent, TabPane, Tabs
 
 from harn_tui.core.format import derive
 from harn_tui.core.format.errors import HarnTuiError
@@ -28,6 +28,7 @@ from harn_tui.widgets.footer import KeyFooter
 from harn_tui.widgets.panes.pane import Pane, PaneContext
 from harn_tui.widgets.scrubber import SCRUB_BINDINGS, AsOfMixin, TimeScrubber
 from harn_tui.widgets.status import badge
+from harn_tui.widgets.textual_compat import jump_tab_underline
 
 if TYPE_CHECKING:
     from harn_tui.core.analysis.action_graph import LiveGraph
@@ -87,13 +88,10 @@ class PaneTabs(TabbedContent):
     def on_mount(self) -> None:
         # The tab underline slides for 0.3 s after each switch (re-rendering the tab bar every
         # frame while the new pane draws): it jumps instead.
-        from textual.widgets._tabbed_content import ContentTabs
+        jump_tab_underline(self.query_one(Tabs))
 
-        tabs = self.query_one(ContentTabs)
-        highlight = tabs._highlight_active
-        tabs._highlight_active = lambda animate=True: highlight(animate=False)  # type: ignore[method-assign]
-
-    def _on_tab_pane_focused(self, event: TabPane.Focused) -> None:
+    def on_tab_pane_focused(self, event: TabPane.Focused) -> None:
+        """Focus inside a pane never switches the tab."""
         event.prevent_default()  # Textual would also run the base class handler
         event.stop()
 
@@ -153,8 +151,6 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
         self._failures: list[Any] | None = None
         self._fail_cursor = -1
         self.detail: RunDetail | None = None
-        self.load_error: str | None = None
-        self.loaded_at = 0.0
         #: The event log's HITL and sessions for this run, read incrementally.
         self.attacher: RunAttacher | None = None
         self.live_graph: LiveGraph | None = None
@@ -371,7 +367,6 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
             raise
 
     def _failed(self, reason: str) -> None:
-        self.load_error = reason
         self.query_one("#run-loading").display = False
         text = self._breadcrumb()
         if self.detail is not None:
@@ -394,8 +389,6 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
         first = self.detail is None
         self.detail = detail
         self._failures = None
-        self.load_error = None
-        self.loaded_at = time.monotonic()
         self.query_one("#run-loading").display = False
         self.query_one("#panes").display = True
         self._render_header(detail)
@@ -665,14 +658,7 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
             self._follow()
 
     def _follow(self) -> None:
-        self._following_move = True
-        try:
-            self.current_pane().follow()
-        finally:
-            self.call_after_refresh(self._end_follow_move)
-
-    def _end_follow_move(self) -> None:
-        self._following_move = False
+        self.current_pane().follow()
 
     def watch_following(self) -> None:
         if self.detail is not None:

@@ -306,13 +306,6 @@ class StageScreen(TerminalOnlyKeys, Screen[None]):
         Binding("j", "focus_step(1)", "Next section", show=False),
         Binding("k", "focus_step(-1)", "Prev section", show=False),
     ]
-    DEFAULT_CSS = """
-    StageScreen #stage-header { height: auto; background: $panel; padding: 0 1; }
-    StageScreen #stage-body { height: 1fr; }
-    StageScreen .stage-empty { color: $text-muted; padding: 1 1; }
-    StageScreen ArtifactItem { margin-bottom: 1; }
-    StageScreen Collapsible > Contents { padding: 0 0 0 2; }
-    """
 
     def __init__(self, detail: RunDetail, index: int) -> None:
         super().__init__()

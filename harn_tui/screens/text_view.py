@@ -167,11 +167,6 @@ class TextScreen(TerminalOnlyKeys, Screen[None]):
         Binding("y", "copy", "Copy all"),
         Binding("p", "pager", "Pager"),
     ]
-    DEFAULT_CSS = """
-    TextScreen #text-title { height: 1; background: $panel; padding: 0 1; }
-    TextScreen TextLines { height: 1fr; }
-    TextScreen TextLines > .virtual-list--cursor { background: $accent 20%; text-style: none; }
-    """
 
     def __init__(self, text: str, title: str) -> None:
         super().__init__()

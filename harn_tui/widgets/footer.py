@@ -15,7 +15,8 @@ from textual import events
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer
-from textual.widgets._footer import FooterKey
+
+from harn_tui.widgets.textual_compat import FooterKey, bindings_ready
 
 #: Actions that always get a place in the footer, in this order of priority.
 ESSENTIAL = ("help", "quit", "app.quit", "back", "dismiss", "app.pop_screen", "close")
@@ -71,7 +72,7 @@ class KeyFooter(Footer):
             self.call_after_refresh(self.recompose)
 
     def bindings_changed(self, screen: Screen[Any]) -> None:
-        if self.is_attached and screen is self.screen and self._bindings_ready:
+        if self.is_attached and screen is self.screen and bindings_ready(self):
             shown = _shown(screen)
             if shown == self._shown_keys:
                 return

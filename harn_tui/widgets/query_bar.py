@@ -35,6 +35,7 @@ from harn_tui.core.format.textsafe import visible
 from harn_tui.core.index.summary import RunSummary
 from harn_tui.text import line, safe
 from harn_tui.widgets.focus import focus_now
+from harn_tui.widgets.textual_compat import input_suggestion
 
 #: Seconds a completion vocabulary is reused before it is rebuilt from the runs.
 VOCAB_TTL = 5.0
@@ -65,8 +66,9 @@ class QueryInput(Input):
     BINDINGS = [Binding("tab", "accept_completion", "Complete", show=False)]
 
     def action_accept_completion(self) -> None:
-        if self._suggestion and self.cursor_at_end and self._suggestion != self.value:
-            self.value = self._suggestion
+        suggestion = input_suggestion(self)
+        if suggestion and self.cursor_at_end and suggestion != self.value:
+            self.value = suggestion
             self.cursor_position = len(self.value)
         else:
             self.screen.focus_next()
@@ -177,10 +179,6 @@ class QueryBar(Vertical):
 
     def focus_input(self) -> None:
         focus_now(self.input)
-
-    def invalidate_vocabulary(self) -> None:
-        """Rebuild completion values from the runs on next use (call after a rescan)."""
-        self._vocab = None
 
     def vocabulary(self) -> Mapping[str, Sequence[str]]:
         stamp = time.monotonic()

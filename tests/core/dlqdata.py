@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harn_tui.core.demo.generator import EventLogWriter
+from harn_tui.core.demo.eventlog_writer import EventLogWriter
 
 #: Harn's own test event (`dlq.rs` normalizes_dispatcher_dlq_entries_with_error_class).
 DISPATCHER = {

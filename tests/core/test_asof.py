@@ -18,7 +18,7 @@ from harn_tui.core.analysis.asof import (
     index_at,
     merged_timeline,
 )
-from harn_tui.core.demo.generator import write_corpus
+from harn_tui.core.demo.corpus import write_corpus
 from harn_tui.core.eventlog.attach import load_run_with_events
 from harn_tui.core.eventlog.hitl import HitlRequestState
 from harn_tui.core.eventlog.opener import open_event_log

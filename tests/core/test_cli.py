@@ -759,7 +759,7 @@ def test_show_and_ls_find_the_event_log_of_the_roots_project_from_another_folder
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`show RUN --root demo` from elsewhere reads demo/.harn (issue 9.4)."""
-    from harn_tui.core.demo.generator import EventLogWriter
+    from harn_tui.core.demo.eventlog_writer import EventLogWriter
 
     demo = tmp_path / "demo"
     write_run(demo / "r.json", "run-r", hitl_questions=[])

@@ -10,7 +10,8 @@ import orjson
 import pytest
 
 from harn_tui.core.analysis import compaction_lens as lens
-from harn_tui.core.demo.generator import BASE_MS, Corpus, write_corpus
+from harn_tui.core.demo.common import BASE_MS
+from harn_tui.core.demo.corpus import Corpus, write_corpus
 from harn_tui.core.eventlog.attach import load_run_with_events
 from harn_tui.core.eventlog.opener import open_event_log
 from harn_tui.core.eventlog.sessions import SessionEvent

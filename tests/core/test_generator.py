@@ -9,8 +9,26 @@ from pathlib import Path
 import orjson
 import pytest
 
-from harn_tui.core.demo import generator as g
-from harn_tui.core.demo.live import LiveDemoWriter, write_demo
+from harn_tui.core.demo.common import (
+    ACTION_GRAPH_TOPIC,
+    BASE_MS,
+    HITL_APPROVALS,
+    HITL_ESCALATIONS,
+    HITL_QUESTIONS,
+    LLM_TRANSCRIPT_TOPIC,
+    PROVENANCE_SCHEMA,
+    TS_FORMATS,
+    agent_events_topic,
+    atomic_write_json,
+    decode_uuidv7_ms,
+    dumps_pretty,
+    format_ts,
+    uuidv7,
+)
+from harn_tui.core.demo.corpus import Corpus, write_bench_root, write_corpus, write_demo
+from harn_tui.core.demo.eventlog_writer import record_hash
+from harn_tui.core.demo.live import LiveDemoWriter
+from harn_tui.core.demo.records import make_run, workers_of
 
 
 def _files(root: Path) -> dict[str, bytes]:
@@ -28,20 +46,20 @@ def _rows(db: Path) -> list[tuple]:
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> g.Corpus:
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
     base = tmp_path_factory.mktemp("corpus")
-    return g.write_corpus(base / "runs", seed=7)
+    return write_corpus(base / "runs", seed=7)
 
 
-def test_corpus_is_deterministic(tmp_path: Path, corpus: g.Corpus) -> None:
-    other = g.write_corpus(tmp_path / "runs", seed=7)
+def test_corpus_is_deterministic(tmp_path: Path, corpus: Corpus) -> None:
+    other = write_corpus(tmp_path / "runs", seed=7)
     assert _files(other.root) == _files(corpus.root)
     assert _rows(other.event_log_path) == _rows(corpus.event_log_path)
-    third = g.write_corpus(tmp_path / "x" / "runs", seed=8, include_broken=False)
+    third = write_corpus(tmp_path / "x" / "runs", seed=8, include_broken=False)
     assert _files(third.root) != _files(corpus.root)
 
 
-def test_files_parse_except_broken(corpus: g.Corpus) -> None:
+def test_files_parse_except_broken(corpus: Corpus) -> None:
     broken = set(corpus.broken)
     assert len(broken) == 6
     for path in corpus.root.rglob("*.json"):
@@ -69,10 +87,10 @@ def test_files_parse_except_broken(corpus: g.Corpus) -> None:
     assert any(p.name.endswith(".json.tmp") for p in corpus.temp_files)
 
 
-def test_corpus_contents(corpus: g.Corpus) -> None:
+def test_corpus_contents(corpus: Corpus) -> None:
     statuses = {r.status for r in corpus.runs}
     assert {"completed", "failed", "running", "paused", "cancelled"} <= statuses
-    assert {r.ts_format for r in corpus.runs} == set(g.TS_FORMATS)
+    assert {r.ts_format for r in corpus.runs} == set(TS_FORMATS)
     assert len({r.workflow for r in corpus.runs}) >= 4
     assert any(r.sparse for r in corpus.runs)
     recs = {r.run_id: orjson.loads(r.path.read_bytes()) for r in corpus.runs}
@@ -88,10 +106,10 @@ def test_corpus_contents(corpus: g.Corpus) -> None:
             assert len(rec["checkpoints"]) == len(rec["stages"]) + 2
     assert any("x_future_field" in rec for rec in recs.values())
     # parent with children: two child files exist, one dangles
-    parent = next(rec for rec in recs.values() if len(g.workers_of(rec)) == 3)
+    parent = next(rec for rec in recs.values() if len(workers_of(rec)) == 3)
     children = [r for r in corpus.runs if r.parent_run_id == parent["id"]]
     assert len(children) == 2
-    paths = [w["child_run_path"] for _, w in g.workers_of(parent)]
+    paths = [w["child_run_path"] for _, w in workers_of(parent)]
     assert sum((corpus.root / p).exists() for p in paths) == 2
     assert corpus.dangling_child_run_id not in recs
     entries = {c["worker_id"]: c for c in parent["child_runs"]}
@@ -108,7 +126,7 @@ def test_corpus_contents(corpus: g.Corpus) -> None:
     assert any(p.name == "launch.json" for p in corpus.non_runs)
 
 
-def test_sqlite_schema_and_log(corpus: g.Corpus) -> None:
+def test_sqlite_schema_and_log(corpus: Corpus) -> None:
     con = sqlite3.connect(corpus.event_log_path)
     try:
         def cols(table: str) -> list[tuple]:
@@ -126,20 +144,20 @@ def test_sqlite_schema_and_log(corpus: g.Corpus) -> None:
         heads = dict(con.execute("SELECT topic, last_id FROM topic_heads"))
         maxes = dict(con.execute("SELECT topic, MAX(event_id) FROM events GROUP BY topic"))
         assert heads == maxes
-        for topic in (g.HITL_QUESTIONS, g.HITL_APPROVALS, g.HITL_ESCALATIONS,
-                      g.ACTION_GRAPH_TOPIC, g.LLM_TRANSCRIPT_TOPIC):
+        for topic in (HITL_QUESTIONS, HITL_APPROVALS, HITL_ESCALATIONS,
+                      ACTION_GRAPH_TOPIC, LLM_TRANSCRIPT_TOPIC):
             assert topic in heads
         # provenance chain
         rows = list(con.execute("SELECT event_id, kind, payload, headers, occurred_at_ms "
                                 "FROM events WHERE topic = ? ORDER BY event_id",
-                                (g.HITL_QUESTIONS,)))
+                                (HITL_QUESTIONS,)))
         prev = None
         for eid, kind, payload, headers, ms in rows:
             h = orjson.loads(headers)
-            assert h["harn.provenance.schema"] == g.PROVENANCE_SCHEMA
+            assert h["harn.provenance.schema"] == PROVENANCE_SCHEMA
             assert h.get("harn.provenance.prev_hash") == prev
-            assert h["harn.provenance.record_hash"] == g.record_hash(
-                g.HITL_QUESTIONS, eid, kind, orjson.loads(payload), h, ms)
+            assert h["harn.provenance.record_hash"] == record_hash(
+                HITL_QUESTIONS, eid, kind, orjson.loads(payload), h, ms)
             prev = h["harn.provenance.record_hash"]
         kinds = [r[1] for r in rows]
         assert {"hitl.question_asked", "hitl.response_received", "hitl.timeout"} <= set(kinds)
@@ -149,13 +167,13 @@ def test_sqlite_schema_and_log(corpus: g.Corpus) -> None:
         existing = {q["request_id"]: q["prompt"] for q in rec["hitl_questions"]}
         assert existing[wins["request_id"]] == wins["record_prompt"] != wins["prompt"]
         # sanitized session topic with a colliding record
-        topic = g.agent_events_topic(corpus.sanitized_session_id)
+        topic = agent_events_topic(corpus.sanitized_session_id)
         assert topic == "observability.agent_events.session___1"
         sess = [orjson.loads(h)["session_id"]
                 for (h,) in con.execute("SELECT headers FROM events WHERE topic = ?", (topic,))]
         assert corpus.collision_session_id in sess and corpus.sanitized_session_id in sess
         for sid in corpus.session_ids:
-            assert g.agent_events_topic(sid) in heads, sid
+            assert agent_events_topic(sid) in heads, sid
         all_kinds = {k for (k,) in con.execute(
             "SELECT DISTINCT kind FROM events WHERE topic LIKE 'observability.agent_events.%'")}
         assert {"turn_start", "agent_message_chunk", "agent_thought_chunk", "tool_call",
@@ -171,10 +189,10 @@ def test_sqlite_schema_and_log(corpus: g.Corpus) -> None:
 
 
 def test_file_backend(tmp_path: Path) -> None:
-    c = g.write_corpus(tmp_path / "runs", seed=1, backend="file", include_broken=False)
+    c = write_corpus(tmp_path / "runs", seed=1, backend="file", include_broken=False)
     topics = c.event_log_path / "topics"
     files = {p.stem: p for p in topics.glob("*.jsonl")}
-    assert g.HITL_QUESTIONS in files and g.agent_events_topic(c.sanitized_session_id) in files
+    assert HITL_QUESTIONS in files and agent_events_topic(c.sanitized_session_id) in files
     for path in files.values():
         ids = []
         for line in path.read_bytes().splitlines():
@@ -188,30 +206,30 @@ def test_file_backend(tmp_path: Path) -> None:
 
 def test_uuidv7_and_timestamps() -> None:
     rng = random.Random(1)
-    for ms in (0, 1, g.BASE_MS, 2**48 - 1):
-        u = g.uuidv7(rng, ms)
-        assert g.decode_uuidv7_ms(u) == ms
+    for ms in (0, 1, BASE_MS, 2**48 - 1):
+        u = uuidv7(rng, ms)
+        assert decode_uuidv7_ms(u) == ms
         assert u[14] == "7" and u[19] in "89ab"
-    rec = g.make_run(rng, run_id="r", workflow="deploy", started_ms=g.BASE_MS, n_stages=4,
+    rec = make_run(rng, run_id="r", workflow="deploy", started_ms=BASE_MS, n_stages=4,
                      status="completed", ts_format="uuidv7")
-    assert g.decode_uuidv7_ms(rec["started_at"]) == g.BASE_MS
-    assert g.decode_uuidv7_ms(rec["checkpoints"][0]["persisted_at"]) == g.BASE_MS + 5
-    assert g.format_ts(rng, g.BASE_MS, "rfc3339") == "2026-11-20T09:00:00Z"
-    assert g.format_ts(rng, g.BASE_MS + 100, "secs_millis") == "1795165200.100"
-    assert g.format_ts(rng, g.BASE_MS, "unix") == "1795165200"
+    assert decode_uuidv7_ms(rec["started_at"]) == BASE_MS
+    assert decode_uuidv7_ms(rec["checkpoints"][0]["persisted_at"]) == BASE_MS + 5
+    assert format_ts(rng, BASE_MS, "rfc3339") == "2026-11-20T09:00:00Z"
+    assert format_ts(rng, BASE_MS + 100, "secs_millis") == "1795165200.100"
+    assert format_ts(rng, BASE_MS, "unix") == "1795165200"
 
 
 def test_make_run_variants() -> None:
     rng = random.Random(2)
-    sparse = g.make_run(rng, run_id="s", workflow="merge_captain", started_ms=g.BASE_MS,
+    sparse = make_run(rng, run_id="s", workflow="merge_captain", started_ms=BASE_MS,
                         n_stages=1, status="completed", ts_format="rfc3339", sparse=True)
     assert "observability" not in sparse and "usage" not in sparse
     assert sparse["stages"][0]["node_id"] == "run"
-    rich = g.make_run(rng, run_id="p", workflow="research", started_ms=g.BASE_MS, n_stages=5,
+    rich = make_run(rng, run_id="p", workflow="research", started_ms=BASE_MS, n_stages=5,
                       status="completed", ts_format="uuidv7", with_children=2, hitl=2,
                       compactions=2, unknown_keys=True, session_ids=["sess-a", "sess-b"])
     assert rich["transcript"]["id"] == "sess-a"
-    workers = g.workers_of(rich)
+    workers = workers_of(rich)
     assert len(workers) == 2 and workers[0][1]["audit"]["session_id"] == "sess-b"
     assert len(rich["hitl_questions"]) == 2 and "x_future_field" in rich
     assert all("x_stage_annotations" in s for s in rich["stages"])
@@ -219,25 +237,25 @@ def test_make_run_variants() -> None:
              for e in s["transcript"]["events"]]
     kinds += [e["kind"] for e in rich["transcript"]["events"]]
     assert kinds.count("compaction") == 2
-    sized = g.make_run(rng, run_id="z", workflow="triage", started_ms=g.BASE_MS, n_stages=3,
+    sized = make_run(rng, run_id="z", workflow="triage", started_ms=BASE_MS, n_stages=3,
                        status="completed", ts_format="uuidv7", size_hint_kb=80)
-    assert abs(len(g.dumps_pretty(sized)) - 80 * 1024) < 2048
+    assert abs(len(dumps_pretty(sized)) - 80 * 1024) < 2048
 
 
 def test_bench_sizes(tmp_path: Path) -> None:
-    g.write_bench_root(tmp_path / "b", 30, seed=3, min_kb=20, max_kb=200, processes=1)
+    write_bench_root(tmp_path / "b", 30, seed=3, min_kb=20, max_kb=200, processes=1)
     files = sorted((tmp_path / "b").rglob("*.json"))
     assert len(files) == 30
     assert len({p.parent for p in files}) >= 3
     for p in files:
         assert 20 * 1024 <= p.stat().st_size <= 200 * 1024, p
         assert orjson.loads(p.read_bytes())["_type"] == "run_record"
-    g.write_bench_root(tmp_path / "c", 30, seed=3, processes=1)
+    write_bench_root(tmp_path / "c", 30, seed=3, processes=1)
     assert _files(tmp_path / "b") == _files(tmp_path / "c")
 
 
 def test_atomic_write_leaves_no_temp(tmp_path: Path) -> None:
-    g.atomic_write_json(tmp_path / "a" / "x.json", {"k": [1, 2]})
+    atomic_write_json(tmp_path / "a" / "x.json", {"k": [1, 2]})
     assert [p.name for p in (tmp_path / "a").iterdir()] == ["x.json"]
     assert (tmp_path / "a" / "x.json").read_bytes() == b'{\n  "k": [\n    1,\n    2\n  ]\n}\n'
 
@@ -267,10 +285,10 @@ def test_live_writer(tmp_path: Path) -> None:
     try:
         sid = rec["metadata"]["mutation_session"]["session_id"]
         n = con.execute("SELECT COUNT(*) FROM events WHERE topic = ?",
-                        (g.agent_events_topic(sid),)).fetchone()[0]
+                        (agent_events_topic(sid),)).fetchone()[0]
         assert n == w.events_written
         kinds = [k for (k,) in con.execute(
-            "SELECT kind FROM events WHERE topic = ? ORDER BY event_id", (g.HITL_QUESTIONS,))]
+            "SELECT kind FROM events WHERE topic = ? ORDER BY event_id", (HITL_QUESTIONS,))]
         assert kinds == ["hitl.question_asked", "hitl.response_received"]
         heads = dict(con.execute("SELECT topic, last_id FROM topic_heads"))
         assert heads == dict(con.execute("SELECT topic, MAX(event_id) FROM events GROUP BY topic"))

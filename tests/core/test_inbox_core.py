@@ -17,14 +17,10 @@ from harn_tui.core.analysis.inbox import (
     match_stage,
     read_run_questions,
 )
-from harn_tui.core.demo.generator import (
-    BASE_MS,
-    Corpus,
-    EventLogWriter,
-    make_run,
-    rfc3339,
-    write_corpus,
-)
+from harn_tui.core.demo.common import BASE_MS, rfc3339
+from harn_tui.core.demo.corpus import Corpus, write_corpus
+from harn_tui.core.demo.eventlog_writer import EventLogWriter
+from harn_tui.core.demo.records import make_run
 from harn_tui.core.eventlog.opener import open_event_log
 from harn_tui.core.index.run_index import RunIndex
 from harn_tui.core.index.summary import RunSummary

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -256,7 +257,7 @@ def test_warm_scan_serves_every_file_from_cache(cached_root: tuple[Path, Path]) 
     warm_runs = warm.scan()
     assert warm.stats.cache_hits == 8
     assert warm.stats.parsed == 0
-    assert {r.path: r.to_dict() for r in warm_runs} == {r.path: r.to_dict() for r in cold_runs}
+    assert {r.path: asdict(r) for r in warm_runs} == {r.path: asdict(r) for r in cold_runs}
     assert warm.runs["broken.json"].error is not None  # broken rows come from the cache too
 
 
@@ -314,14 +315,14 @@ def test_corrupt_or_foreign_cache_is_rebuilt(
 ) -> None:
     root, cache_dir = cached_root
     first = RunIndex(root, cache_dir=cache_dir)
-    expected = {r.path: r.to_dict() for r in first.scan()}
+    expected = {r.path: asdict(r) for r in first.scan()}
     assert first.cache is not None
     first.cache.path.write_bytes(content)
 
     index = RunIndex(root, cache_dir=cache_dir)
     runs = index.scan()
     assert index.stats.cache_hits == 0 and index.stats.parsed == 8
-    assert {r.path: r.to_dict() for r in runs} == expected
+    assert {r.path: asdict(r) for r in runs} == expected
     saved = SummaryCache(cache_dir, root)
     saved.load()
     assert len(saved.entries) == 8 and not saved.dirty
@@ -411,7 +412,7 @@ def test_update_reloads_exactly_the_changed_file(cached_root: tuple[Path, Path])
     root, cache_dir = cached_root
     index = RunIndex(root, cache_dir=cache_dir)
     index.scan()
-    before = {rel: s.to_dict() for rel, s in index.runs.items()}
+    before = {rel: asdict(s) for rel, s in index.runs.items()}
     write_run(
         root / "r1.json", "r1", status="failed", stages=[{"node_id": "x", "status": "failed"}]
     )
@@ -424,7 +425,7 @@ def test_update_reloads_exactly_the_changed_file(cached_root: tuple[Path, Path])
     assert index.runs["r1.json"].failure == "x failed with "
     for rel, data in before.items():
         if rel != "r1.json":
-            assert index.runs[rel].to_dict() == data
+            assert asdict(index.runs[rel]) == data
 
     # the update is remembered by the cache: the next scan parses nothing
     index.save_cache()
@@ -517,7 +518,7 @@ def test_pool_gives_the_same_summaries_as_in_process(tmp_path: Path) -> None:
     single_runs = single.scan()
 
     assert len(pooled_runs) == count + 1
-    assert {r.path: r.to_dict() for r in pooled_runs} == {r.path: r.to_dict() for r in single_runs}
+    assert {r.path: asdict(r) for r in pooled_runs} == {r.path: asdict(r) for r in single_runs}
     assert pooled.stats.parsed == count + 2
     # the pool fills the cache as well
     warm = RunIndex(root, cache_dir=tmp_path / "c1", workers=2)
@@ -694,9 +695,9 @@ def test_find_by_id_or_path(tmp_path: Path) -> None:
     write_run(root / "x.json", "the-id")
     index = RunIndex(root)
     index.scan()
-    assert [s.path for s in index.find("the-id")] == ["x.json"]
-    assert [s.id for s in index.find("x.json")] == ["the-id"]
-    assert index.find("nope") == []
+    assert [s.path for s in index.find_prefix("the-id")] == ["x.json"]
+    assert [s.id for s in index.find_prefix("x.json")] == ["the-id"]
+    assert index.find_prefix("nope") == []
 
 
 def test_relative(tmp_path: Path) -> None:

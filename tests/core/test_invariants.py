@@ -19,9 +19,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harn_tui.core.demo import generator as g
+from harn_tui.core.demo.common import (
+    BASE_MS,
+    HITL_QUESTIONS,
+    TS_FORMATS,
+    WORKFLOWS,
+    agent_events_topic,
+    rfc3339,
+    uuidv7,
+)
+from harn_tui.core.demo.corpus import Corpus, run_window, write_corpus, write_demo
 from harn_tui.core.demo.invariants import event_log_violations, run_violations
-from harn_tui.core.demo.live import LiveDemoWriter, write_demo
+from harn_tui.core.demo.live import LiveDemoWriter
+from harn_tui.core.demo.records import make_run, workers_of
 from harn_tui.core.format.normalize import load_run
 from harn_tui.core.format.timestamps import parse_ms
 from harn_tui.core.index.summary import summarize
@@ -54,8 +64,8 @@ def _session_windows(records: dict[str, dict[str, Any]]) -> dict[str, tuple[int,
     for rec in records.values():
         sid = ((rec.get("metadata") or {}).get("mutation_session") or {}).get("session_id")
         if sid and "stages" in rec:
-            windows[sid] = g.run_window(rec)
-        for _stage, worker in g.workers_of(rec):
+            windows[sid] = run_window(rec)
+        for _stage, worker in workers_of(rec):
             w0, w1 = parse_ms(worker.get("started_at")), parse_ms(worker.get("finished_at"))
             wsid = (worker.get("audit") or {}).get("session_id")
             if wsid and w0 is not None and w1 is not None:
@@ -65,7 +75,7 @@ def _session_windows(records: dict[str, dict[str, Any]]) -> dict[str, tuple[int,
 
 @pytest.mark.parametrize(("seed", "n_extra"), [(0, 0), (3, 0), (7, 10), (9, 4), (11, 25)])
 def test_every_corpus_run_obeys_the_invariants(tmp_path: Path, seed: int, n_extra: int) -> None:
-    corpus = g.write_corpus(tmp_path / "runs", seed=seed, n_extra=n_extra)
+    corpus = write_corpus(tmp_path / "runs", seed=seed, n_extra=n_extra)
     records = {r.run_id: orjson.loads(r.path.read_bytes()) for r in corpus.runs}
     problems = []
     for info in corpus.runs:
@@ -87,9 +97,9 @@ def test_every_corpus_run_obeys_the_invariants(tmp_path: Path, seed: int, n_extr
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     seed=st.integers(0, 2**32),
-    workflow=st.sampled_from(sorted(g.WORKFLOWS)),
+    workflow=st.sampled_from(sorted(WORKFLOWS)),
     status=st.sampled_from(["completed", "failed", "cancelled", "paused", "running"]),
-    ts_format=st.sampled_from(g.TS_FORMATS),
+    ts_format=st.sampled_from(TS_FORMATS),
     n_stages=st.integers(1, 9),
     with_children=st.integers(0, 3),
     compactions=st.integers(0, 3),
@@ -103,7 +113,7 @@ def test_make_run_obeys_the_invariants(  # type: ignore[no-untyped-def]
     children: list[dict[str, Any]] = []
     specs = [{"status": random.Random(seed + k).choice(["completed", "failed"])}
              for k in range(with_children)]
-    run = g.make_run(random.Random(seed), run_id="r", workflow=workflow, started_ms=g.BASE_MS,
+    run = make_run(random.Random(seed), run_id="r", workflow=workflow, started_ms=BASE_MS,
                      n_stages=n_stages, status=status, ts_format=ts_format, sparse=sparse,
                      with_children=with_children, compactions=compactions, hitl=hitl,
                      time_scale=time_scale, child_specs=specs, children_out=children)
@@ -119,7 +129,7 @@ def test_make_run_obeys_the_invariants(  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="module")
 def good() -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     children: list[dict[str, Any]] = []
-    run = g.make_run(random.Random(5), run_id="run_good", workflow="deploy", started_ms=g.BASE_MS,
+    run = make_run(random.Random(5), run_id="run_good", workflow="deploy", started_ms=BASE_MS,
                      n_stages=8, status="completed", ts_format="uuidv7", with_children=1,
                      hitl=1, compactions=2, children_out=children)
     assert run_violations(run, children={c["id"]: c for c in children}) == []
@@ -127,7 +137,7 @@ def good() -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
 
 
 def _set_time(item: dict[str, Any], key: str, ms: int) -> None:
-    item[key] = g.uuidv7(random.Random(1), ms)
+    item[key] = uuidv7(random.Random(1), ms)
 
 
 def _ms(value: Any) -> int:
@@ -158,7 +168,7 @@ def _broken(run: dict[str, Any], how: str) -> dict[str, Any]:
     elif how == "stage outside the run":
         _set_time(first, "started_at", start - 60_000)
     elif how == "HITL asked after the run":
-        run["hitl_questions"][0]["asked_at"] = g.rfc3339(_ms(run["finished_at"]) + 60_000)
+        run["hitl_questions"][0]["asked_at"] = rfc3339(_ms(run["finished_at"]) + 60_000)
     elif how == "compaction count disagrees":
         stage = next(s for s in run["stages"] if s["artifacts"])
         stage["artifacts"][0]["data"]["trace"]["compactions"] += 1
@@ -229,15 +239,15 @@ def test_every_state_the_live_demo_writes_obeys_the_invariants(tmp_path: Path) -
     assert final["child_runs"] and final["hitl_questions"] and final["trace_spans"]
     assert run_violations(final, children=children, sidecar=_sidecar(w.sidecar_path)) == []
     rows = _log_rows(tmp_path / ".harn" / "events.sqlite")
-    sessions = {w.session_id: g.run_window(final)}
+    sessions = {w.session_id: run_window(final)}
     assert event_log_violations(rows, {final["id"]: final}, sessions) == []
-    kinds = [k for t, k, _p, _ms in rows if t == g.HITL_QUESTIONS]
+    kinds = [k for t, k, _p, _ms in rows if t == HITL_QUESTIONS]
     assert kinds == ["hitl.question_asked", "hitl.response_received"]
     asked = next(ms for t, k, _p, ms in rows if k == "hitl.question_asked")
     answered = next(ms for t, k, _p, ms in rows if k == "hitl.response_received")
     stage_ends = [_ms(s["finished_at"]) for s in final["stages"]]
     assert stage_ends[2] < asked < answered < stage_ends[-1]  # midway, answered before the end
-    agent_kinds = {k for t, k, _p, _ms in rows if t == g.agent_events_topic(w.session_id)}
+    agent_kinds = {k for t, k, _p, _ms in rows if t == agent_events_topic(w.session_id)}
     assert {"tool_call", "worker_update", "hitl_requested", "hitl_resolved"} <= agent_kinds
 
 
@@ -257,7 +267,7 @@ def test_the_live_demo_stops_growing(tmp_path: Path) -> None:
     assert run_violations(live, children=records) == []
 
 
-def _live_in(corpus: g.Corpus) -> LiveDemoWriter:
+def _live_in(corpus: Corpus) -> LiveDemoWriter:
     writer = LiveDemoWriter(corpus.root, corpus.state_dir, time_scale=0.02, event_interval=0.01)
     writer.start()
     try:

@@ -24,7 +24,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from harn_tui.core.demo.generator import write_corpus
+from harn_tui.core.demo.corpus import write_corpus
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is required (CI installs it)")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from harn_tui.core.demo.generator import write_corpus
+from harn_tui.core.demo.corpus import write_corpus
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is required (CI installs it)")
 
@@ -107,7 +107,7 @@ def test_missing_root_shows_the_empty_state(tmp_path: Path, env: dict[str, str])
 def test_live_status_change_shows_on_screen(tmp_path: Path, env: dict[str, str]) -> None:
     import orjson
 
-    from harn_tui.core.demo.generator import atomic_write_json
+    from harn_tui.core.demo.common import atomic_write_json
 
     root = tmp_path / "runs"
     root.mkdir()

@@ -348,3 +348,9 @@ class Terminal:
 
 def tmux_available() -> bool:
     return shutil.which("tmux") is not None
+
+
+def run_settled(screen: Any) -> bool:
+    """A RunScreen has finished its first load, shown or failed (its loading indicator is gone)."""
+    loading = screen.query("#run-loading")
+    return bool(loading) and not loading.first().display

@@ -85,8 +85,7 @@ async def test_one_unreadable_file(exc: OSError, message: str, tmp_path: Path, m
         assert "2 runs" in text and "1 broken" in text
         # the file fails while its detail is open: the header says why
         app.push_screen(RunScreen(victim))
-        await wait_for(pilot, lambda: app.screen.load_error is not None, timeout=15)
-        await wait_for_text(pilot, message)
+        await wait_for_text(pilot, message, timeout=15)
         app.pop_screen()
         # the others still open
         table = app.screen.table
@@ -109,8 +108,7 @@ async def test_run_file_replaced_by_a_directory(tmp_path: Path) -> None:
         with pytest.raises(LoadError, match="is a directory, not a file"):
             load_run(victim)
         app.screen.refresh_from_disk()
-        await wait_for(pilot, lambda: app.screen.load_error is not None, timeout=15)
-        text = await wait_for_text(pilot, "is a directory")
+        text = await wait_for_text(pilot, "is a directory", timeout=15)
         assert "latest version unreadable" in text  # the last good version stays on screen
         changed, _removed = app.index.update([victim])
         assert changed and changed[0].error == "is a directory, not a file"

@@ -26,7 +26,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harn_tui.cli import _dumps_deep
-from harn_tui.core.demo.generator import agent_event_payload, agent_session_stream, sidecar_lines
+from harn_tui.core.demo.transcripts import agent_event_payload, agent_session_stream, sidecar_lines
 from harn_tui.core.eventlog import hitl, sessions
 from harn_tui.core.eventlog.files import FileEventLog
 from harn_tui.core.eventlog.protocol import agent_events_topic

@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 
 from harn_tui.cli import _dumps_deep
 from harn_tui.core.analysis.report import render_text
-from harn_tui.core.demo.generator import make_run
+from harn_tui.core.demo.records import make_run
 from harn_tui.core.format.errors import LoadError
 from harn_tui.core.format.jsonload import decode_json
 from harn_tui.core.format.normalize import load_run

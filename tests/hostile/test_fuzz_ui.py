@@ -20,12 +20,13 @@ from hostiletools import (
     flip_bytes,
     nested,
     read_only_proof,
+    run_settled,
     swap_for,
     with_value,
 )
 from uitools import make_app, screen_text, wait_for
 
-from harn_tui.core.demo.generator import make_run
+from harn_tui.core.demo.records import make_run
 from harn_tui.screens.json_view import JsonScreen
 from harn_tui.screens.run import RunScreen
 from harn_tui.screens.runs import RunsScreen
@@ -91,8 +92,7 @@ async def test_ui_opens_every_fuzzed_file_without_an_exception(tmp_path: Path) -
                     opened += 1
                     app.open_run(run)
                     await wait_for(pilot, lambda: isinstance(app.screen, RunScreen)
-                                   and (app.screen.detail is not None or app.screen.load_error is not None),
-                                   timeout=20)
+                                   and run_settled(app.screen), timeout=20)
                 await pilot.pause()
                 assert_no_raw_controls(screen_text(app), f"fuzzed file {run.path}")
                 app.pop_screen()

@@ -18,7 +18,8 @@ from hostiletools import WriteGuard, read_only_proof, snapshot
 from uitools import make_app, screen_text, wait_for
 
 from harn_tui import cli
-from harn_tui.core.demo.generator import Corpus, EventLogWriter, write_corpus
+from harn_tui.core.demo.corpus import Corpus, write_corpus
+from harn_tui.core.demo.eventlog_writer import EventLogWriter
 from harn_tui.screens.run import RunScreen
 
 

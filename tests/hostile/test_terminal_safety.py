@@ -21,11 +21,12 @@ from hostiletools import (
     assert_no_raw_controls,
     poison_corpus,
     read_only_proof,
+    run_settled,
 )
 from textual.widgets import DataTable
 from uitools import make_app, screen_text, wait_for
 
-from harn_tui.core.demo.generator import Corpus, write_corpus
+from harn_tui.core.demo.corpus import Corpus, write_corpus
 from harn_tui.screens.json_view import JsonScreen
 from harn_tui.screens.run import RunScreen
 from harn_tui.screens.runs import RunsScreen
@@ -107,8 +108,7 @@ async def _visit_detail(pilot, index: int, seen: dict[str, bool], panes: set[str
     table.cursor = index
     run = table.rows[index]
     await pilot.press("enter")
-    await wait_for(pilot, lambda: isinstance(app.screen, RunScreen)
-                   and (app.screen.detail is not None or app.screen.load_error is not None))
+    await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and run_settled(app.screen))
     await pilot.pause()
     screen = app.screen
     where = f"run {run.path}"

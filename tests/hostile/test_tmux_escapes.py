@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from hostiletools import DEEP, Terminal, poison_corpus, read_only_proof, tmux_available
 
-from harn_tui.core.demo.generator import write_corpus
+from harn_tui.core.demo.corpus import write_corpus
 
 pytestmark = pytest.mark.skipif(not tmux_available(), reason="tmux is required (CI installs it)")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harn_tui.core.demo.generator import Corpus, write_corpus
+from harn_tui.core.demo.corpus import Corpus, write_corpus
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ import orjson
 from uitools import make_app, screen_text, wait_for, wait_for_text
 
 from harn_tui.core.analysis import action_graph as G
-from harn_tui.core.demo.generator import EventLogWriter
+from harn_tui.core.demo.eventlog_writer import EventLogWriter
 from harn_tui.screens.run import RunScreen
 from harn_tui.widgets.panes.action_graph import ActionGraphPane
 

@@ -8,7 +8,7 @@ import orjson
 import pytest
 from uitools import make_app, wait_for
 
-from harn_tui.core.demo.generator import atomic_write_json
+from harn_tui.core.demo.common import atomic_write_json
 from harn_tui.screens.run import RunScreen
 
 SIZE = (120, 36)

@@ -12,7 +12,8 @@ from textual.screen import Screen
 from textual.widgets import Footer
 from uitools import screen_text, wait_for, wait_for_text
 
-from harn_tui.core.demo.generator import BASE_MS, Corpus, RunInfo, write_corpus
+from harn_tui.core.demo.common import BASE_MS
+from harn_tui.core.demo.corpus import Corpus, RunInfo, write_corpus
 from harn_tui.core.eventlog.attach import load_run_with_events
 from harn_tui.core.eventlog.opener import open_event_log
 from harn_tui.core.format.normalize import RunDetail, load_run

@@ -7,10 +7,10 @@ from typing import Any
 
 import orjson
 from textual.pilot import Pilot
-from uitools import make_app, screen_text, tree_digest, wait_for, wait_for_text
+from uitools import compare_loaded, make_app, screen_text, tree_digest, wait_for, wait_for_text
 
 from harn_tui.core.analysis import compare as C
-from harn_tui.core.demo.generator import Corpus, RunInfo
+from harn_tui.core.demo.corpus import Corpus, RunInfo
 from harn_tui.screens.compare import BaselinePicker, CompareScreen, DiffList, render_usage
 from harn_tui.screens.json_view import JsonScreen
 from harn_tui.screens.runs import RunsScreen
@@ -35,7 +35,7 @@ async def _compare(pilot: Pilot, path: Path, baseline: Path | None = None) -> Co
     app: Any = pilot.app
     await _ready(pilot)
     app.push_screen(CompareScreen(path, baseline))
-    await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen) and not app.screen.busy)
+    await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen) and compare_loaded(app.screen))
     await pilot.pause()
     return app.screen
 
@@ -72,7 +72,7 @@ async def test_default_baseline_divergence_jump_and_picking_another(corpus: Corp
         picker = app.screen
         assert [r.id for r in picker.runs] == [previous.run_id, oldest.run_id]
         await pilot.press("j", "enter")
-        await wait_for(pilot, lambda: screen.comparison is not first and not screen.busy)
+        await wait_for(pilot, lambda: screen.comparison is not first and compare_loaded(screen))
         await pilot.pause()
         assert app.screen is screen
         assert screen.b is not None and screen.b.record.id == oldest.run_id
@@ -100,7 +100,7 @@ async def test_oldest_run_has_no_baseline(corpus: Corpus) -> None:
         await pilot.press("b")  # ...but a later run can still be picked
         await wait_for(pilot, lambda: isinstance(app.screen, BaselinePicker))
         await pilot.press("enter")
-        await wait_for(pilot, lambda: screen.comparison is not None and not screen.busy)
+        await wait_for(pilot, lambda: screen.comparison is not None and compare_loaded(screen))
         assert screen.b is not None and screen.b.record.id == _deploys(corpus)[0].run_id
         await pilot.press("escape")
         await pilot.pause()

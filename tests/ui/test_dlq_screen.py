@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from uitools import make_app, screen_text, wait_for, wait_for_text
 
-from harn_tui.core.demo.generator import EventLogWriter
+from harn_tui.core.demo.eventlog_writer import EventLogWriter
 from harn_tui.screens.dlq import DlqScreen
 from harn_tui.screens.json_view import JsonScreen
 

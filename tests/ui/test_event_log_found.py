@@ -8,7 +8,7 @@ import orjson
 import pytest
 from uitools import make_app, screen_text, wait_for, wait_for_text
 
-from harn_tui.core.demo.generator import EventLogWriter
+from harn_tui.core.demo.eventlog_writer import EventLogWriter
 from harn_tui.screens.run import RunScreen
 
 RECORD = {"_type": "run_record", "id": "run-r", "workflow_id": "deploy", "status": "running",

@@ -6,11 +6,15 @@ import random
 from pathlib import Path
 
 import orjson
+from textual.pilot import Pilot
 from textual.widgets import DataTable
 from uitools import make_app, screen_text, tree_digest, wait_for, wait_for_text
 
 from harn_tui.core.analysis.inbox import match_stage
-from harn_tui.core.demo.generator import BASE_MS, Corpus, EventLogWriter, make_run, rfc3339
+from harn_tui.core.demo.common import BASE_MS, rfc3339
+from harn_tui.core.demo.corpus import Corpus
+from harn_tui.core.demo.eventlog_writer import EventLogWriter
+from harn_tui.core.demo.records import make_run
 from harn_tui.screens.inbox import InboxScreen
 from harn_tui.screens.json_view import JsonScreen
 from harn_tui.screens.run import RunScreen
@@ -93,6 +97,23 @@ async def test_inbox_lists_filters_and_refuses_runs_not_in_root(corpus: Corpus) 
     assert tree_digest(corpus.root, corpus.state_dir) == before
 
 
+async def _run_loaded(pilot: Pilot) -> RunScreen:
+    app = pilot.app
+    await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.detail is not None)
+    assert isinstance(app.screen, RunScreen)
+    return app.screen
+
+
+async def _stage_shown(pilot: Pilot, run_screen: RunScreen, row: int) -> None:
+    """The run shows its Stages pane with the cursor on `row`."""
+    table = run_screen.query_one("#stages-table", DataTable)
+    await wait_for(pilot, lambda: run_screen.query_one("#panes").active == "pane-stages"
+                   and table.cursor_row == row)
+    await pilot.pause()
+    assert run_screen.query_one("#panes").active == "pane-stages"
+    assert table.cursor_row == row
+
+
 async def test_enter_opens_the_run_on_the_stage_that_asked(corpus: Corpus) -> None:
     wins = corpus.hitl_log_wins
     app = make_app(corpus.root, corpus.state_dir)
@@ -101,25 +122,21 @@ async def test_enter_opens_the_run_on_the_stage_that_asked(corpus: Corpus) -> No
         _select(screen, lambda r: r.request_id == wins["request_id"])
         item = screen.inbox.current
         assert item is not None and item.run_path is not None
-        loads = screen.loads
+        reloads: list[int] = []  # a spy on the inbox's load results
+        shown = screen._loaded
+        screen._loaded = lambda *args: (reloads.append(1), shown(*args))  # type: ignore[method-assign]
         await pilot.press("enter")
-        await wait_for(pilot, lambda: screen.last_jump is not None)
-        await pilot.pause()
-        run_screen = app.screen
-        assert isinstance(run_screen, RunScreen)
+        run_screen = await _run_loaded(pilot)
         assert run_screen.path == corpus.root / item.run_path
         assert run_screen.trail == ["HITL inbox"]
         assert run_screen.detail is not None and run_screen.detail.record.id == wins["run_id"]
         expected = match_stage(item, [s.raw for s in run_screen.detail.record.stages])
         assert expected is not None
-        assert screen.last_jump == (item.run_path, "stages", expected)
-        assert run_screen.query_one("#panes").active == "pane-stages"
-        assert run_screen.query_one("#stages-table", DataTable).cursor_row == expected
+        await _stage_shown(pilot, run_screen, expected)
         await pilot.press("escape")  # back to the inbox, which reloads
-        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen) and screen.loads > loads)
+        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen) and bool(reloads))
         assert screen.inbox.current is not None and screen.inbox.current.request_id == wins["request_id"]
         await pilot.pause()
-        screen.last_jump = None
         # no stage window holds it (the paused run asked after its last recorded stage
         # finished): the stage to show is the latest one started before the ask, not the
         # HITL pane (issue 9.3)
@@ -127,18 +144,13 @@ async def test_enter_opens_the_run_on_the_stage_that_asked(corpus: Corpus) -> No
         item = screen.inbox.current
         assert item is not None
         await pilot.press("enter")
-        await wait_for(pilot, lambda: screen.last_jump is not None)
-        await pilot.pause()
-        run_screen = app.screen
-        assert isinstance(run_screen, RunScreen)
+        run_screen = await _run_loaded(pilot)
         stages = [s.raw for s in run_screen.detail.record.stages]
         assert match_stage(item, stages) is None
         from harn_tui.core.format.timestamps import parse_ms
 
         latest = max(i for i, s in enumerate(stages) if parse_ms(s["started_at"]) <= item.asked_ms)
-        assert screen.last_jump == (item.run_path, "stages", latest)
-        assert run_screen.query_one("#panes").active == "pane-stages"
-        assert run_screen.query_one("#stages-table", DataTable).cursor_row == latest
+        await _stage_shown(pilot, run_screen, latest)
 
 
 def _hostile_root(tmp_path: Path) -> tuple[Path, Path]:

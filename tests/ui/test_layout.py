@@ -11,9 +11,9 @@ from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
-from uitools import make_app, wait_for
+from uitools import compare_loaded, make_app, wait_for
 
-from harn_tui.core.demo.generator import Corpus, write_corpus
+from harn_tui.core.demo.corpus import Corpus, write_corpus
 from harn_tui.screens.compare import CompareScreen
 from harn_tui.screens.empty import EmptyScreen
 from harn_tui.screens.help import HelpScreen
@@ -107,7 +107,7 @@ def _tours(corpus: Corpus) -> dict[str, Tour]:
 
     async def picker(pilot: Pilot) -> None:
         await compare(pilot)
-        await wait_for(pilot, lambda: not pilot.app.screen.busy)
+        await wait_for(pilot, lambda: compare_loaded(pilot.app.screen))
         await pilot.press("b")
         await wait_for(pilot, lambda: type(pilot.app.screen).__name__ == "BaselinePicker")
 

@@ -12,7 +12,8 @@ import orjson
 import pytest
 from uitools import make_app, screen_text, wait_for, wait_for_text
 
-from harn_tui.core.demo.generator import EventLogWriter, atomic_write_json
+from harn_tui.core.demo.common import atomic_write_json
+from harn_tui.core.demo.eventlog_writer import EventLogWriter
 from harn_tui.screens.run import RunScreen
 from harn_tui.screens.runs import RunsScreen
 

@@ -10,7 +10,7 @@ import pytest
 from textual.widgets import DataTable
 from uitools import make_app, screen_text, wait_for, wait_for_text
 
-from harn_tui.core.demo.generator import Corpus
+from harn_tui.core.demo.corpus import Corpus
 from harn_tui.core.search.engine import search
 from harn_tui.screens.json_view import JsonScreen
 from harn_tui.screens.run import RunScreen

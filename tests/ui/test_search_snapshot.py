@@ -10,7 +10,8 @@ import pytest
 from textual.pilot import Pilot
 from uitools import make_app, screen_text, wait_for
 
-from harn_tui.core.demo.generator import BASE_MS, Corpus, write_corpus
+from harn_tui.core.demo.common import BASE_MS
+from harn_tui.core.demo.corpus import Corpus, write_corpus
 from harn_tui.core.format import clock
 from harn_tui.screens import search as search_screen
 from harn_tui.screens.search import SearchScreen

@@ -16,7 +16,8 @@ from textual.pilot import Pilot
 from uitools import make_app, screen_text, wait_for
 
 from harn_tui.app import HarnTuiApp
-from harn_tui.core.demo.generator import BASE_MS, Corpus, RunInfo, write_corpus
+from harn_tui.core.demo.common import BASE_MS
+from harn_tui.core.demo.corpus import Corpus, RunInfo, write_corpus
 from harn_tui.core.format import clock
 from harn_tui.screens.empty import EmptyScreen
 from harn_tui.screens.help import HelpScreen

@@ -15,6 +15,7 @@ from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Static
 
+import harn_tui
 from harn_tui.core.format.normalize import load_run
 from harn_tui.screens.json_view import JsonScreen, JsonTree
 from harn_tui.screens.stage import ArtifactItem, SectionBody, StageScreen
@@ -27,6 +28,8 @@ EVIL_SHOWN = "[bold red]x[/] \\x1b]0;pwned\\x07"
 
 class Host(App[None]):
     """Pushes the screen under test; records the app-level hand-offs instead of doing them."""
+
+    CSS_PATH = str(Path(harn_tui.__file__).parent / "harn_tui.tcss")  # the screens' layout
 
     def __init__(self, screen: Screen[Any]) -> None:
         super().__init__()

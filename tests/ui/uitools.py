@@ -81,3 +81,9 @@ async def burst(pilot, keys: str | list[str]) -> None:  # type: ignore[no-untype
         app._driver.send_message(event)
     await pilot.pause()
     await pilot.pause()
+
+
+def compare_loaded(screen) -> bool:  # type: ignore[no-untyped-def]
+    """The compare screen is composed and its loading indicator is hidden (nothing in flight)."""
+    loading = screen.query("#compare-loading")
+    return bool(loading) and not loading.first().display

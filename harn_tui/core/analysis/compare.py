@@ -878,10 +878,6 @@ class Comparison:
         """How many rows of a section differ."""
         return sum(1 for row in self.rows(kind) if row.differs)
 
-    @property
-    def identical(self) -> bool:
-        return self.first_divergence is None
-
 
 def _first_divergence(comparison: Comparison) -> Divergence | None:
     best: tuple[tuple[bool, int, int, int], Divergence] | None = None

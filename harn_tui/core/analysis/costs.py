@@ -32,7 +32,6 @@ __all__ = [
     "llm_rows",
     "price",
     "pricing_per_million",
-    "run_cost",
     "run_date",
 ]
 
@@ -130,11 +129,6 @@ class CostReport:
 def _portal(t: Totals) -> dict[str, Any]:
     return {"cost_usd": round(t.cost_usd, 6), "call_count": t.call_count,
             "input_tokens": t.input_tokens, "output_tokens": t.output_tokens}
-
-
-def run_cost(usage: dict[str, Any]) -> float:
-    """A summary's cost (the sum of its `llm` rows)."""
-    return sum(row[5] for row in usage.get("llm") or [] if len(row) == 6)
 
 
 def build_cost_report(runs: Iterable[Any]) -> CostReport:

@@ -19,24 +19,18 @@ from typing import Any
 
 import orjson
 
-from harn_tui.core.demo.generator import (
+from harn_tui.core.demo.common import (
     ACTION_GRAPH_TOPIC,
     HITL_QUESTIONS,
-    Corpus,
-    EventLogWriter,
-    _sum_usage,
-    agent_event_payload,
     agent_events_topic,
-    agent_turn,
     atomic_write_bytes,
     atomic_write_json,
-    derive_observability,
-    make_run,
     rfc3339,
-    sidecar_lines,
     uuidv7,
-    write_corpus,
 )
+from harn_tui.core.demo.eventlog_writer import EventLogWriter
+from harn_tui.core.demo.records import derive_observability, make_run, sum_usage
+from harn_tui.core.demo.transcripts import agent_event_payload, agent_turn, sidecar_lines
 from harn_tui.core.format import clock
 from harn_tui.core.format.timestamps import parse_ms
 
@@ -273,7 +267,7 @@ class LiveDemoWriter:
             pending_nodes=[nxt] if nxt else [],
             artifacts=[a for a in rec["artifacts"] if a["id"] in produced],
             child_runs=[c for c in rec["child_runs"] if c.get("parent_stage_id") in stage_ids],
-            usage=_sum_usage([s["usage"] for s in stages]), transcript=None,
+            usage=sum_usage([s["usage"] for s in stages]), transcript=None,
             trace_spans=[], tool_recordings=[], replay_fixture=None, handoffs=[],
             hitl_questions=self._asked(question, parse_ms(stages[-1]["finished_at"]) or 0),
         )
@@ -343,16 +337,3 @@ class LiveDemoWriter:
                     "metadata": {"child_run_path": worker["child_run_path"],
                                  "child_run_id": worker["child_run_id"]},
                     "audit": worker.get("audit")})
-
-
-def write_demo(root: Path, *, seed: int = 0, base_ms: int | None = None) -> Corpus:
-    """Write the ``--demo`` corpus (event log in ``root/.harn``) with one broken file."""
-    root = Path(root)
-    kwargs: dict[str, Any] = {} if base_ms is None else {"base_ms": base_ms}
-    corpus = write_corpus(root, seed=seed, state_dir=root / ".harn", include_broken=False,
-                          **kwargs)
-    broken = root / "broken-example.json"
-    broken.write_bytes(b'{\n  "_type": "run_record",\n  "id": "half-written",\n'
-                       b'  "workflow_id": "deploy",\n  "stages": [\n    {\n      "id": ')
-    corpus.broken.append(broken)
-    return corpus

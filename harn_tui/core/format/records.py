@@ -293,33 +293,6 @@ class ToolRecording(View):
     timestamp: Field[str] = Field()
 
 
-class CompactionEvent(View):
-    SCHEMA = S.COMPACTION_EVENT
-    id: Field[str] = Field()
-    transcript_id: Field[str | None] = Field()
-    stage_id: Field[str | None] = Field()
-    node_id: Field[str | None] = Field()
-    mode: Field[str] = Field()
-    strategy: Field[str] = Field()
-    archived_messages: Field[int] = Field()
-    estimated_tokens_before: Field[int] = Field()
-    estimated_tokens_after: Field[int] = Field()
-    snapshot_asset_id: Field[str | None] = Field()
-    snapshot_location: Field[str] = Field()
-    snapshot_path: Field[str | None] = Field()
-    available: Field[bool] = Field()
-
-
-class DaemonEvent(View):
-    SCHEMA = S.DAEMON_EVENT
-    daemon_id: Field[str] = Field()
-    name: Field[str] = Field()
-    kind: Field[str] = Field()
-    timestamp: Field[str] = Field()
-    persist_path: Field[str] = Field()
-    payload_summary: Field[str | None] = Field()
-
-
 class RunRecord(_TimedWithTranscript):
     """A whole run record, normalized."""
 

@@ -257,12 +257,8 @@ class RunIndex:
 
     # -- querying ---------------------------------------------------------------
 
-    def find(self, run_id: str) -> list[RunSummary]:
-        """Runs whose id (or path) equals `run_id`."""
-        return [s for s in self.runs.values() if s.id == run_id or s.path == run_id]
-
     def find_prefix(self, text: str) -> list[RunSummary]:
-        """`find`, else the runs whose id starts with `text` (see `match_runs`)."""
+        """The run whose id or path is `text`, else the runs whose id starts with it (`match_runs`)."""
         return match_runs(self.runs.values(), text)
 
 

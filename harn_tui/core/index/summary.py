@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from operator import attrgetter
 from typing import Any
 
@@ -52,10 +52,6 @@ class RunSummary:
     mtime_ns: int = 0
 
     @property
-    def mtime_ms(self) -> int:
-        return self.mtime_ns // 1_000_000
-
-    @property
     def broken(self) -> bool:
         return self.error is not None
 
@@ -93,21 +89,6 @@ class RunSummary:
                 self.error or "",
             )
         ).lower()
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> RunSummary:
-        return cls(**data)
-
-    def to_row(self) -> list[Any]:
-        """The fields as a list in declaration order (compact for caches and pipes)."""
-        return list(_getter(self))
-
-    @classmethod
-    def from_row(cls, row: list[Any]) -> RunSummary:
-        return cls(*row)
 
     def to_doc(self) -> bytes:
         """The summary as one compact JSON object (what `ls --json` prints per run)."""
