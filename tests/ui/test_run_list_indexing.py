@@ -43,3 +43,30 @@ async def test_streamed_batches_are_coalesced_while_indexing_and_all_land(corpus
         del app.runs["zz-streamed-0.json"]
         screen.refresh_rows()
         assert all(r.path != "zz-streamed-0.json" for r in screen.table.rows)
+
+
+async def test_the_first_index_is_frozen_out_of_full_gc_passes(corpus) -> None:
+    import gc
+
+    from harn_tui.core.format import gcpause
+
+    app = make_app(corpus.root, corpus.state_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.scanned.is_set() and not app.loading_note)
+        await pilot.pause()
+        assert gcpause._frozen_once
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold()[2] == gcpause.GEN2_THRESHOLD
+
+
+def test_a_bulk_parse_after_the_freeze_does_not_unfreeze_it() -> None:
+    import gc
+
+    from harn_tui.core.format import gcpause
+
+    gcpause.freeze_long_lived()
+    frozen = gc.get_freeze_count()
+    with gcpause.gc_paused():
+        made = [{"n": i} for i in range(1000)]
+    assert gc.get_freeze_count() >= frozen + len(made)
+    assert gc.isenabled()

@@ -15,7 +15,9 @@ def gc_paused() -> Iterator[None]:
     On the way out the new objects are promoted straight to the oldest generation
     (`freeze` + `unfreeze`), so re-enabling the GC does not start with a young-generation
     pass over all of them: on a UI's worker thread, that pass holds the GIL long enough
-    to freeze the screen. Nested pauses are fine (only the outermost one resumes).
+    to freeze the screen. Once `freeze_long_lived` has run, the new objects stay frozen
+    instead (refcounting still frees them; the collector just never rescans them).
+    Nested pauses are fine (only the outermost one resumes).
     """
     was_enabled = gc.isenabled()
     gc.disable()
@@ -24,7 +26,8 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.freeze()
-            gc.unfreeze()
+            if not _frozen_once:  # after `freeze_long_lived`, unfreezing would undo it
+                gc.unfreeze()
             gc.enable()
 
 
