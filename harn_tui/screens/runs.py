@@ -15,7 +15,6 @@ from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from harn_tui.core.analysis.query import Query, filter_runs
-from harn_tui.core.format.gcpause import freeze_long_lived
 from harn_tui.core.format.numbers import fmt_tokens, fmt_usd
 from harn_tui.core.format.plural import plural
 from harn_tui.core.format.timestamps import format_duration
@@ -152,9 +151,6 @@ class RunsScreen(TerminalOnlyKeys, Screen[None]):
             filtered = True
         self.table.set_rows(rows)
         self._update_header(rows, filtered)
-        scanned = getattr(self.app, "scanned", None)
-        if scanned is not None and scanned.is_set() and not getattr(self.app, "loading_note", ""):
-            freeze_long_lived()  # the first index is in: keep full GC passes off it
 
     def _update_header(self, rows: list[RunSummary], filtered: bool) -> None:
         order = self.order

@@ -18,7 +18,11 @@ def _run(rng: random.Random, i: int, version: int = 0) -> RunSummary:
         duration_ms=rng.choice([None, 0, rng.randrange(1, 50)]),
         mtime_ns=rng.randrange(5) + version,
         status_group=rng.choice(["active", "completed", "failed"]),
-        usage={"input_tokens": rng.randrange(100), "output_tokens": rng.randrange(9), "total_cost": rng.random()},
+        usage={
+            "input_tokens": rng.randrange(100),
+            "output_tokens": rng.randrange(9),
+            "total_cost": rng.random(),
+        },
         error="bad json" if broken else None,
     )
 
@@ -35,7 +39,11 @@ def _check(order: RunOrder, runs: dict[str, RunSummary], sort: str) -> None:
     durations = [r.duration_ms for r in good if r.duration_ms]
     assert order.avg_duration_ms == (sum(durations) / len(durations) if durations else None)
     shown = [r for r in expected if not r.broken]
-    fresh = (sum(r.cost_usd for r in shown), sum(r.input_tokens for r in shown), sum(r.output_tokens for r in shown))
+    fresh = (
+        sum(r.cost_usd for r in shown),
+        sum(r.input_tokens for r in shown),
+        sum(r.output_tokens for r in shown),
+    )
     assert order.shown_totals() == fresh
     assert order.shown_totals(expected) == fresh
 

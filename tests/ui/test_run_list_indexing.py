@@ -31,42 +31,22 @@ async def test_streamed_batches_are_coalesced_while_indexing_and_all_land(corpus
         template = next(r for r in screen.table.rows if not r.broken)
         app.scanned.clear()  # as during the first scan
         for i in range(12):  # twelve batches in quick succession
-            run = dataclasses.replace(template, path=f"zz-streamed-{i}.json", started_at_ms=10**13 + i)
+            run = dataclasses.replace(
+                template, path=f"zz-streamed-{i}.json", started_at_ms=10**13 + i
+            )
             app.runs[run.path] = run
             screen.refresh_rows()
         assert len(calls) <= 1  # at most the first batch right away
-        await wait_for(pilot, lambda: any(r.path == "zz-streamed-11.json" for r in screen.table.rows),
-                       timeout=runs_module.INDEXING_REFRESH_EVERY * 20)
+        await wait_for(
+            pilot,
+            lambda: any(r.path == "zz-streamed-11.json" for r in screen.table.rows),
+            timeout=runs_module.INDEXING_REFRESH_EVERY * 20,
+        )
         assert len(calls) <= 2
-        assert [r.path for r in screen.table.rows[:12]] == [f"zz-streamed-{i}.json" for i in range(11, -1, -1)]
+        assert [r.path for r in screen.table.rows[:12]] == [
+            f"zz-streamed-{i}.json" for i in range(11, -1, -1)
+        ]
         app.scanned.set()  # once indexed, every change shows at once
         del app.runs["zz-streamed-0.json"]
         screen.refresh_rows()
         assert all(r.path != "zz-streamed-0.json" for r in screen.table.rows)
-
-
-async def test_the_first_index_is_frozen_out_of_full_gc_passes(corpus) -> None:
-    import gc
-
-    from harn_tui.core.format import gcpause
-
-    app = make_app(corpus.root, corpus.state_dir)
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.scanned.is_set() and not app.loading_note)
-        await pilot.pause()
-        assert gcpause._frozen_once
-        assert gc.get_freeze_count() > 0
-        assert gc.get_threshold()[2] == gcpause.GEN2_THRESHOLD
-
-
-def test_a_bulk_parse_after_the_freeze_does_not_unfreeze_it() -> None:
-    import gc
-
-    from harn_tui.core.format import gcpause
-
-    gcpause.freeze_long_lived()
-    frozen = gc.get_freeze_count()
-    with gcpause.gc_paused():
-        made = [{"n": i} for i in range(1000)]
-    assert gc.get_freeze_count() >= frozen + len(made)
-    assert gc.isenabled()
