@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -17,7 +19,8 @@ from harn_tui.core.format import clock
 from harn_tui.core.format.numbers import fmt_tokens, fmt_usd
 from harn_tui.core.format.plural import plural
 from harn_tui.core.format.timestamps import format_duration
-from harn_tui.core.index.run_index import SORTS, select
+from harn_tui.core.index.run_index import SORTS, matches
+from harn_tui.core.index.run_order import RunOrder
 from harn_tui.core.index.summary import RunSummary
 from harn_tui.served import TerminalOnlyKeys
 from harn_tui.text import line
@@ -29,6 +32,9 @@ from harn_tui.widgets.run_table import RunTable
 from harn_tui.widgets.virtual_list import with_position
 
 STATUS_CYCLE = ("all", "active", "completed", "failed")
+#: While the first scan streams rows in, the list refreshes at most this often (seconds), so a
+#: key never waits behind a refresh per batch.
+INDEXING_REFRESH_EVERY = 0.3
 
 
 class TableHeader(Widget):
@@ -85,19 +91,22 @@ class RunsScreen(TerminalOnlyKeys, Screen[None]):
 
     def on_mount(self) -> None:
         self.where: Query | None = None
+        self.order = RunOrder()
+        self._last_refresh = 0.0
+        self._refresh_due = False
         prefs = getattr(self.app, "prefs", None)
         remembered = prefs.get("sort") if prefs is not None else None
         if remembered in SORTS:
             self.sort = remembered
         self.table.focus()
-        self.refresh_rows()
+        self.recompute_rows()
         self.set_interval(30, self._refresh_relative)
         self.app.runs_changed.subscribe(self, lambda _: self.refresh_rows(), immediate=True)  # type: ignore[attr-defined]
 
     def _refresh_relative(self) -> None:
         """Relative times ("3m ago") and `since=` queries move with the clock."""
         if self.where is not None and self.where.needs_now:
-            self.refresh_rows()
+            self.recompute_rows()
         else:
             self.table.refresh()
 
@@ -111,40 +120,55 @@ class RunsScreen(TerminalOnlyKeys, Screen[None]):
         return list(self.app.runs.values())  # type: ignore[attr-defined]
 
     def refresh_rows(self) -> None:
-        """Recompute the visible rows from the app's index (keeps the cursor's run)."""
-        runs = self.all_runs()
-        rows = select(
-            runs,
-            status=self.status_filter,
-            workflow=self.workflow_filter,
-            query=self.search or None,
-            sort=self.sort,
-        )
+        """The app's index changed: recompute the rows (at most every
+        `INDEXING_REFRESH_EVERY` seconds while the first scan streams in)."""
+        scanned = getattr(self.app, "scanned", None)
+        if scanned is not None and not scanned.is_set():
+            wait = self._last_refresh + INDEXING_REFRESH_EVERY - time.monotonic()
+            if wait > 0:
+                if not self._refresh_due:
+                    self._refresh_due = True
+                    self.set_timer(wait, self._refresh_if_due)
+                return
+        self.recompute_rows()
+
+    def _refresh_if_due(self) -> None:
+        if self._refresh_due and self.is_mounted:
+            self.recompute_rows()
+
+    def recompute_rows(self) -> None:
+        """Recompute the visible rows from the app's index now (keeps the cursor's run).
+        The sorted order is kept across calls, so this costs what changed plus the filters."""
+        self._refresh_due = False
+        self._last_refresh = time.monotonic()
+        order = self.order
+        order.update(self.app.runs, self.sort)  # type: ignore[attr-defined]
+        rows = order.rows
+        status, workflow, search = self.status_filter, self.workflow_filter, self.search or None
+        filtered = status != "all" or bool(workflow) or bool(search and search.strip())
+        if filtered:
+            rows = [r for r in rows if matches(r, status=status, workflow=workflow, query=search)]
         where = getattr(self, "where", None)
         if where is not None and not where.is_empty:
             rows = filter_runs(rows, where, clock.now_ms())
+            filtered = True
         self.table.set_rows(rows)
-        self._update_header(runs, rows)
+        self._update_header(rows, filtered)
 
-    def _update_header(self, runs: list[RunSummary], rows: list[RunSummary]) -> None:
-        good = [r for r in runs if not r.broken]
-        active = sum(1 for r in good if r.status_group == "active")
-        failed = sum(1 for r in good if r.status_group == "failed")
-        broken = len(runs) - len(good)
-        durations = [r.duration_ms for r in good if r.duration_ms]
-        avg = format_duration(sum(durations) / len(durations)) if durations else "-"
+    def _update_header(self, rows: list[RunSummary], filtered: bool) -> None:
+        order = self.order
+        broken = order.broken
+        mean = order.avg_duration_ms
+        avg = format_duration(mean) if mean is not None else "-"
         fields = [
-            Text(f" {plural(len(good), 'run')}", style="bold"),
-            Text(f"● {active} active", style="yellow"),
-            Text(f"✗ {failed} failed", style="red"),
+            Text(f" {plural(order.good, 'run')}", style="bold"),
+            Text(f"● {order.active} active", style="yellow"),
+            Text(f"✗ {order.failed} failed", style="red"),
         ]
         if broken:
             fields.append(Text(f"! {broken} broken", style="red"))
         fields.append(Text(f"avg {avg}"))
-        shown = [r for r in rows if not r.broken]
-        cost = sum(r.cost_usd for r in shown)
-        tin = sum(r.input_tokens for r in shown)
-        tout = sum(r.output_tokens for r in shown)
+        cost, tin, tout = order.shown_totals(rows if filtered else None)
         spend = Text(fmt_usd(cost), style="bold")
         spend.append(f" {fmt_tokens(tin)}/{fmt_tokens(tout)} tok shown", style="dim")
         spend.append("  $ costs", style="dim")
@@ -164,7 +188,7 @@ class RunsScreen(TerminalOnlyKeys, Screen[None]):
         state.append(" workflow:", style="dim")
         state.append_text(line(self.workflow_filter or "all", "bold" if self.workflow_filter else "dim", 20))
         state.append(f" sort:{self.sort}", style="dim")
-        state.append(f"  {len(rows):,} of {len(runs):,} shown ", style="dim")
+        state.append(f"  {len(rows):,} of {len(order):,} shown ", style="dim")
         self.query_one("#filter-state", Static).update(state)
         self.query_one(TableHeader).refresh()
         note = getattr(self.app, "root_note", "") or ""
@@ -172,7 +196,7 @@ class RunsScreen(TerminalOnlyKeys, Screen[None]):
         self.query_one("#runs-note").display = bool(note)
 
     def on_resize(self) -> None:
-        self.call_after_refresh(self.refresh_rows)
+        self.call_after_refresh(self.recompute_rows)
 
     def watch_status_filter(self) -> None:
         self._refresh_if_mounted()
@@ -191,7 +215,7 @@ class RunsScreen(TerminalOnlyKeys, Screen[None]):
 
     def _refresh_if_mounted(self) -> None:
         if self.is_mounted:
-            self.refresh_rows()
+            self.recompute_rows()
 
     # -- actions --------------------------------------------------------------
 
@@ -207,7 +231,7 @@ class RunsScreen(TerminalOnlyKeys, Screen[None]):
     def _query_changed(self, event: QueryBar.Changed) -> None:
         if event.query is not None:  # an invalid query keeps the last valid one applied
             self.where = event.query
-            self.refresh_rows()
+            self.recompute_rows()
             if event.query.text_sets:
                 self._bind_text(event.query)
 
@@ -216,7 +240,7 @@ class RunsScreen(TerminalOnlyKeys, Screen[None]):
         """Resolve `text~"..."` terms with the full-text index (off the UI thread)."""
         query.bind_text(self.app.text_paths)  # type: ignore[attr-defined]
         if query is self.where:
-            self.app.call_from_thread(self.refresh_rows)
+            self.app.call_from_thread(self.recompute_rows)
 
     def text_index_changed(self) -> None:
         """The full-text index changed: re-resolve a `text~` query."""

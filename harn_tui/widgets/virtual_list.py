@@ -193,6 +193,10 @@ class KeyedList(VirtualList, Generic[R]):
         keep = 0
         if current is not None:
             wanted = self.row_key(current)
+            here = self.rows[self.cursor] if self.cursor < len(self.rows) else None
+            if here is not None and self.row_key(here) == wanted:  # the usual case: unmoved
+                self.set_count(len(self.rows), keep=self.cursor)
+                return
             keep = next(
                 (i for i, row in enumerate(self.rows) if self.row_key(row) == wanted),
                 min(self.cursor, max(len(self.rows) - 1, 0)),
