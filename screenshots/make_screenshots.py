@@ -183,6 +183,13 @@ class Shooter:
             await pilot.press("colon", *"status=completed tokens>40k")
             await settle(pilot)
             self.save(app, "query.svg")
+            await pilot.press("escape")
+            await settle(pilot)
+            await wait_until(pilot, lambda: app.search_ready.is_set(), 60)
+            await pilot.press("ctrl+f", *'"mismatched types"')
+            await wait_until(pilot, lambda: bool(getattr(app.screen, "hits", None)), 30)
+            await settle(pilot)
+            self.save(app, "search.svg")
 
 
 def write_dead_letters(state_dir: Path, ms: int) -> None:
