@@ -448,9 +448,9 @@ class HarnTuiApp(App[int]):
 
     def with_log_hitl(self, run: RunSummary) -> RunSummary:
         """The summary with HITL questions from the event log counted in."""
-        extra = self.log_questions.request_ids(run.id) if run.id else set()
-        if extra:
-            run.hitl_question_count = len(set(run.hitl_request_ids) | extra)
+        count = self.log_questions.request_count(run.id, run.hitl_request_ids)
+        if count is not None:
+            run.hitl_question_count = count
         return run
 
     def on_runs_changed(self, message: RunsChanged) -> None:

@@ -449,10 +449,10 @@ def merge_log_hitl_listing(listed: list[Any], log: EventLog) -> tuple[list[Any],
         return listed, exc.reason
     out = []
     for run in listed:
-        asked = questions.request_ids(run.id) if run.id else set()
-        if asked:
+        count = questions.request_count(run.id, run.hitl_request_ids)
+        if count is not None:
             doc = orjson.loads(run.doc)
-            doc["hitl_question_count"] = len(set(run.hitl_request_ids) | asked)
+            doc["hitl_question_count"] = count
             run = run._replace(doc=orjson.dumps(doc))
         out.append(run)
     return out, None

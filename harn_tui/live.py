@@ -32,7 +32,8 @@ if TYPE_CHECKING:
     from harn_tui.core.index.run_index import RunIndex
     from harn_tui.core.index.summary import RunSummary
 
-RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8)
+from harn_tui.core.index.watch import RETRY_DELAYS
+
 ROOT_POLL_SECONDS = 0.5
 #: How often a missing event log is looked for again.
 LOG_APPEAR_SECONDS = 2.0

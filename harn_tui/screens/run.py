@@ -20,6 +20,7 @@ from harn_tui.core.format import derive
 from harn_tui.core.format.errors import HarnTuiError
 from harn_tui.core.format.plural import plural
 from harn_tui.core.format.timestamps import format_duration, format_iso, parse_ms
+from harn_tui.core.index.watch import RETRY_DELAYS
 from harn_tui.messages import RunFileChanged
 from harn_tui.served import TerminalOnlyKeys
 from harn_tui.text import line
@@ -39,8 +40,7 @@ PANES = ("stages", "children", "hitl", "compaction", "replay", "turns", "lens", 
 #: Tab titles used below FULL_TITLES_WIDTH columns, so nine tabs fit in 80.
 SHORT_TITLES = {"children": "2 Child", "compaction": "4 Compact"}
 FULL_TITLES_WIDTH = 90
-#: A persisting parse failure is shown after this many tries (spaced by RETRY_DELAYS).
-RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8)
+
 #: Event-log rows per session read before the detail is first shown; the rest follow in
 #: pages of REST_PAGE_ROWS (a 1M-row topic shows its first screen at once).
 FIRST_PAGE_ROWS = 5_000

@@ -308,6 +308,12 @@ def test_a_runs_requests_follow_the_inboxs_rule(tmp_path: Path) -> None:
     assert index.request_ids("run-r") == {i.request_id for i in mine if i.kind != "question"}
     assert "hitl_approval_other" not in {i.request_id for i in mine}
     assert run_requests([], "", states) == []
+    # the count rule (the run list and `ls` both use it): distinct ids of record and log
+    record_ids = [q["request_id"] for q in rec["hitl_questions"]]
+    assert index.request_count("run-r", record_ids) == len(set(record_ids) | index.request_ids("run-r"))
+    assert index.request_count("run-r", [*record_ids, *index.request_ids("run-r")]) == len(
+        set(record_ids) | index.request_ids("run-r"))  # an id in both counts once
+    assert index.request_count("run-nobody", record_ids) is None  # the log adds nothing
 
 
 def test_stage_that_asked_falls_back_to_the_latest_stage_started_before() -> None:

@@ -172,6 +172,12 @@ class QuestionIndex:
         with self._lock:
             return set(self.by_run.get(run_id, ())) | self.ids_by_run.get(run_id, set())
 
+    def request_count(self, run_id: str, record_ids: Iterable[str]) -> int | None:
+        """The run's HITL count with the event log's requests counted in: the distinct ids of
+        the record and of the log (None when the log adds nothing to the record's count)."""
+        asked = self.request_ids(run_id) if run_id else set()
+        return len(set(record_ids) | asked) if asked else None
+
 
 def merge_questions(
     existing: list[dict[str, Any]], from_log: list[dict[str, Any]]

@@ -14,6 +14,9 @@ from harn_tui.core.index.discovery import is_candidate_name, is_ignored_name
 
 #: Group changes for at most this long before yielding (keeps write→screen latency low).
 DEBOUNCE_MS = 60
+#: A file that fails to parse right after a change is read again after these delays (seconds)
+#: before it is shown broken: Harn may be half-way through rewriting it.
+RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8)
 STEP_MS = 15
 
 
