@@ -16,6 +16,7 @@ from typing import Any
 from harn_tui.core.analysis import agent_events
 from harn_tui.core.eventlog.sessions import SessionEvent
 from harn_tui.core.format.plural import plural
+from harn_tui.core.format.schema import to_str
 
 __all__ = [
     "CHUNK_TYPES",
@@ -101,16 +102,7 @@ class TimelineRow:
 
 def _s(event: dict[str, Any], key: str) -> str:
     """A field as text ('' when absent, null or a container)."""
-    value = event.get(key)
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return repr(value) if math.isfinite(value) else ""
-    return ""
+    return to_str(event.get(key))
 
 
 def _i(event: dict[str, Any], key: str) -> int | None:

@@ -3,13 +3,14 @@ and the row decoding the backends share."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import orjson
+
+from harn_tui.core.format.schema import to_int
 
 __all__ = [
     "AGENT_EVENTS_PREFIX",
@@ -134,20 +135,11 @@ def _decode_headers_uncached(raw: Any) -> tuple[dict[str, str], str | None]:
 
 
 def as_int(value: Any, default: int = 0) -> int:
-    """A stored number as an int (``default`` for non-numbers and non-finite floats)."""
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return int(value) if math.isfinite(value) else default
-    if isinstance(value, (str, bytes)):
-        try:
-            number = float(value)
-        except ValueError:
-            return default
-        return int(number) if math.isfinite(number) else default
-    return default
+    """A stored number as an int (``default`` for non-numbers and non-finite floats); a BLOB
+    column is read as its text."""
+    if isinstance(value, (bytes, bytearray)):
+        value = bytes(value).decode("utf-8", errors="replace")
+    return to_int(value, default)
 
 
 def as_kind(value: Any) -> str:
