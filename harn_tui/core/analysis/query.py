@@ -33,14 +33,11 @@ This module is pure: no Textual, no Rich.
 from __future__ import annotations
 
 import difflib
-import json
-import os
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from harn_tui.core.format.errors import UsageError
@@ -52,11 +49,8 @@ __all__ = [
     "OPERATORS",
     "Query",
     "QueryError",
-    "SavedQueries",
-    "SavedQuery",
     "apply_completion",
     "complete",
-    "config_dir",
     "filter_listed",
     "filter_runs",
     "parse_query",
@@ -730,108 +724,3 @@ def apply_completion(text: str, cursor: int, candidate: str) -> tuple[str, int]:
         end += 1
     new = text[:start] + candidate + text[end:]
     return new, start + len(candidate)
-
-
-# -- saved queries ------------------------------------------------------------
-
-
-def config_dir(env: Mapping[str, str] | None = None) -> Path:
-    """``HARN_TUI_CONFIG_DIR`` else the platform user config dir for ``harn-tui``."""
-    environ = os.environ if env is None else env
-    value = (environ.get("HARN_TUI_CONFIG_DIR") or "").strip()
-    if value:
-        return Path(value).expanduser().absolute()
-    from platformdirs import user_config_dir
-
-    return Path(user_config_dir("harn-tui"))
-
-
-@dataclass(frozen=True)
-class SavedQuery:
-    name: str
-    query: str
-
-
-class SavedQueries:
-    """Named queries kept as JSON in `<config dir>/queries.json`.
-
-    A missing file is an empty list; a corrupt one is ignored (never raised) and
-    described in `problem`; it is moved aside to `queries.json.corrupt` before
-    the next save so nothing the user wrote is lost.
-    """
-
-    VERSION = 1
-
-    def __init__(self, path: Path | str | None = None) -> None:
-        self.path = Path(path) if path is not None else config_dir() / "queries.json"
-        self.items: list[SavedQuery] = []
-        self.problem: str | None = None
-        self._corrupt = False
-
-    def load(self) -> list[SavedQuery]:
-        self.items, self.problem, self._corrupt = [], None, False
-        try:
-            data = self.path.read_bytes()
-        except FileNotFoundError:
-            return []
-        except OSError as exc:
-            self.problem = f"cannot read {self.path.name}: {exc.strerror or type(exc).__name__}"
-            return []
-        try:
-            doc = json.loads(data)
-        except (ValueError, UnicodeDecodeError):
-            return self._bad("not valid JSON")
-        entries = doc.get("queries") if isinstance(doc, dict) else None
-        if not isinstance(entries, list):
-            return self._bad("expected an object with a 'queries' list")
-        skipped = 0
-        seen: set[str] = set()
-        for entry in entries:
-            name = entry.get("name") if isinstance(entry, dict) else None
-            query = entry.get("query") if isinstance(entry, dict) else None
-            if not isinstance(query, str) or not isinstance(name, str) or name in seen:
-                skipped += 1
-                continue
-            seen.add(name)
-            self.items.append(SavedQuery(name, query))
-        if skipped:
-            self.problem = f"{self.path.name}: skipped {skipped} malformed entr{'y' if skipped == 1 else 'ies'}"
-        return list(self.items)
-
-    def _bad(self, why: str) -> list[SavedQuery]:
-        self._corrupt = True
-        self.problem = f"{self.path.name} ignored: {why}"
-        return []
-
-    def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        if self._corrupt and self.path.exists():
-            os.replace(self.path, self.path.with_name(self.path.name + ".corrupt"))
-            self._corrupt = False
-        doc = {
-            "version": self.VERSION,
-            "queries": [{"name": q.name, "query": q.query} for q in self.items],
-        }
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        os.replace(tmp, self.path)
-
-    def add(self, query: str, name: str | None = None) -> SavedQuery:
-        """Save `query` (validated) under `name` (default: the query itself); replaces a same-named one."""
-        parse_query(query)
-        text = query.strip()
-        item = SavedQuery((name or text).strip() or text, text)
-        self.items = [q for q in self.items if q.name != item.name] + [item]
-        self.save()
-        return item
-
-    def remove(self, name: str) -> bool:
-        before = len(self.items)
-        self.items = [q for q in self.items if q.name != name]
-        if len(self.items) == before:
-            return False
-        self.save()
-        return True
-
-    def names(self) -> list[str]:
-        return [q.name for q in self.items]
