@@ -341,3 +341,14 @@ def test_status_values_are_closed_for_near_misses_and_open_otherwise() -> None:
     for text in ("status=awaiting_review", "status=failed", "status=FAILED", "status=paused",
                  "status~faild", "workflow=faild", "workflow=no-such-workflow", "wf=deploi"):
         parse_query(text)  # no error
+
+
+def test_workflow_double_equals_is_the_exact_shown_name() -> None:
+    runs = [run("a", workflow_name="Deploy"), run("b", workflow_name="deploy"),
+            run("c", workflow_name="x", workflow_id="Deploy")]
+    assert [r.id for r in filter_runs(runs, "workflow==Deploy", NOW)] == ["a"]
+    assert [r.id for r in filter_runs(runs, "wf==deploy", NOW)] == ["b"]
+    assert [r.id for r in filter_runs(runs, "workflow=deploy", NOW)] == ["a", "b", "c"]
+    with pytest.raises(QueryError, match=r"status takes = != ~ !~$"):
+        parse_query("status==failed")
+    assert complete("workflow==De", 12, runs) == ["workflow==Deploy", "workflow==deploy"]

@@ -24,6 +24,8 @@ Values
     * `since=2h` means started within the last two hours of `now_ms`;
     * `status=` a group (`active completed failed broken`) matches the group, any
       other value the exact status;
+    * `workflow==NAME` is exactly (case-sensitive) the workflow name the run list shows
+      (what the run list's `w` control and `ls --workflow` build, see `controls_query`);
     * a run without a value (no duration, unparsed start) never matches a
       comparison on it.
 
@@ -38,7 +40,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from harn_tui.core.format.errors import UsageError
 from harn_tui.core.format.textsafe import one_line
@@ -51,6 +53,8 @@ __all__ = [
     "QueryError",
     "apply_completion",
     "complete",
+    "controls_query",
+    "filter_controls",
     "filter_listed",
     "filter_runs",
     "parse_query",
@@ -73,7 +77,7 @@ class QueryError(UsageError):
 
 
 #: Operators, longest first (so `!=` is not read as `!` then `=`).
-OPERATORS: tuple[str, ...] = ("!=", "!~", ">=", "<=", "=", "~", ">", "<")
+OPERATORS: tuple[str, ...] = ("==", "!=", "!~", ">=", "<=", "=", "~", ">", "<")
 STRING_OPS = ("=", "!=", "~", "!~")
 ORDER_OPS = ("=", "!=", ">", ">=", "<", "<=")
 EQUALITY_OPS = ("=", "!=")
@@ -107,7 +111,9 @@ class FieldSpec:
 
     @property
     def ops(self) -> tuple[str, ...]:
-        if self.kind in ("text", "list", "status", "workflow"):
+        if self.kind == "workflow":
+            return (*STRING_OPS, "==")
+        if self.kind in ("text", "list", "status"):
             return STRING_OPS
         if self.kind == "bool":
             return EQUALITY_OPS
@@ -169,7 +175,7 @@ _LOOKUP: dict[str, FieldSpec] = {
 }
 FIELD_NAMES_TEXT = " ".join(FIELDS)
 
-_KEY_OP = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(!=|!~|>=|<=|=|~|>|<)")
+_KEY_OP = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(==|!=|!~|>=|<=|=|~|>|<)")
 
 
 # -- tokenizing ---------------------------------------------------------------
@@ -425,6 +431,8 @@ def _compile_text(spec: FieldSpec, op: str, raw: str) -> Compiled:
 
 
 def _compile_list(spec: FieldSpec, op: str, raw: str) -> Compiled:
+    if op == "==":  # workflow==NAME: the shown name, exactly
+        return Compiled("s.workflow_name == {c0}", _fixed(raw), 1)
     needle = raw.lower()
     if not needle or "\x00" in needle:
         return Compiled(_list_expr(op, spec.expr), _fixed(needle), 4)
@@ -636,6 +644,39 @@ def filter_listed(listed: Iterable[Any], text: Query | str, now_ms: int) -> list
         return list(listed)
     pred = query.predicate(now_ms)
     return [row for row in listed if pred(RunSummary.from_doc(row.doc))]
+
+
+def _bare(text: str) -> str:
+    """`text` as a quoted bare word: always the substring search, whatever it contains."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def controls_query(status: str = "all", workflow: str | None = None, text: str | None = None) -> str:
+    """The run list's `s` / `w` / `/` controls (and `ls --status/--workflow/-q`) as a query.
+
+    A status group is `status=GROUP`, a workflow `workflow==NAME` (the shown name, exactly),
+    the filter text one quoted bare word (a case-insensitive substring of `search_text()`).
+    """
+    terms: list[str] = []
+    if status != "all":
+        terms.append(f"status={_quote(status)}")
+    if workflow:
+        terms.append(f"workflow=={_quote(workflow)}")
+    needle = (text or "").strip()
+    if needle:
+        terms.append(_bare(needle))
+    return " ".join(terms)
+
+
+_Row = TypeVar("_Row")
+
+
+def filter_controls(
+    rows: Iterable[_Row], status: str = "all", workflow: str | None = None, text: str | None = None
+) -> list[_Row]:
+    """The rows the controls keep, in order. Their terms read only `status_group`,
+    `workflow_name` and `search_text()`, so `ls` filters its `Listed` rows directly."""
+    return filter_runs(rows, controls_query(status, workflow, text), 0)  # type: ignore[arg-type,return-value]
 
 
 # -- completion ---------------------------------------------------------------
