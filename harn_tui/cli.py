@@ -359,14 +359,11 @@ def cmd_ls(args: argparse.Namespace) -> int:
         from harn_tui.core.analysis.query import filter_listed
 
         listed = filter_listed(listed, where, clock.now_ms())
-    chosen = select(
-        listed,
-        status=args.status,
-        workflow=args.workflow,
-        query=args.query,
-        sort=args.sort,
-        limit=args.limit,
-    )
+    if args.status != "all" or args.workflow or (args.query or "").strip():
+        from harn_tui.core.analysis.query import filter_controls
+
+        listed = filter_controls(listed, args.status, args.workflow, args.query)
+    chosen = select(listed, sort=args.sort, limit=args.limit)
     if args.json:
         # Written piece by piece: joining 100,000 documents first would copy them twice more.
         out = sys.stdout.buffer

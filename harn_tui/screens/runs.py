@@ -14,12 +14,12 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
-from harn_tui.core.analysis.query import Query, filter_runs
+from harn_tui.core.analysis.query import Query, controls_query, filter_runs, parse_query
 from harn_tui.core.format import clock
 from harn_tui.core.format.numbers import fmt_tokens, fmt_usd
 from harn_tui.core.format.plural import plural
 from harn_tui.core.format.timestamps import format_duration
-from harn_tui.core.index.run_index import SORTS, matches
+from harn_tui.core.index.run_index import SORTS
 from harn_tui.core.index.run_order import RunOrder
 from harn_tui.core.index.summary import RunSummary
 from harn_tui.served import TerminalOnlyKeys
@@ -144,16 +144,24 @@ class RunsScreen(TerminalOnlyKeys, Screen[None]):
         order = self.order
         order.update(self.app.runs, self.sort)  # type: ignore[attr-defined]
         rows = order.rows
-        status, workflow, search = self.status_filter, self.workflow_filter, self.search or None
-        filtered = status != "all" or bool(workflow) or bool(search and search.strip())
+        controls = self.controls_query()
+        filtered = not controls.is_empty
         if filtered:
-            rows = [r for r in rows if matches(r, status=status, workflow=workflow, query=search)]
+            rows = filter_runs(rows, controls, 0)
         where = getattr(self, "where", None)
         if where is not None and not where.is_empty:
             rows = filter_runs(rows, where, clock.now_ms())
             filtered = True
         self.table.set_rows(rows)
         self._update_header(rows, filtered)
+
+    def controls_query(self) -> Query:
+        """The `s` / `w` / `/` controls as a query (parsed once per change of the controls)."""
+        text = controls_query(self.status_filter, self.workflow_filter, self.search)
+        cached = getattr(self, "_controls", None)
+        if cached is None or cached.text != text:
+            cached = self._controls = parse_query(text)
+        return cached
 
     def _update_header(self, rows: list[RunSummary], filtered: bool) -> None:
         order = self.order

@@ -25,12 +25,12 @@ from textual.widgets.option_list import Option
 from harn_tui.core.analysis.query import (
     Query,
     QueryError,
-    SavedQueries,
     apply_completion,
     complete,
     parse_query,
     vocabulary,
 )
+from harn_tui.core.config.saved_queries import SavedQueries
 from harn_tui.core.format.textsafe import visible
 from harn_tui.core.index.summary import RunSummary
 from harn_tui.text import line, safe

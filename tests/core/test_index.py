@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 import pytest
 
+from harn_tui.core.analysis.query import filter_controls
 from harn_tui.core.index import discovery
 from harn_tui.core.index import run_index as index_mod
 from harn_tui.core.index.cache import CACHE_FORMAT, MAGIC, SummaryCache
@@ -20,7 +21,6 @@ from harn_tui.core.index.run_index import (
     POOL_THRESHOLD,
     RunIndex,
     load_summary,
-    matches,
     select,
     sort_runs,
 )
@@ -632,21 +632,21 @@ def mixed() -> list[RunSummary]:
 
 
 def test_status_groups(mixed: list[RunSummary]) -> None:
-    assert sorted(rels(select(mixed, status="failed"))) == ["f1.json", "f2.json", "f3.json"]
-    assert sorted(rels(select(mixed, status="completed"))) == [
+    assert sorted(rels(filter_controls(mixed, "failed"))) == ["f1.json", "f2.json", "f3.json"]
+    assert sorted(rels(filter_controls(mixed, "completed"))) == [
         "c1.json",
         "c2.json",
         "c3.json",
         "c4.json",
     ]
-    assert sorted(rels(select(mixed, status="active"))) == ["a1.json", "a2.json", "a3.json"]
-    assert len(select(mixed, status="all")) == len(mixed)  # broken rows listed too
+    assert sorted(rels(filter_controls(mixed, "active"))) == ["a1.json", "a2.json", "a3.json"]
+    assert len(filter_controls(mixed, "all")) == len(mixed)  # broken rows listed too
 
 
 def test_workflow_is_exact_on_displayed_name(mixed: list[RunSummary]) -> None:
-    assert sorted(rels(select(mixed, workflow="Deploy"))) == ["c1.json", "f1.json"]
-    assert rels(select(mixed, workflow="build")) == ["f2.json"]  # falls back to workflow_id
-    assert select(mixed, workflow="Dep") == []
+    assert sorted(rels(filter_controls(mixed, workflow="Deploy"))) == ["c1.json", "f1.json"]
+    assert rels(filter_controls(mixed, workflow="build")) == ["f2.json"]  # falls back to workflow_id
+    assert filter_controls(mixed, workflow="Dep") == []
 
 
 def test_query_fields() -> None:
@@ -664,7 +664,7 @@ def test_query_fields() -> None:
     ]
 
     def q(text: str) -> list[str]:
-        return rels(select(runs, query=text))
+        return rels(filter_controls(runs, text=text))
 
     assert q("nightly-REVIEW") == ["name.json"]
     assert q("awaitingapproval") == ["status.json"]
@@ -678,9 +678,9 @@ def test_query_fields() -> None:
 
 def test_query_matches_broken_rows_by_path_and_reason() -> None:
     row = broken("sub/bad.json", "invalid UTF-8 at byte 3")
-    assert matches(row, query="sub/bad")
-    assert matches(row, query="utf-8")
-    assert not matches(row, status="failed")
+    assert filter_controls([row], text="sub/bad")
+    assert filter_controls([row], text="utf-8")
+    assert not filter_controls([row], "failed")
 
 
 def test_limit(mixed: list[RunSummary]) -> None:

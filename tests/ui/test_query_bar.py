@@ -9,7 +9,8 @@ from textual.app import App, ComposeResult
 from textual.widgets import Static
 from uitools import screen_text, wait_for, wait_for_text
 
-from harn_tui.core.analysis.query import SavedQueries, filter_runs
+from harn_tui.core.analysis.query import filter_runs
+from harn_tui.core.config.saved_queries import SavedQueries
 from harn_tui.core.index.summary import RunSummary
 from harn_tui.widgets.query_bar import QueryBar, SavedQueriesScreen
 

@@ -24,6 +24,8 @@ Values
     * `since=2h` means started within the last two hours of `now_ms`;
     * `status=` a group (`active completed failed broken`) matches the group, any
       other value the exact status;
+    * `workflow==NAME` is exactly (case-sensitive) the workflow name the run list shows
+      (what the run list's `w` control and `ls --workflow` build, see `controls_query`);
     * a run without a value (no duration, unparsed start) never matches a
       comparison on it.
 
@@ -33,15 +35,12 @@ This module is pure: no Textual, no Rich.
 from __future__ import annotations
 
 import difflib
-import json
-import os
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from harn_tui.core.format.errors import UsageError
 from harn_tui.core.format.textsafe import one_line
@@ -52,11 +51,10 @@ __all__ = [
     "OPERATORS",
     "Query",
     "QueryError",
-    "SavedQueries",
-    "SavedQuery",
     "apply_completion",
     "complete",
-    "config_dir",
+    "controls_query",
+    "filter_controls",
     "filter_listed",
     "filter_runs",
     "parse_query",
@@ -79,7 +77,7 @@ class QueryError(UsageError):
 
 
 #: Operators, longest first (so `!=` is not read as `!` then `=`).
-OPERATORS: tuple[str, ...] = ("!=", "!~", ">=", "<=", "=", "~", ">", "<")
+OPERATORS: tuple[str, ...] = ("==", "!=", "!~", ">=", "<=", "=", "~", ">", "<")
 STRING_OPS = ("=", "!=", "~", "!~")
 ORDER_OPS = ("=", "!=", ">", ">=", "<", "<=")
 EQUALITY_OPS = ("=", "!=")
@@ -113,7 +111,9 @@ class FieldSpec:
 
     @property
     def ops(self) -> tuple[str, ...]:
-        if self.kind in ("text", "list", "status", "workflow"):
+        if self.kind == "workflow":
+            return (*STRING_OPS, "==")
+        if self.kind in ("text", "list", "status"):
             return STRING_OPS
         if self.kind == "bool":
             return EQUALITY_OPS
@@ -175,7 +175,7 @@ _LOOKUP: dict[str, FieldSpec] = {
 }
 FIELD_NAMES_TEXT = " ".join(FIELDS)
 
-_KEY_OP = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(!=|!~|>=|<=|=|~|>|<)")
+_KEY_OP = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(==|!=|!~|>=|<=|=|~|>|<)")
 
 
 # -- tokenizing ---------------------------------------------------------------
@@ -431,6 +431,8 @@ def _compile_text(spec: FieldSpec, op: str, raw: str) -> Compiled:
 
 
 def _compile_list(spec: FieldSpec, op: str, raw: str) -> Compiled:
+    if op == "==":  # workflow==NAME: the shown name, exactly
+        return Compiled("s.workflow_name == {c0}", _fixed(raw), 1)
     needle = raw.lower()
     if not needle or "\x00" in needle:
         return Compiled(_list_expr(op, spec.expr), _fixed(needle), 4)
@@ -644,6 +646,39 @@ def filter_listed(listed: Iterable[Any], text: Query | str, now_ms: int) -> list
     return [row for row in listed if pred(RunSummary.from_doc(row.doc))]
 
 
+def _bare(text: str) -> str:
+    """`text` as a quoted bare word: always the substring search, whatever it contains."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def controls_query(status: str = "all", workflow: str | None = None, text: str | None = None) -> str:
+    """The run list's `s` / `w` / `/` controls (and `ls --status/--workflow/-q`) as a query.
+
+    A status group is `status=GROUP`, a workflow `workflow==NAME` (the shown name, exactly),
+    the filter text one quoted bare word (a case-insensitive substring of `search_text()`).
+    """
+    terms: list[str] = []
+    if status != "all":
+        terms.append(f"status={_quote(status)}")
+    if workflow:
+        terms.append(f"workflow=={_quote(workflow)}")
+    needle = (text or "").strip()
+    if needle:
+        terms.append(_bare(needle))
+    return " ".join(terms)
+
+
+_Row = TypeVar("_Row")
+
+
+def filter_controls(
+    rows: Iterable[_Row], status: str = "all", workflow: str | None = None, text: str | None = None
+) -> list[_Row]:
+    """The rows the controls keep, in order. Their terms read only `status_group`,
+    `workflow_name` and `search_text()`, so `ls` filters its `Listed` rows directly."""
+    return filter_runs(rows, controls_query(status, workflow, text), 0)  # type: ignore[arg-type,return-value]
+
+
 # -- completion ---------------------------------------------------------------
 
 #: Fields whose values complete from the runs in view.
@@ -730,108 +765,3 @@ def apply_completion(text: str, cursor: int, candidate: str) -> tuple[str, int]:
         end += 1
     new = text[:start] + candidate + text[end:]
     return new, start + len(candidate)
-
-
-# -- saved queries ------------------------------------------------------------
-
-
-def config_dir(env: Mapping[str, str] | None = None) -> Path:
-    """``HARN_TUI_CONFIG_DIR`` else the platform user config dir for ``harn-tui``."""
-    environ = os.environ if env is None else env
-    value = (environ.get("HARN_TUI_CONFIG_DIR") or "").strip()
-    if value:
-        return Path(value).expanduser().absolute()
-    from platformdirs import user_config_dir
-
-    return Path(user_config_dir("harn-tui"))
-
-
-@dataclass(frozen=True)
-class SavedQuery:
-    name: str
-    query: str
-
-
-class SavedQueries:
-    """Named queries kept as JSON in `<config dir>/queries.json`.
-
-    A missing file is an empty list; a corrupt one is ignored (never raised) and
-    described in `problem`; it is moved aside to `queries.json.corrupt` before
-    the next save so nothing the user wrote is lost.
-    """
-
-    VERSION = 1
-
-    def __init__(self, path: Path | str | None = None) -> None:
-        self.path = Path(path) if path is not None else config_dir() / "queries.json"
-        self.items: list[SavedQuery] = []
-        self.problem: str | None = None
-        self._corrupt = False
-
-    def load(self) -> list[SavedQuery]:
-        self.items, self.problem, self._corrupt = [], None, False
-        try:
-            data = self.path.read_bytes()
-        except FileNotFoundError:
-            return []
-        except OSError as exc:
-            self.problem = f"cannot read {self.path.name}: {exc.strerror or type(exc).__name__}"
-            return []
-        try:
-            doc = json.loads(data)
-        except (ValueError, UnicodeDecodeError):
-            return self._bad("not valid JSON")
-        entries = doc.get("queries") if isinstance(doc, dict) else None
-        if not isinstance(entries, list):
-            return self._bad("expected an object with a 'queries' list")
-        skipped = 0
-        seen: set[str] = set()
-        for entry in entries:
-            name = entry.get("name") if isinstance(entry, dict) else None
-            query = entry.get("query") if isinstance(entry, dict) else None
-            if not isinstance(query, str) or not isinstance(name, str) or name in seen:
-                skipped += 1
-                continue
-            seen.add(name)
-            self.items.append(SavedQuery(name, query))
-        if skipped:
-            self.problem = f"{self.path.name}: skipped {skipped} malformed entr{'y' if skipped == 1 else 'ies'}"
-        return list(self.items)
-
-    def _bad(self, why: str) -> list[SavedQuery]:
-        self._corrupt = True
-        self.problem = f"{self.path.name} ignored: {why}"
-        return []
-
-    def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        if self._corrupt and self.path.exists():
-            os.replace(self.path, self.path.with_name(self.path.name + ".corrupt"))
-            self._corrupt = False
-        doc = {
-            "version": self.VERSION,
-            "queries": [{"name": q.name, "query": q.query} for q in self.items],
-        }
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        os.replace(tmp, self.path)
-
-    def add(self, query: str, name: str | None = None) -> SavedQuery:
-        """Save `query` (validated) under `name` (default: the query itself); replaces a same-named one."""
-        parse_query(query)
-        text = query.strip()
-        item = SavedQuery((name or text).strip() or text, text)
-        self.items = [q for q in self.items if q.name != item.name] + [item]
-        self.save()
-        return item
-
-    def remove(self, name: str) -> bool:
-        before = len(self.items)
-        self.items = [q for q in self.items if q.name != name]
-        if len(self.items) == before:
-            return False
-        self.save()
-        return True
-
-    def names(self) -> list[str]:
-        return [q.name for q in self.items]

@@ -1,7 +1,7 @@
 """User preferences (theme, run-list sort) kept in `<config dir>/preferences.json`.
 
 The config dir is the platform user config folder (``HARN_TUI_CONFIG_DIR`` overrides), the
-same one that holds saved queries. A missing or corrupt file means defaults (never raised);
+same one that holds saved queries (`saved_queries.py`). A missing or corrupt file means defaults (never raised);
 preferences are never written inside the run root.
 """
 
@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from harn_tui.core.analysis.query import config_dir
+from harn_tui.core.config.paths import config_dir
 
 #: Known preferences and the type each must have (anything else in the file is ignored).
 KNOWN: dict[str, type] = {"theme": str, "sort": str}

@@ -281,23 +281,6 @@ def ambiguity(text: str, matches: list[RunSummary], shown: int = 5) -> str | Non
     return f"run id prefix {text!r} matches {len(ids)} runs: {listed}"
 
 
-def matches(
-    s: RunSummary,
-    *,
-    status: str = "all",
-    workflow: str | None = None,
-    query: str | None = None,
-) -> bool:
-    """The `ls` / run-list filters."""
-    if status != "all" and s.status_group != status:
-        return False
-    if s.broken and status != "all":
-        return False
-    if workflow and s.workflow_name != workflow:
-        return False
-    return not (query and query.strip().lower() not in s.search_text())
-
-
 def sort_runs(runs: list[RunSummary], sort: str = "newest") -> list[RunSummary]:
     """Order rows: newest/oldest by parsed start (unparsed last), or by duration."""
     unparsed = [r for r in runs if r.started_at_ms is None]
@@ -325,13 +308,9 @@ def sort_runs(runs: list[RunSummary], sort: str = "newest") -> list[RunSummary]:
 def select(
     runs: Iterable[RunSummary],
     *,
-    status: str = "all",
-    workflow: str | None = None,
-    query: str | None = None,
     sort: str = "newest",
     limit: int | None = None,
 ) -> list[RunSummary]:
-    """Filter then sort then limit."""
-    chosen = [r for r in runs if matches(r, status=status, workflow=workflow, query=query)]
-    ordered = sort_runs(chosen, sort)
+    """Sort then limit (filtering is the query language's: `analysis.query.filter_controls`)."""
+    ordered = sort_runs(list(runs), sort)
     return ordered if limit is None else ordered[: max(limit, 0)]
