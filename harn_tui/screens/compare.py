@@ -283,16 +283,16 @@ class DiffList(VirtualList):
     def __init__(self, kind: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.kind = kind
-        self.rows: list[Any] = []
+        self.rows: list[C.DiffRow] = []
 
-    def show_rows(self, rows: list[Any]) -> None:
+    def show_rows(self, rows: list[C.DiffRow]) -> None:
         self.rows = rows
         self.set_count(len(rows), keep=0)
 
     def render_row(self, index: int, width: int, selected: bool) -> Text:
         return render_row(self.kind, self.rows[index], width)
 
-    def current(self) -> Any:
+    def current(self) -> C.DiffRow | None:
         return self.rows[self.cursor] if 0 <= self.cursor < len(self.rows) else None
 
 
