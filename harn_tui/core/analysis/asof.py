@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 from harn_tui.core.format.derive import dicts, obj
 from harn_tui.core.format.schema import to_int, to_str
 from harn_tui.core.format.sidecar import WAITING
-from harn_tui.core.format.textsafe import one_line
+from harn_tui.core.format.textsafe import cut, one_line
 from harn_tui.core.format.timestamps import format_offset, parse_ms
 
 if TYPE_CHECKING:
@@ -150,7 +150,7 @@ def _state_resolved_ms(state: Any) -> int | None:
 
 def _short(text: Any, width: int = _LABEL_WIDTH) -> str:
     value = one_line(text if isinstance(text, str) else to_str(text))
-    return value if len(value) <= width else value[: width - 1] + "…"
+    return cut(value, width)
 
 
 class _Builder:

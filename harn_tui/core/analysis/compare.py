@@ -37,7 +37,7 @@ import orjson
 from harn_tui.core.format import derive
 from harn_tui.core.format.derive import dicts, obj
 from harn_tui.core.format.schema import to_float, to_int, to_str
-from harn_tui.core.format.textsafe import one_line
+from harn_tui.core.format.textsafe import cut, one_line
 from harn_tui.core.format.timestamps import parse_ms
 
 if TYPE_CHECKING:
@@ -472,7 +472,7 @@ class ToolDiff(DiffRow):
         for side in (self.a, self.b):
             if side is not None and side.shown_args:
                 return side.shown_args
-        return "args not recorded" if self.source == "recording" else _short(self.args, 60)
+        return "args not recorded" if self.source == "recording" else cut(self.args, 60)
 
     def name(self) -> str:
         name = f"tool {self.tool or '(unnamed)'}({self.shown_args})"
@@ -486,10 +486,6 @@ class ToolDiff(DiffRow):
         if "result" in self.changes:
             parts.append("result differs")
         return "; ".join(parts)
-
-
-def _short(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 ARG_VALUE_WIDTH = 28
@@ -508,11 +504,11 @@ def abbreviate_args(value: Any, width: int = ARGS_WIDTH) -> str:
         parts = []
         for key, item in value.items():
             shown = item if isinstance(item, str) else compact(item)
-            parts.append(f"{key}={_short(one_line(shown), ARG_VALUE_WIDTH)}")
-        return _short(", ".join(parts), width)
+            parts.append(f"{key}={cut(one_line(shown), ARG_VALUE_WIDTH)}")
+        return cut(", ".join(parts), width)
     if value is None:
         return ""
-    return _short(one_line(value if isinstance(value, str) else compact(value)), width)
+    return cut(one_line(value if isinstance(value, str) else compact(value)), width)
 
 
 _CALL_BLOCKS = ("tool_call", "tool_use", "function_call")

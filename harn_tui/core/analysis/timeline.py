@@ -17,6 +17,7 @@ from harn_tui.core.analysis import agent_events
 from harn_tui.core.eventlog.sessions import SessionEvent
 from harn_tui.core.format.plural import plural
 from harn_tui.core.format.schema import to_str
+from harn_tui.core.format.textsafe import cut
 from harn_tui.core.format.timestamps import format_duration
 
 __all__ = [
@@ -131,8 +132,7 @@ def _n(value: Any) -> int:
 
 def _short(text: str, width: int = _TITLE_WIDTH) -> str:
     """First line-ish summary of `text`, squashed to one line and cut."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"
+    return cut(" ".join(text.split()), width)
 
 
 def pretty_json(value: Any) -> str:
