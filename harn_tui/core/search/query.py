@@ -25,7 +25,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from harn_tui.core.analysis.query import tokenize
 from harn_tui.core.format.errors import UsageError
 from harn_tui.core.format.textsafe import one_line
 from harn_tui.core.search.extract import FIELDS, Location, describe, parse_location
@@ -143,6 +142,9 @@ def parse_search(text: str, *, regex: bool = False, fields: str | None = None) -
         q = SearchQuery(text, [Term("regex", text)], scope)
         q.matchers = [_regex_matcher(compiled)]
         return q
+    # the query language is imported only when a search is parsed (it is not needed at start-up)
+    from harn_tui.core.analysis.query import tokenize
+
     terms: list[Term] = []
     where: list[str] = []
     for token in tokenize(text):
