@@ -25,6 +25,7 @@ from textual.widgets import LoadingIndicator, Static, TabbedContent, TabPane
 
 from harn_tui.core.analysis import compare as C
 from harn_tui.core.format.errors import HarnTuiError
+from harn_tui.core.format.numbers import fmt_tokens
 from harn_tui.core.format.plural import plural
 from harn_tui.core.format.timestamps import format_duration, format_iso, parse_ms
 from harn_tui.text import line, safe
@@ -73,11 +74,7 @@ def legend_fields() -> list[Text]:
 def _tok(value: Any) -> str:
     if not isinstance(value, int | float) or isinstance(value, bool):
         return "-"
-    if abs(value) >= 10_000:
-        return f"{value / 1000:.0f}k"
-    if abs(value) >= 1000:
-        return f"{value / 1000:.1f}k"
-    return str(int(value))
+    return fmt_tokens(int(value))
 
 
 def _cell(parts: list[tuple[str, str]], width: int) -> Text:
@@ -283,16 +280,16 @@ class DiffList(VirtualList):
     def __init__(self, kind: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.kind = kind
-        self.rows: list[Any] = []
+        self.rows: list[C.DiffRow] = []
 
-    def show_rows(self, rows: list[Any]) -> None:
+    def show_rows(self, rows: list[C.DiffRow]) -> None:
         self.rows = rows
         self.set_count(len(rows), keep=0)
 
     def render_row(self, index: int, width: int, selected: bool) -> Text:
         return render_row(self.kind, self.rows[index], width)
 
-    def current(self) -> Any:
+    def current(self) -> C.DiffRow | None:
         return self.rows[self.cursor] if 0 <= self.cursor < len(self.rows) else None
 
 

@@ -21,6 +21,7 @@ from textual.widgets import Collapsible, Static
 
 from harn_tui.core.format import derive
 from harn_tui.core.format.normalize import RunDetail
+from harn_tui.core.format.numbers import fmt_tokens
 from harn_tui.core.format.plural import plural
 from harn_tui.core.format.records import Artifact, Attempt, Stage
 from harn_tui.core.format.timestamps import format_duration
@@ -28,7 +29,6 @@ from harn_tui.screens.json_view import compact_json, pretty_json
 from harn_tui.served import TerminalOnlyKeys
 from harn_tui.text import label, line, safe
 from harn_tui.widgets.footer import KeyFooter
-from harn_tui.widgets.run_table import fmt_tokens
 from harn_tui.widgets.status import badge
 
 #: Characters of a section shown inline (the full text is one key away).

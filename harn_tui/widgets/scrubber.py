@@ -12,7 +12,6 @@ whole run). The screen owning it binds `SCRUB_BINDINGS` (`[` / `]` one moment,
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -23,6 +22,7 @@ from textual.widget import Widget
 
 from harn_tui.core.analysis.asof import Moment, as_of, index_at, merged_timeline
 from harn_tui.core.format.plural import plural
+from harn_tui.core.format.timestamps import format_clock
 from harn_tui.text import line
 
 if TYPE_CHECKING:
@@ -34,7 +34,6 @@ __all__ = [
     "AsOfMixin",
     "TimeScrubber",
     "apply_as_of",
-    "clock",
     "palette_commands",
 ]
 
@@ -67,17 +66,6 @@ KIND_STYLE = {
     "agent": "",
     "span": "dim",
 }
-
-
-def clock(ms: int | None) -> str:
-    """`HH:MM:SS.mmm` (UTC) of Unix ms."""
-    if ms is None:
-        return "--:--:--.---"
-    try:
-        moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
-    except (OverflowError, OSError, ValueError):
-        return "??:??:??.???"
-    return moment.strftime("%H:%M:%S.") + f"{moment.microsecond // 1000:03d}"
 
 
 class TimeScrubber(Widget, can_focus=False):
@@ -219,7 +207,7 @@ class TimeScrubber(Widget, can_focus=False):
             text.append(" ▶", style="bold")
             return text
         moment = self.moment
-        text.append(clock(moment.ms) if moment else "now         ",
+        text.append(format_clock(moment.ms) if moment else "now         ",
                     style="bold yellow" if moment else "bold green")
         text.append(" ")
         if moment is None:

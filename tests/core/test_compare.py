@@ -123,6 +123,26 @@ def test_a_run_compared_with_itself_is_identical() -> None:
     assert C.compare(a, a).first_divergence is None
 
 
+def test_every_section_reads_its_rows_the_same_way() -> None:
+    base = run()
+    current = run()
+    current["stages"][2].update(status="failed")
+    current["stages"].append(stage("deploy", 40, 50))
+    turns_a = [turn(1, T0 + 1000, "hello"), turn(2, T0 + 2000, "again")]
+    turns_b = [turn(1, T0 + 1000, "hi")]
+    result = C.compare(detail(current, turns=turns_a), detail(base, turns=turns_b))
+    for kind in ("stage", "tool", "turn"):
+        rows = result.rows(kind)
+        assert rows and all(isinstance(r, C.DiffRow) for r in rows)
+        for r in rows:
+            assert r.differs == (r.state != C.SAME)
+            tail = {C.SAME: " same", C.ONLY_A: " only in A", C.ONLY_B: " only in B"}.get(r.state)
+            assert r.describe() == (r.name() + tail if tail else f"{r.name()}: {r.changed_text()}")
+    assert [r.describe() for r in result.turn_diffs] == [
+        "turn 1: response text differ", "turn 2 only in A"]
+    assert result.stage_diffs[-1].describe() == "stage deploy only in A"
+
+
 # -- stages ----------------------------------------------------------------------
 
 

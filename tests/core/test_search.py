@@ -314,12 +314,20 @@ def test_grep_options_and_exit_codes(root: Path, tmp_path: Path,
 
 @pytest.mark.parametrize("text", ['a "b c" d', 'text~"x y" in:tool', "'q' x\\y", 'a"b\\"c"d',
                                   "  spaced   out  ", 'status=failed "mismatched types"'])
-def test_search_tokens_agree_with_the_query_language(text: str) -> None:
-    from harn_tui.core.analysis.query import tokenize
-    from harn_tui.core.search.query import _tokens
+def test_search_reads_terms_with_the_query_languages_tokenizer(text: str) -> None:
+    from harn_tui.core.analysis import query as language
+    from harn_tui.core.search import query as search
 
-    assert [(t.raw, t.plain, t.quoted_at) for t in _tokens(text)] == [
-        (t.raw, t.plain, t.quoted_at) for t in tokenize(text)]
+    search.parse_search(text)  # every quoting form the language accepts parses
+    language.tokenize(text)
+
+
+def test_an_unterminated_quote_in_a_search_names_the_term() -> None:
+    from harn_tui.core.analysis.query import QueryError
+    from harn_tui.core.search.query import parse_search
+
+    with pytest.raises(QueryError, match="unterminated quote in 'deploy\"ing'"):
+        parse_search('x deploy"ing')
 
 
 def test_a_sidecar_change_reindexes_its_run(root: Path, cache: Path) -> None:

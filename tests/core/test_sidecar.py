@@ -432,3 +432,23 @@ def test_show_json_of_an_indexed_sidecar_lists_messages(
     monkeypatch.setattr(sc, "LAZY_BYTES", 0)
     doc = orjson.loads(orjson.dumps(load_run(run_file).to_json()))
     assert doc["model_turns"][1]["messages_added"][0]["content"] == "question 1 é"
+
+
+@pytest.mark.parametrize("tail", [b"", b"\n", b'{"type": "x", "te'])
+def test_both_readers_read_the_same_lines_whatever_the_chunk_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tail: bytes
+) -> None:
+    from harn_tui.core.format import sidecar as sc
+
+    path = tmp_path / "run-llm" / "llm_transcript.jsonl"
+    write_lines(path, [*_conversation(12), lines_of(SPEC_LINES)[-1]], tail)
+    whole, loaded = read_sidecar(path), sc.load_sidecar(path)
+    monkeypatch.setattr(sc, "LAZY_BYTES", 0)
+    monkeypatch.setattr(sc, "CHUNK_BYTES", 7)
+    small = read_sidecar(path)
+    assert (small.lines, small.skipped, small.partial_tail) == (
+        whole.lines, whole.skipped, whole.partial_tail)
+    indexed = sc.load_sidecar(path)  # message lines re-read from their recorded offsets
+    assert indexed.model_turns == loaded.model_turns == model_turns(whole.lines)
+    assert indexed.daemon_events == loaded.daemon_events
+    assert (indexed.skipped, indexed.partial_tail) == (loaded.skipped, loaded.partial_tail)

@@ -259,3 +259,10 @@ def test_pair_tool_calls() -> None:
     assert rows[0].item.status == "completed"
     assert rows[1].pair is None
     assert rows[1].item.title == "grep …"
+
+
+def test_long_durations_read_like_every_other_duration() -> None:
+    item = d("judge_decision", iteration=1, verdict="done", reasoning="r", judge_duration_ms=125_000)
+    assert item.title == "judge done 2m05s"
+    item = d("judge_decision", iteration=1, verdict="done", reasoning="r", judge_duration_ms=4_200)
+    assert item.title == "judge done 4.2s"

@@ -8,8 +8,10 @@ import pytest
 
 from harn_tui.core.format.timestamps import (
     UNPARSED_SORT_KEY,
+    format_clock,
     format_duration,
     format_iso,
+    format_offset,
     format_relative,
     parse_ms,
     sort_key,
@@ -233,3 +235,20 @@ def test_uuid_v1_and_v6_carry_their_time() -> None:
 def test_integer_seconds() -> None:
     assert parse_ms("1710000000") == 1_710_000_000_000
     assert parse_ms(1710000000) == 1_710_000_000_000
+
+
+def test_clock_and_offset_read_one_way_everywhere() -> None:
+    assert format_clock(BASE_MS + 3_723_045) == "01:02:03.045"
+    assert format_clock(None) == "--:--:--.---"
+    assert format_clock(10**20) == "??:??:??.???"
+    assert format_offset(1234) == "+1.234s"
+    assert format_offset(125_000) == "+2m05s"  # past a minute, the duration rule
+    assert format_offset(None) == "+?"
+
+
+def test_tokens_keep_their_sign() -> None:
+    from harn_tui.core.format.numbers import fmt_tokens
+
+    assert fmt_tokens(-12_345) == "-12k"
+    assert fmt_tokens(-1_500) == "-1.5k"
+    assert fmt_tokens(2_500_000) == "2.5M"

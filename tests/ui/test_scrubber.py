@@ -11,13 +11,13 @@ from textual.widgets import DataTable, Static
 from uitools import make_app, screen_text, wait_for
 
 from harn_tui.core.analysis.asof import Moment, as_of, merged_timeline
+from harn_tui.core.format.timestamps import format_clock as clock
 from harn_tui.screens.run import RunScreen
 from harn_tui.widgets.scrubber import (
     BIG_STEP,
     SCRUB_BINDINGS,
     AsOfMixin,
     TimeScrubber,
-    clock,
     palette_commands,
 )
 

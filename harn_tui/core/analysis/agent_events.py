@@ -12,6 +12,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from harn_tui.core.format.plural import plural
+from harn_tui.core.format.timestamps import format_duration
 
 if TYPE_CHECKING:
     from harn_tui.core.analysis.timeline import TimelineItem
@@ -92,7 +93,7 @@ def _iteration_end(ev: dict[str, Any], kind: str) -> TimelineItem:
             facts.append(f"{tin or 0}/{tout or 0} tok")
         ms = t._i(info, "response_ms")
         if ms is not None:
-            facts.append(t._fmt_ms(ms))
+            facts.append(format_duration(ms))
         reason = t._s(info, "reason")
         if reason:
             facts.append(reason)
@@ -118,7 +119,7 @@ def _judge(ev: dict[str, Any], kind: str) -> TimelineItem:
     trigger = t._s(ev, "trigger")
     title = t._join(
         "judge", verdict, f"[{trigger}]" if trigger else "",
-        f"→ {t._short(nxt, 40)}" if nxt else "", t._fmt_ms(duration),
+        f"→ {t._short(nxt, 40)}" if nxt else "", format_duration(duration),
     )  # fmt: skip
     return t._item("judge", title, body=t._s(ev, "reasoning"), status=verdict, duration_ms=duration)
 
@@ -135,7 +136,7 @@ def _step_judge(ev: dict[str, Any], kind: str) -> TimelineItem:
     title = t._join(
         "step judge", verdict, state, f"conf {_pct(ev.get('confidence'))}" if _pct(ev.get("confidence")) else "",
         f"${cost:.4f}" if isinstance(cost, int | float) and not isinstance(cost, bool) and cost else "",
-        t._fmt_ms(t._i(ev, "judge_duration_ms")),
+        format_duration(t._i(ev, "judge_duration_ms")),
     )  # fmt: skip
     body = t._s(ev, "critique") or t._s(ev, "reasoning")
     return t._item("judge", title, body=body, status=verdict, is_error=ev.get("vetoed") is True)
@@ -197,7 +198,7 @@ def _budget(ev: dict[str, Any], kind: str) -> TimelineItem:
     if isinstance(cost, int | float) and not isinstance(cost, bool):
         facts.append(f"${cost:.4f}")
     if wall is not None:
-        facts.append(t._fmt_ms(wall))
+        facts.append(format_duration(wall))
     head = f"budget exhausted {bkind}" if bkind else "budget exhausted"
     detail = ", ".join(f for f in facts if f)
     title = f"{head} ({detail})" if detail else head
@@ -210,7 +211,7 @@ def _breaker(ev: dict[str, Any], kind: str) -> TimelineItem:
     title = t._join(
         "budget circuit breaker", t._s(ev, "kind"),
         f"after {count} failures" if count is not None else "",
-        f"(paused {t._fmt_ms(paused)})" if paused else "",
+        f"(paused {format_duration(paused)})" if paused else "",
     )  # fmt: skip
     return t._item("warning", title, is_error=True)
 

@@ -38,8 +38,8 @@ from typing import TYPE_CHECKING, Any
 from harn_tui.core.format.derive import dicts, obj
 from harn_tui.core.format.schema import to_int, to_str
 from harn_tui.core.format.sidecar import WAITING
-from harn_tui.core.format.textsafe import one_line
-from harn_tui.core.format.timestamps import parse_ms
+from harn_tui.core.format.textsafe import cut, one_line
+from harn_tui.core.format.timestamps import format_offset, parse_ms
 
 if TYPE_CHECKING:
     from harn_tui.core.eventlog.sessions import SessionEvent
@@ -150,11 +150,7 @@ def _state_resolved_ms(state: Any) -> int | None:
 
 def _short(text: Any, width: int = _LABEL_WIDTH) -> str:
     value = one_line(text if isinstance(text, str) else to_str(text))
-    return value if len(value) <= width else value[: width - 1] + "…"
-
-
-def _offset(ms: int) -> str:
-    return f"+{ms / 1000:.3f}s" if ms < 60_000 else f"+{ms / 60_000:.1f}m"
+    return cut(value, width)
 
 
 class _Builder:
@@ -264,7 +260,7 @@ def merged_timeline(detail: RunDetail) -> list[Moment]:
             start_ms = to_int(span.get("start_ms"))
             kind = to_str(span.get("kind")) or "span"
             out.add(anchor + max(start_ms, 0), "span",
-                    f"span (≈ run start {_offset(start_ms)}) {kind} {to_str(span.get('name'))}",
+                    f"span (≈ run start {format_offset(start_ms)}) {kind} {to_str(span.get('name'))}",
                     f"span:{to_str(span.get('span_id'))}")
     return out.sorted()
 

@@ -37,7 +37,7 @@ import orjson
 from harn_tui.core.format import derive
 from harn_tui.core.format.derive import dicts, obj
 from harn_tui.core.format.schema import to_float, to_int, to_str
-from harn_tui.core.format.textsafe import one_line
+from harn_tui.core.format.textsafe import cut, one_line
 from harn_tui.core.format.timestamps import parse_ms
 
 if TYPE_CHECKING:
@@ -184,6 +184,64 @@ def _earlier(*values: int | None) -> int | None:
     return min(known) if known else None
 
 
+def _compared(a: Any, b: Any, fields: Sequence[str]) -> tuple[tuple[str, ...], str]:
+    """The fields in which two aligned sides differ, and the row's state."""
+    changes: tuple[str, ...] = ()
+    if a is not None and b is not None:
+        changes = tuple(k for k in fields if getattr(a, k) != getattr(b, k))
+    return changes, _state(a, b, changes)
+
+
+class DiffRow:
+    """What every aligned row of a comparison shares (stage, tool call or turn): A's side,
+    B's side, which fields differ, the row's state, when it happened and how it reads."""
+
+    __slots__ = ()
+    #: The side's attribute giving when it started, and when a change shows (its end).
+    _START = "offset_ms"
+    _END = "offset_ms"
+
+    index: int
+    a: Any
+    b: Any
+    changes: tuple[str, ...]
+    state: str
+
+    @property
+    def differs(self) -> bool:
+        return self.state != SAME
+
+    @property
+    def offset_ms(self) -> int | None:
+        """When the row happened; for a changed row, when the change shows (the ends)."""
+        sides = [s for s in (self.a, self.b) if s is not None]
+        if self.state == CHANGED:
+            return _earlier(*(_first_known(getattr(s, self._END), getattr(s, self._START))
+                              for s in sides))
+        return _earlier(*(getattr(s, self._START) for s in sides))
+
+    def name(self) -> str:
+        raise NotImplementedError
+
+    def changed_text(self) -> str:
+        """What differs, for a row in both runs that differs."""
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        name = self.name()
+        if self.state == ONLY_A:
+            return f"{name} only in A"
+        if self.state == ONLY_B:
+            return f"{name} only in B"
+        if self.state == SAME:
+            return f"{name} same"
+        return f"{name}: {self.changed_text()}"
+
+
+def _first_known(value: int | None, fallback: int | None) -> int | None:
+    return value if value is not None else fallback
+
+
 # -- value helpers ------------------------------------------------------------
 
 
@@ -289,7 +347,7 @@ _STAGE_FIELDS = ("status", "outcome", "branch", "error", "visible_text")
 
 
 @dataclass(slots=True)
-class StageDiff:
+class StageDiff(DiffRow):
     """One aligned stage row: A's side, B's side, which fields differ."""
 
     index: int
@@ -300,36 +358,21 @@ class StageDiff:
     changes: tuple[str, ...]
     state: str
 
-    @property
-    def differs(self) -> bool:
-        return self.state != SAME
+    _START = "started_offset_ms"
+    _END = "finished_offset_ms"
 
-    @property
-    def offset_ms(self) -> int | None:
-        if self.state == CHANGED:
-            sides = [s for s in (self.a, self.b) if s is not None]
-            return _earlier(*(s.finished_offset_ms if s.finished_offset_ms is not None
-                              else s.started_offset_ms for s in sides))
-        return _earlier(*(s.started_offset_ms for s in (self.a, self.b) if s is not None))
-
-    def describe(self) -> str:
+    def name(self) -> str:
         name = self.node_id or "(no node id)"
-        if self.occurrence > 1:
-            name += f" #{self.occurrence}"
-        if self.state == ONLY_A:
-            return f"stage {name} only in A"
-        if self.state == ONLY_B:
-            return f"stage {name} only in B"
-        if self.state == SAME:
-            return f"stage {name} same"
-        assert self.a is not None and self.b is not None
+        return f"stage {name} #{self.occurrence}" if self.occurrence > 1 else f"stage {name}"
+
+    def changed_text(self) -> str:
         parts = []
         for key in self.changes:
             if key == "visible_text":
                 parts.append("visible text differs")
             else:
                 parts.append(f"{key} A {getattr(self.a, key) or '-'} / B {getattr(self.b, key) or '-'}")
-        return f"stage {name}: " + "; ".join(parts)
+        return "; ".join(parts)
 
 
 def _stage_error(stage: dict[str, Any]) -> str:
@@ -379,13 +422,10 @@ def _stage_diffs(a: RunDetail, b: RunDetail) -> list[StageDiff]:
     for index, (i, j) in enumerate(pairs):
         left = sa[i] if i is not None else None
         right = sb[j] if j is not None else None
-        changes: tuple[str, ...] = ()
-        if left is not None and right is not None:
-            changes = tuple(k for k in _STAGE_FIELDS if getattr(left, k) != getattr(right, k))
         side = left or right
         assert side is not None
-        rows.append(StageDiff(index, side.node_id, side.occurrence, left, right, changes,
-                              _state(left, right, changes)))
+        rows.append(StageDiff(index, side.node_id, side.occurrence, left, right,
+                              *_compared(left, right, _STAGE_FIELDS)))
     return rows
 
 
@@ -411,7 +451,7 @@ class ToolCall:
 
 
 @dataclass(slots=True)
-class ToolDiff:
+class ToolDiff(DiffRow):
     """One aligned tool-call row (same source, tool and args, nth occurrence)."""
 
     index: int
@@ -424,17 +464,7 @@ class ToolDiff:
     changes: tuple[str, ...]
     state: str
 
-    @property
-    def differs(self) -> bool:
-        return self.state != SAME
-
-    @property
-    def offset_ms(self) -> int | None:
-        sides = [s for s in (self.a, self.b) if s is not None]
-        if self.state == CHANGED:
-            return _earlier(*(s.result_offset_ms if s.result_offset_ms is not None
-                              else s.offset_ms for s in sides))
-        return _earlier(*(s.offset_ms for s in sides))
+    _END = "result_offset_ms"
 
     @property
     def shown_args(self) -> str:
@@ -442,29 +472,20 @@ class ToolDiff:
         for side in (self.a, self.b):
             if side is not None and side.shown_args:
                 return side.shown_args
-        return "args not recorded" if self.source == "recording" else _short(self.args, 60)
+        return "args not recorded" if self.source == "recording" else cut(self.args, 60)
 
-    def describe(self) -> str:
+    def name(self) -> str:
         name = f"tool {self.tool or '(unnamed)'}({self.shown_args})"
-        if self.occurrence > 1:
-            name += f" #{self.occurrence}"
-        if self.state == ONLY_A:
-            return f"{name} only in A"
-        if self.state == ONLY_B:
-            return f"{name} only in B"
-        if self.state == SAME:
-            return f"{name} same"
+        return f"{name} #{self.occurrence}" if self.occurrence > 1 else name
+
+    def changed_text(self) -> str:
         assert self.a is not None and self.b is not None
         parts = []
         if "status" in self.changes:
             parts.append(f"status A {self.a.status or '-'} / B {self.b.status or '-'}")
         if "result" in self.changes:
             parts.append("result differs")
-        return f"{name}: " + "; ".join(parts)
-
-
-def _short(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+        return "; ".join(parts)
 
 
 ARG_VALUE_WIDTH = 28
@@ -483,11 +504,11 @@ def abbreviate_args(value: Any, width: int = ARGS_WIDTH) -> str:
         parts = []
         for key, item in value.items():
             shown = item if isinstance(item, str) else compact(item)
-            parts.append(f"{key}={_short(one_line(shown), ARG_VALUE_WIDTH)}")
-        return _short(", ".join(parts), width)
+            parts.append(f"{key}={cut(one_line(shown), ARG_VALUE_WIDTH)}")
+        return cut(", ".join(parts), width)
     if value is None:
         return ""
-    return _short(one_line(value if isinstance(value, str) else compact(value)), width)
+    return cut(one_line(value if isinstance(value, str) else compact(value)), width)
 
 
 _CALL_BLOCKS = ("tool_call", "tool_use", "function_call")
@@ -638,14 +659,11 @@ def _tool_diffs(a: RunDetail, b: RunDetail) -> tuple[list[ToolDiff], tuple[str, 
     for index, (i, j) in enumerate(pairs):
         left = ta[i] if i is not None else None
         right = tb[j] if j is not None else None
-        changes: tuple[str, ...] = ()
-        if left is not None and right is not None:
-            changes = tuple(k for k in ("status", "result") if getattr(left, k) != getattr(right, k))
         side = left or right
         n = ka[i][1] if i is not None else kb[j][1]  # type: ignore[index]
         assert side is not None
-        rows.append(ToolDiff(index, side.source, side.tool, side.args, n, left, right, changes,
-                             _state(left, right, changes)))
+        rows.append(ToolDiff(index, side.source, side.tool, side.args, n, left, right,
+                             *_compared(left, right, ("status", "result"))))
     return rows, tuple(sorted(used))
 
 
@@ -672,7 +690,7 @@ _TURN_FIELDS = ("model", "input", "response", "tool_calls")
 
 
 @dataclass(slots=True)
-class TurnDiff:
+class TurnDiff(DiffRow):
     """One aligned turn row (turn N of A against turn N of B)."""
 
     index: int
@@ -681,25 +699,13 @@ class TurnDiff:
     changes: tuple[str, ...]
     state: str
 
-    @property
-    def differs(self) -> bool:
-        return self.state != SAME
+    def name(self) -> str:
+        return f"turn {self.index + 1}"
 
-    @property
-    def offset_ms(self) -> int | None:
-        return _earlier(*(s.offset_ms for s in (self.a, self.b) if s is not None))
-
-    def describe(self) -> str:
-        name = f"turn {self.index + 1}"
-        if self.state == ONLY_A:
-            return f"{name} only in A"
-        if self.state == ONLY_B:
-            return f"{name} only in B"
-        if self.state == SAME:
-            return f"{name} same"
+    def changed_text(self) -> str:
         labels = {"model": "model", "input": "input messages", "response": "response text",
                   "tool_calls": "tool calls"}
-        return f"{name}: " + ", ".join(labels[k] for k in self.changes) + " differ"
+        return ", ".join(labels[k] for k in self.changes) + " differ"
 
 
 def _messages_text(messages: Iterable[Any]) -> str:
@@ -785,10 +791,7 @@ def _turn_diffs(a: RunDetail, b: RunDetail) -> tuple[list[TurnDiff], str]:
     for index in range(max(len(ta), len(tb))):
         left = ta[index] if index < len(ta) else None
         right = tb[index] if index < len(tb) else None
-        changes: tuple[str, ...] = ()
-        if left is not None and right is not None:
-            changes = tuple(k for k in _TURN_FIELDS if getattr(left, k) != getattr(right, k))
-        rows.append(TurnDiff(index, left, right, changes, _state(left, right, changes)))
+        rows.append(TurnDiff(index, left, right, *_compared(left, right, _TURN_FIELDS)))
     return rows, source
 
 
@@ -871,7 +874,7 @@ class Comparison:
     tool_sources: tuple[str, ...] = ()
     turn_source: str = "none"
 
-    def rows(self, kind: str) -> Sequence[StageDiff | ToolDiff | TurnDiff]:
+    def rows(self, kind: str) -> Sequence[DiffRow]:
         return {"stage": self.stage_diffs, "tool": self.tool_diffs, "turn": self.turn_diffs}[kind]
 
     def changed(self, kind: str) -> int:

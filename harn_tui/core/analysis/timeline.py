@@ -17,6 +17,8 @@ from harn_tui.core.analysis import agent_events
 from harn_tui.core.eventlog.sessions import SessionEvent
 from harn_tui.core.format.plural import plural
 from harn_tui.core.format.schema import to_str
+from harn_tui.core.format.textsafe import cut
+from harn_tui.core.format.timestamps import format_duration
 
 __all__ = [
     "CHUNK_TYPES",
@@ -130,8 +132,7 @@ def _n(value: Any) -> int:
 
 def _short(text: str, width: int = _TITLE_WIDTH) -> str:
     """First line-ish summary of `text`, squashed to one line and cut."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"
+    return cut(" ".join(text.split()), width)
 
 
 def pretty_json(value: Any) -> str:
@@ -149,14 +150,6 @@ def _text_of(value: Any) -> str:
     if isinstance(value, str):
         return value
     return pretty_json(value)
-
-
-def _fmt_ms(ms: int | None) -> str:
-    if ms is None:
-        return ""
-    if ms < 1000:
-        return f"{ms}ms"
-    return f"{ms / 1000:.1f}s"
 
 
 def _join(*parts: str) -> str:
@@ -215,7 +208,7 @@ def _tool_update(ev: dict[str, Any], kind: str) -> TimelineItem:
     glyph = _STATUS_GLYPH.get(status or "", status or "")
     category = _s(ev, "error_category")
     mutation = _s(ev, "mutation_status")  # legacy persona JSONL
-    title = _join(name, glyph, _fmt_ms(duration), category, f"[{mutation}]" if mutation else "")
+    title = _join(name, glyph, format_duration(duration), category, f"[{mutation}]" if mutation else "")
     if error:
         title = _join(title, "—", _short(error, 60))
     body = error if error else _text_of(ev.get("raw_output"))
@@ -308,7 +301,7 @@ def _watchdog(ev: dict[str, Any], kind: str) -> TimelineItem:
     title = _join(
         "daemon watchdog tripped",
         f"after {plural(attempts, 'attempt')}" if isinstance(attempts, int) else (f"after {attempts} attempts" if attempts is not None else ""),
-        f"({_fmt_ms(elapsed)})" if elapsed is not None else "",
+        f"({format_duration(elapsed)})" if elapsed is not None else "",
     )
     return _item("warning", title, is_error=True, duration_ms=elapsed)
 
@@ -442,7 +435,7 @@ def _judge(ev: dict[str, Any], kind: str) -> TimelineItem:
         verdict = _s(ev, "verdict") or "?"
         nxt = _s(ev, "next_step")
         duration = _i(ev, "judge_duration_ms")
-        title = _join("judge", verdict, f"→ {_short(nxt, 40)}" if nxt else "", _fmt_ms(duration))
+        title = _join("judge", verdict, f"→ {_short(nxt, 40)}" if nxt else "", format_duration(duration))
         return _item("judge", title, body=_s(ev, "reasoning"), status=verdict, duration_ms=duration)
     choice = _s(ev, "decision") or _s(ev, "action") or _s(ev, "selected") or _s(ev, "route")
     return _item("judge", _join(kind.replace("_", " "), choice), body=pretty_json(ev))
@@ -670,6 +663,6 @@ def build_timeline(events: Sequence[SessionEvent]) -> list[TimelineRow]:
             tool_kind = _s(raw, "kind")
             glyph = _STATUS_GLYPH.get(call_item.status or "", call_item.status or "")
             call_item.title = _join(
-                name, f"({tool_kind})" if tool_kind else "", glyph, _fmt_ms(done.duration_ms)
+                name, f"({tool_kind})" if tool_kind else "", glyph, format_duration(done.duration_ms)
             )
     return rows

@@ -98,15 +98,18 @@ class SqliteEventLog:
     def _probe(self, conn: sqlite3.Connection) -> None:
         conn.execute("SELECT name FROM sqlite_master LIMIT 1").fetchall()
 
-    def _open_direct(self) -> None:
-        uri = f"file:{quote(str(self.location.absolute()))}?mode=ro"
-        conn = _connect(uri, self._busy_timeout)
+    def _open_probed(self, path: Path) -> sqlite3.Connection:
+        """A read-only connection to `path` that has answered one query (closed if not)."""
+        conn = _connect(f"file:{quote(str(path))}?mode=ro", self._busy_timeout)
         try:
             self._probe(conn)
         except BaseException:
             conn.close()
             raise
-        self._conn = conn
+        return conn
+
+    def _open_direct(self) -> None:
+        self._conn = self._open_probed(self.location.absolute())
 
     def _source_sig(self) -> tuple[tuple[int, int], ...]:
         sig = []
@@ -132,14 +135,7 @@ class SqliteEventLog:
             for src in self._sidecars():
                 if src.exists():
                     shutil.copyfile(src, self._copy_dir / src.name)
-            copy = self._copy_dir / self.location.name
-            uri = f"file:{quote(str(copy))}?mode=ro"
-            conn = _connect(uri, self._busy_timeout)
-            try:
-                self._probe(conn)
-            except BaseException:
-                conn.close()
-                raise
+            conn = self._open_probed(self._copy_dir / self.location.name)
         except (OSError, sqlite3.Error) as exc:
             raise EventLogError(f"cannot read event log (copy fallback failed): {exc}") from exc
         self._conn = conn

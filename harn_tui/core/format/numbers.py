@@ -4,12 +4,13 @@ from __future__ import annotations
 
 
 def fmt_tokens(n: int) -> str:
-    """950, 1.2k, 48k, 3.4M."""
-    if n >= 1_000_000:
+    """950, 1.2k, 48k, 3.4M (and -1.2k for a negative count)."""
+    size = abs(n)
+    if size >= 1_000_000:
         return f"{n / 1_000_000:.1f}M"
-    if n >= 10_000:
+    if size >= 10_000:
         return f"{n / 1000:.0f}k"
-    if n >= 1000:
+    if size >= 1000:
         return f"{n / 1000:.1f}k"
     return str(n)
 

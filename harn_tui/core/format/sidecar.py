@@ -8,7 +8,7 @@ from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 
@@ -71,22 +71,41 @@ def read_sidecar(path: Path) -> SidecarLines:
         out.error = f"cannot read sidecar: {exc.strerror or exc}"
         return out
     with gc_paused(), handle:
-        tail = b""
-        while True:
-            try:
-                chunk = handle.read(CHUNK_BYTES)
-            except OSError as exc:
-                out.error = f"cannot read sidecar: {exc.strerror or exc}"
-                return out
-            if not chunk:
-                break
-            lines = (tail + chunk).split(b"\n")
-            tail = lines.pop()
-            for line in lines:
-                _take(out, line, last=False)
-        if tail.strip():
-            _take(out, tail, last=True)
+        try:
+            for line, _, last in _stream_lines(handle):
+                _take(out, line, last=last)
+        except _ReadError as exc:
+            out.error = f"cannot read sidecar: {exc.reason}"
     return out
+
+
+class _ReadError(Exception):
+    """Reading the next chunk failed (`reason` says why); the lines so far stand."""
+
+    def __init__(self, exc: OSError) -> None:
+        super().__init__(exc)
+        self.reason = exc.strerror or str(exc)
+
+
+def _stream_lines(handle: BinaryIO) -> Iterator[tuple[bytes, int, bool]]:
+    """(line, its file offset, whether it is the unterminated last line) in chunks of
+    :data:`CHUNK_BYTES`; a blank unterminated tail is not a line. A failed read raises
+    `_ReadError`."""
+    tail, pos = b"", 0  # pos: file offset of `tail`'s first byte
+    while True:
+        try:
+            chunk = handle.read(CHUNK_BYTES)
+        except OSError as exc:
+            raise _ReadError(exc) from exc
+        if not chunk:
+            break
+        lines = (tail + chunk).split(b"\n")
+        tail = lines.pop()
+        for line in lines:
+            yield line, pos, False
+            pos += len(line) + 1
+    if tail.strip():
+        yield tail, pos, True
 
 
 def _take(out: SidecarLines, line: bytes, *, last: bool) -> None:
@@ -426,22 +445,12 @@ def load_sidecar(path: Path) -> SidecarData:
         return out
     builder = _TurnBuilder(store if store is not None else [])
     with gc_paused(), handle:
-        tail, pos = b"", 0  # pos: file offset of `tail`'s first byte
-        while True:
-            try:
-                chunk = handle.read(CHUNK_BYTES)
-            except OSError as exc:
-                out.error = f"cannot read sidecar: {exc.strerror or exc}"
-                return out
-            if not chunk:
-                break
-            lines = (tail + chunk).split(b"\n")
-            tail = lines.pop()
-            for line in lines:
-                _feed(out, builder, store, line, pos, last=False)
-                pos += len(line) + 1
-        if tail.strip():
-            _feed(out, builder, store, tail, pos, last=True)
+        try:
+            for line, pos, last in _stream_lines(handle):
+                _feed(out, builder, store, line, pos, last=last)
+        except _ReadError as exc:
+            out.error = f"cannot read sidecar: {exc.reason}"
+            return out
     out.model_turns = builder.turns
     return out
 

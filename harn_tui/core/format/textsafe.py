@@ -33,12 +33,15 @@ def visible(text: str, *, multiline: bool = True) -> str:
     return pattern.sub(_escape, text)
 
 
+def cut(text: str, width: int) -> str:
+    """`text` if it fits in `width` characters, else its start and an ellipsis in `width`."""
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+
+
 def one_line(text: str, limit: int | None = None) -> str:
     """A single safe line: newlines and tabs escaped, truncated with an ellipsis."""
     safe = visible(text, multiline=False)
-    if limit is not None and len(safe) > limit:
-        return safe[: max(limit - 1, 0)] + "…"
-    return safe
+    return safe if limit is None else cut(safe, limit)
 
 
 def truncate(text: str, limit: int) -> tuple[str, bool]:

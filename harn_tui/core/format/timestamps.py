@@ -137,6 +137,26 @@ def format_duration(ms: int | float | None) -> str:
     return f"{d}d{h:02d}h"
 
 
+def format_clock(ms: int | None) -> str:
+    """`HH:MM:SS.mmm` (UTC) of Unix ms; dashes when unknown, question marks when out of range."""
+    if ms is None:
+        return "--:--:--.---"
+    try:
+        moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return "??:??:??.???"
+    return moment.strftime("%H:%M:%S.") + f"{moment.microsecond // 1000:03d}"
+
+
+def format_offset(ms: int | None) -> str:
+    """An offset from a start: `+1.234s` below a minute, `+2m05s` (`format_duration`) from there."""
+    if ms is None:
+        return "+?"
+    if ms < 60_000:
+        return f"+{ms / 1000:.3f}s"
+    return "+" + format_duration(ms)
+
+
 def format_relative(ms: int | None, now_ms: int) -> str:
     """`5s ago`, `3m ago`, `2h ago`, `4d ago` (or `in 3m` for the future)."""
     if ms is None:

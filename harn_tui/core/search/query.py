@@ -142,9 +142,12 @@ def parse_search(text: str, *, regex: bool = False, fields: str | None = None) -
         q = SearchQuery(text, [Term("regex", text)], scope)
         q.matchers = [_regex_matcher(compiled)]
         return q
+    # the query language is imported only when a search is parsed (it is not needed at start-up)
+    from harn_tui.core.analysis.query import tokenize
+
     terms: list[Term] = []
     where: list[str] = []
-    for token in _tokens(text):
+    for token in tokenize(text):
         plain, raw = token.plain, token.raw
         if raw.lower().startswith("in:") and token.quoted_at >= 3:
             scope = scope + _scope(plain[3:])
@@ -186,52 +189,6 @@ def parse_search(text: str, *, regex: bool = False, fields: str | None = None) -
     q = SearchQuery(text, terms, tuple(dict.fromkeys(scope)), " ".join(where))
     q.matchers = [_matcher(t) for t in terms]
     return q
-
-
-@dataclass(frozen=True)
-class _Token:
-    raw: str
-    plain: str
-    quoted_at: int
-
-
-def _tokens(text: str) -> list[_Token]:
-    """Split on unquoted spaces like `core.query.tokenize` (quotes keep spaces, backslash
-    escapes inside quotes; an unterminated quote is an error), without importing it."""
-    out: list[_Token] = []
-    i, n = 0, len(text)
-    while i < n:
-        if text[i].isspace():
-            i += 1
-            continue
-        start, plain, quoted_at, quote = i, [], -1, ""
-        while i < n:
-            ch = text[i]
-            if quote:
-                if ch == "\\" and i + 1 < n:
-                    plain.append(text[i + 1])
-                    i += 2
-                    continue
-                if ch == quote:
-                    quote = ""
-                else:
-                    plain.append(ch)
-                i += 1
-                continue
-            if ch.isspace():
-                break
-            if ch in "\"'":
-                quote = ch
-                quoted_at = len(plain) if quoted_at < 0 else quoted_at
-            else:
-                plain.append(ch)
-            i += 1
-        raw = text[start:i]
-        if quote:
-            raise UsageError(f"unterminated quote in '{one_line(raw, 60)}'")
-        joined = "".join(plain)
-        out.append(_Token(raw, joined, len(joined) if quoted_at < 0 else quoted_at))
-    return out
 
 
 def _bounded(body: str) -> re.Pattern[str]:

@@ -9,10 +9,10 @@ from textual import on
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
+from harn_tui.core.format.numbers import fmt_tokens
 from harn_tui.messages import OpenJson
 from harn_tui.text import line
 from harn_tui.widgets.panes.pane import Pane, restore_cursor, table_cursor_key
-from harn_tui.widgets.run_table import fmt_tokens
 from harn_tui.widgets.table import PaneTable
 
 BAR = 20

@@ -20,11 +20,11 @@ from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Static
 
 from harn_tui.core.analysis import compaction_lens as lens
+from harn_tui.core.format.numbers import fmt_tokens
 from harn_tui.core.format.plural import plural
 from harn_tui.messages import OpenText
 from harn_tui.text import label, line
 from harn_tui.widgets.panes.pane import Pane, restore_cursor, table_cursor_key
-from harn_tui.widgets.run_table import fmt_tokens
 from harn_tui.widgets.table import PaneTable
 
 #: Plot height in rows (each row has 8 sub-levels).

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -16,7 +15,7 @@ from textual.widgets import Select, Static
 
 from harn_tui.core.analysis.timeline import TimelineRow, build_timeline, pretty_json
 from harn_tui.core.format.plural import plural
-from harn_tui.core.format.timestamps import format_duration
+from harn_tui.core.format.timestamps import format_clock, format_duration, format_offset
 from harn_tui.messages import Copy, OpenJson
 from harn_tui.text import block, label, line, safe
 from harn_tui.widgets.panes.pane import Pane
@@ -70,26 +69,6 @@ def row_style(row: TimelineRow) -> str:
     return LANE_STYLES.get(item.lane, "")
 
 
-def clock(ms: int | None) -> str:
-    """`HH:MM:SS.mmm` (UTC) of Unix ms, dashes when unknown."""
-    if ms is None:
-        return "--:--:--.---"
-    try:
-        moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
-    except (OverflowError, OSError, ValueError):
-        return "??:??:??.???"
-    return moment.strftime("%H:%M:%S.") + f"{moment.microsecond // 1000:03d}"
-
-
-def offset(ms: int | None) -> str:
-    """`+1.234s` style offset from the session start."""
-    if ms is None:
-        return "+?"
-    if ms < 60_000:
-        return f"+{ms / 1000:.3f}s"
-    return "+" + format_duration(ms)
-
-
 def speed_label(speed: float) -> str:
     return f"{speed:g}x"
 
@@ -110,8 +89,8 @@ class TimelineList(VirtualList):
         row = self.rows[index]
         style = row_style(row)
         text = Text(no_wrap=True, end="")
-        text.append(clock(row.occurred_at_ms), style="dim")
-        text.append(f" {offset(row.offset_ms):>8} ", style="dim")
+        text.append(format_clock(row.occurred_at_ms), style="dim")
+        text.append(f" {format_offset(row.offset_ms):>8} ", style="dim")
         text.append(row.item.icon + " ", style=style)
         rest = max(width - text.cell_len, 1)
         text.append_text(line(row.item.title, style, rest))
@@ -295,7 +274,7 @@ class ReplayPane(Pane):
         out.append("event ", style="dim")
         out.append_text(line(str(first) if count == 1 else f"{first}…{last} ({count} chunks)"))
         out.append("  at ", style="dim")
-        out.append(f"{clock(row.occurred_at_ms)} {offset(row.offset_ms)}")
+        out.append(f"{format_clock(row.occurred_at_ms)} {format_offset(row.offset_ms)}")
         out.append("\n")
         if item.status:
             out.append("status ", style="dim")
@@ -487,4 +466,4 @@ class ReplayPane(Pane):
             self.post_message(Copy(pretty_json(picked[1])))
 
 
-__all__ = ["ReplayPane", "TimelineList", "clock", "offset", "row_style"]
+__all__ = ["ReplayPane", "TimelineList", "row_style"]

@@ -11,11 +11,11 @@ from textual.widgets import DataTable, Static
 
 from harn_tui.core.analysis.failures import stage_errors
 from harn_tui.core.format import derive
+from harn_tui.core.format.numbers import fmt_tokens
 from harn_tui.core.format.timestamps import format_duration
 from harn_tui.messages import OpenStage
 from harn_tui.text import line
 from harn_tui.widgets.panes.pane import Pane, restore_cursor, table_cursor_key
-from harn_tui.widgets.run_table import fmt_tokens
 from harn_tui.widgets.status import badge
 from harn_tui.widgets.table import PaneTable
 

@@ -14,12 +14,12 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Static
 
 from harn_tui.core.analysis.timeline import pretty_json
+from harn_tui.core.format.numbers import fmt_tokens
 from harn_tui.core.format.sidecar import WAITING
 from harn_tui.core.format.timestamps import format_duration, format_iso, parse_ms
 from harn_tui.messages import Copy, OpenJson, OpenText
 from harn_tui.text import BLOCK_LIMIT, block, line, safe
 from harn_tui.widgets.panes.pane import Pane
-from harn_tui.widgets.run_table import fmt_tokens
 from harn_tui.widgets.virtual_list import VirtualList
 
 if TYPE_CHECKING:

@@ -20,11 +20,11 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from harn_tui.core.analysis.waterfall import CYCLE, ORPHAN, STAGES, Bar, Waterfall, build_waterfall
+from harn_tui.core.format.numbers import fmt_tokens
 from harn_tui.core.format.timestamps import format_duration
 from harn_tui.messages import OpenJson
 from harn_tui.text import line
 from harn_tui.widgets.panes.pane import Pane
-from harn_tui.widgets.run_table import fmt_tokens
 from harn_tui.widgets.status import STYLES, group_of
 from harn_tui.widgets.virtual_list import VirtualList
 
