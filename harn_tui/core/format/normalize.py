@@ -144,11 +144,8 @@ def load_run(path: Path, *, root: Path | None = None) -> RunDetail:
         type_note=type_note(raw),
         raw_captures=lines.raw_captures,
     )
-    for capture in detail.raw_captures:
+    for capture in detail.raw_captures:  # the same records the model turns hold
         capture["file"] = capture_file(sidecar, capture.get("path"))
-    for turn in detail.model_turns:
-        for capture in turn.get("raw_captures", []):
-            capture["file"] = capture_file(sidecar, capture.get("path"))
     normalized["observability"]["daemon_events"] = detail.daemon_events
     _set_sidecar_pointer(normalized, sidecar, detail.sidecar_available)
     carry_pointer_verification(normalized, raw)

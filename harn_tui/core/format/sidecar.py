@@ -226,10 +226,15 @@ class _TurnBuilder:
         elif kind == "provider_call_response":
             self._response(line)
         elif kind == "provider_raw_capture":
-            index = self.by_call.get(to_str(line.get("call_id")))
-            if index is not None:
-                capture = {key: line.get(key) for key in CAPTURE_KEYS}
-                self.turns[index].setdefault("raw_captures", []).append(capture)
+            self.capture(line)
+
+    def capture(self, line: dict[str, Any]) -> dict[str, Any]:
+        """A `provider_raw_capture` line as a record, kept with its model turn (by call id)."""
+        record = {key: line.get(key) for key in CAPTURE_KEYS}
+        index = self.by_call.get(to_str(line.get("call_id")))
+        if index is not None:
+            self.turns[index].setdefault("raw_captures", []).append(record)
+        return record
 
     def _request(self, line: dict[str, Any]) -> None:
         call_id = to_str(line.get("call_id"))
@@ -470,9 +475,9 @@ def _feed(
             out.daemon_events.extend(daemon_events([value]))
         elif kind == "message" and store is not None:
             store.add(pos, pos + len(line))
+        elif kind == "provider_raw_capture":  # one record, in the list and with its turn
+            out.raw_captures.append(builder.capture(value))
         else:
-            if kind == "provider_raw_capture":
-                out.raw_captures.extend(raw_captures([value]))
             builder.feed(value)
     elif last and value is None:
         out.partial_tail = True
