@@ -7,8 +7,8 @@ from pathlib import Path
 
 import orjson
 
-from .common import text
-from .records import make_run
+from harn_tui.core.demo.common import text
+from harn_tui.core.demo.records import make_run
 
 MB = 1024 * 1024
 
