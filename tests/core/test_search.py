@@ -397,3 +397,24 @@ def test_substrings_with_like_wildcards_and_short_ones(root: Path, cache: Path) 
                                                                  "nightly/new.json"}
     short = {h.text for h in _find(root, cache, "*%_*")}  # too short for trigrams: a scan
     assert short == {"progress 50%_done on /var/run/sock"}
+
+
+def test_a_giant_sidecar_is_indexed_as_a_stream(tmp_path: Path) -> None:
+    """The sidecar is read line by line: peak memory while indexing stays a small fraction of
+    its size (reading it whole would hold every line and its parse at once)."""
+    import tracemalloc
+
+    from harn_tui.core.demo.large import MB, write_long_sidecar
+
+    run = tmp_path / "run.json"
+    run.write_bytes(json.dumps(_run("big", "2026-01-01T00:00:00Z")).encode())
+    lines = write_long_sidecar(tmp_path / "run-llm" / "llm_transcript.jsonl", 8 * MB)
+    tracemalloc.start()
+    try:
+        facts, pieces = search_index.extract_file(run)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert facts["error"] is None
+    assert sum(len(p.locs) for p in pieces if p.locs[0].startswith("s")) >= lines
+    assert peak < 4 * MB, f"peak {peak / MB:.1f} MB for an 8 MB sidecar"

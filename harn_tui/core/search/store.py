@@ -23,7 +23,7 @@ import hashlib
 import os
 import sqlite3
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -104,23 +104,24 @@ def _side_key(run_file: str) -> str:
     return f"{st.st_size}:{st.st_mtime_ns}"
 
 
-def _sidecar_lines(run_file: Path) -> list[tuple[int, dict[str, Any]]]:
+def _sidecar_lines(run_file: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each JSON object line of the run's sidecar, read as a stream:
+    a line's parse is garbage once its strings are taken, so a gigabyte sidecar is never
+    held whole (nor left for the cyclic GC to walk, which would stall every other thread)."""
     try:
-        with open(sidecar_of(os.fspath(run_file)), "rb") as handle:
-            data = handle.read()
+        handle = open(sidecar_of(os.fspath(run_file)), "rb")  # noqa: SIM115 - closed below
     except OSError:
-        return []
-    out = []
-    for number, line in enumerate(data.split(b"\n"), 1):
-        if not line.strip():
-            continue
-        try:
-            value = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            continue
-        if isinstance(value, dict):
-            out.append((number, value))
-    return out
+        return
+    with handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                value = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                continue
+            if isinstance(value, dict):
+                yield number, value
 
 
 def extract_file(path: Path) -> tuple[dict[str, Any], list[Piece]]:
