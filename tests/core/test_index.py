@@ -361,15 +361,22 @@ def test_malformed_cache_entries_are_ignored(cached_root: tuple[Path, Path]) -> 
     raw = first.cache.path.read_bytes()
     end = raw.index(b"\n", len(MAGIC))
     data = orjson.loads(raw[len(MAGIC) : end])
-    rels, sizes, mtimes, lights, _offsets, _lengths = data["columns"]
+    rels, sizes, mtimes, offsets, lengths, _light = data["columns"]
     sizes[rels.index("r0.json")] = "big"
     mtimes[rels.index("r1.json")] = None
-    lights[rels.index("r2.json")] = "not a list"
+    offsets[rels.index("r2.json")] = len(raw)  # past the end of the documents
+    lengths[rels.index("r3.json")] = "long"
     first.cache.path.write_bytes(MAGIC + orjson.dumps(data) + raw[end:])
     index = RunIndex(root, cache_dir=cache_dir)
     index.scan()
-    assert index.stats.cache_hits == 5 and index.stats.parsed == 3
-    assert {"r0.json", "r1.json", "r2.json"} <= set(index.runs)
+    assert index.stats.cache_hits == 4 and index.stats.parsed == 4
+    assert {"r0.json", "r1.json", "r2.json", "r3.json"} <= set(index.runs)
+    # ...and so are damaged columns: the whole cache is rebuilt
+    data["columns"][5] = data["columns"][5][:-1]
+    first.cache.path.write_bytes(MAGIC + orjson.dumps(data) + raw[end:])
+    index = RunIndex(root, cache_dir=cache_dir)
+    index.scan()
+    assert index.stats.cache_hits == 0 and index.stats.parsed == 8
 
 
 def test_deleted_file_is_removed_from_cache(cached_root: tuple[Path, Path]) -> None:

@@ -16,38 +16,54 @@ import orjson
 
 from harn_tui.core.index.listing import ENTRY_LEN, FIELDS, SUMMARY_VERSION
 
-CACHE_FORMAT = "harn-tui-summary-cache"
+CACHE_FORMAT = "harn-tui-summary-cache-2"  # 2: column per listing field
 
 #: entry: [size, mtime_ns, listing entry (summary.listing_entry) or None for "not a run record"]
 Entry = list[Any]
 
 
 class SummaryCache:
-    """Load and save the summaries of one run root."""
+    """Load and save the summaries of one run root.
+
+    A loaded cache stays in its columns: an entry is assembled only when asked for, so a
+    warm listing that finds every file unchanged never builds a per-entry table.
+    """
 
     def __init__(self, cache_dir: Path, root: Path) -> None:
         self.root_key = str(Path(root).resolve())
         digest = hashlib.sha256(self.root_key.encode("utf-8", "surrogatepass")).hexdigest()[:20]
         self.path = Path(cache_dir) / f"index-{digest}.cache"
-        self.entries: dict[str, Entry] = {}
+        self._columns: _Columns | None = None
+        self._entries: dict[str, Entry] | None = {}
         self.dirty = False
+
+    @property
+    def entries(self) -> dict[str, Entry]:
+        """rel -> entry, assembled from the columns on first use (then edited in place)."""
+        if self._entries is None:
+            columns = self._columns
+            self._entries = {} if columns is None else columns.table()
+            self._columns = None
+        return self._entries
 
     def load(self) -> None:
         """Read the cache file; anything unexpected means an empty cache."""
-        self.entries = {}
+        self._columns, self._entries = None, {}
         try:
             data = self.path.read_bytes()
         except OSError:
             return
         try:
-            self.entries = _decode(data, self.root_key)
+            self._columns = _decode(data, self.root_key)
+            self._entries = None
         except (ValueError, TypeError, KeyError, IndexError, orjson.JSONDecodeError):
-            self.entries = {}
             self.dirty = True
 
     def get(self, rel: str, size: int, mtime_ns: int) -> tuple[bool, list[Any] | None]:
         """(hit, summary) for a file at this size and mtime; a stale entry is a miss."""
-        entry = self.entries.get(rel)
+        if self._entries is None:
+            return self._columns.get(rel, size, mtime_ns) if self._columns else (False, None)
+        entry = self._entries.get(rel)
         if entry is None or entry[0] != size or entry[1] != mtime_ns:
             return False, None
         return True, entry[2]
@@ -58,6 +74,8 @@ class SummaryCache:
 
     def retain(self, rels: set[str]) -> None:
         """Forget files that no longer exist."""
+        if self._entries is None and self._columns is not None and rels.issuperset(self._columns.rels):
+            return  # nothing gone: the columns stay as they are
         gone = [rel for rel in self.entries if rel not in rels]
         for rel in gone:
             del self.entries[rel]
@@ -85,29 +103,34 @@ class SummaryCache:
         self.dirty = False
 
 
-# On disk: MAGIC, one JSON header line (entries with each summary document replaced by its
-# offset and length), then the documents back to back. Loading parses only the small header;
-# the documents are sliced out as bytes, ready to print or parse.
+# On disk: MAGIC, one JSON header line, then the documents back to back. The header holds
+# one list per column (path, size, mtime, each listing field, the document's offset and
+# length; offset -1 for a file that is not a run record), which parses into far fewer
+# objects than a list per entry; the documents are sliced out as bytes, ready to print.
 MAGIC = b"HARN-TUI-CACHE\n"
+#: Listing fields kept in the header: every `Listed` field but path, mtime and the document.
+LIGHT = ENTRY_LEN - 1
 
 
 def _encode(entries: dict[str, Entry], root_key: str) -> list[bytes]:
     """The cache file as pieces to write one after the other (the documents are not copied:
     at 100,000 runs one joined buffer would be two more copies of every document)."""
-    rels, sizes, mtimes, lights, offsets, lengths = [], [], [], [], [], []
+    rels, sizes, mtimes, offsets, lengths = [], [], [], [], []
+    light: list[list[Any]] = [[] for _ in range(LIGHT)]
     docs: list[bytes] = []
     at = 0
     for rel, (size, mtime_ns, entry) in entries.items():
         rels.append(rel)
         sizes.append(size)
         mtimes.append(mtime_ns)
+        values = (None,) * LIGHT if entry is None else entry[:-1]
+        for column, value in zip(light, values, strict=True):
+            column.append(value)
         if entry is None:
-            lights.append(None)
-            offsets.append(0)
+            offsets.append(-1)
             lengths.append(0)
             continue
         doc = entry[-1]
-        lights.append(entry[:-1])
         offsets.append(at)
         lengths.append(len(doc))
         docs.append(doc)
@@ -118,12 +141,51 @@ def _encode(entries: dict[str, Entry], root_key: str) -> list[bytes]:
         "fields": FIELDS,
         "root": root_key,
         "blob": at,
-        "columns": [rels, sizes, mtimes, lights, offsets, lengths],
+        "columns": [rels, sizes, mtimes, offsets, lengths, light],
     }
     return [MAGIC, orjson.dumps(header), b"\n", *docs]
 
 
-def _decode(data: bytes, root_key: str) -> dict[str, Entry]:
+class _Columns:
+    """A decoded cache file: its columns, a position per path, and the document blob."""
+
+    def __init__(self, rels: list[Any], sizes: list[Any], mtimes: list[Any], offsets: list[Any],
+                 lengths: list[Any], light: list[list[Any]], blob: memoryview) -> None:
+        self.rels, self.sizes, self.mtimes = rels, sizes, mtimes
+        self.offsets, self.lengths, self.light, self.blob = offsets, lengths, light, blob
+        self.pos = dict(zip(rels, range(len(rels)), strict=True))
+
+    def entry(self, i: int) -> tuple[bool, list[Any] | None]:
+        """(valid, listing entry or None for "not a run record") of row `i`."""
+        off, n = self.offsets[i], self.lengths[i]
+        if type(off) is not int or type(n) is not int:
+            return False, None
+        if off == -1:
+            return True, None
+        if not 0 <= off <= off + n <= len(self.blob):
+            return False, None
+        return True, [*(column[i] for column in self.light), bytes(self.blob[off : off + n])]
+
+    def get(self, rel: str, size: int, mtime_ns: int) -> tuple[bool, list[Any] | None]:
+        i = self.pos.get(rel)
+        if i is None or self.sizes[i] != size or self.mtimes[i] != mtime_ns:
+            return False, None
+        if type(self.sizes[i]) is not int or type(self.mtimes[i]) is not int:
+            return False, None
+        return self.entry(i)
+
+    def table(self) -> dict[str, Entry]:
+        """Every well-formed row as rel -> [size, mtime_ns, entry]."""
+        out: dict[str, Entry] = {}
+        for i, rel in enumerate(self.rels):
+            size, mtime = self.sizes[i], self.mtimes[i]
+            valid, entry = self.entry(i)
+            if valid and type(size) is int and type(mtime) is int and type(rel) is str:
+                out[rel] = [size, mtime, entry]
+        return out
+
+
+def _decode(data: bytes, root_key: str) -> _Columns:
     if not data.startswith(MAGIC):
         raise ValueError("not a harn-tui cache")
     end = data.index(b"\n", len(MAGIC))
@@ -138,15 +200,8 @@ def _decode(data: bytes, root_key: str) -> dict[str, Entry]:
         or header.get("blob") != len(blob)
     ):
         raise ValueError("foreign or outdated cache")
-    rels, sizes, mtimes, lights, offsets, lengths = header["columns"]
-    if not len(rels) == len(sizes) == len(mtimes) == len(lights) == len(offsets) == len(lengths):
+    rels, sizes, mtimes, offsets, lengths, light = header["columns"]
+    columns = [rels, sizes, mtimes, offsets, lengths, *light]
+    if len(light) != LIGHT or not all(type(c) is list and len(c) == len(rels) for c in columns):
         raise ValueError("damaged cache")
-    size_of = len(blob)
-    want = ENTRY_LEN - 1
-    return {
-        rel: [size, mtime, None if light is None else [*light, bytes(blob[off : off + n])]]
-        for rel, size, mtime, light, off, n in zip(rels, sizes, mtimes, lights, offsets, lengths, strict=True)
-        if type(size) is int
-        and type(mtime) is int
-        and (light is None or (type(light) is list and len(light) == want and 0 <= off <= off + n <= size_of))
-    }
+    return _Columns(rels, sizes, mtimes, offsets, lengths, light, blob)
