@@ -711,3 +711,15 @@ def test_relative(tmp_path: Path) -> None:
     index = RunIndex(tmp_path / "runs")
     assert index.relative(tmp_path / "runs" / "a" / "b.json") == "a/b.json"
     assert index.relative(tmp_path / "elsewhere.json") is None
+
+
+def test_walk_reports_every_folder_it_meets(tmp_path: Path) -> None:
+    root = tmp_path / "runs"
+    write_run(root / "a" / "r.json")
+    (root / "a" / "r-llm").mkdir()
+    (root / "b").mkdir()
+    (root / ".hidden").mkdir()
+    os.symlink(root / "b", root / "link")
+    folders: set[str] = set()
+    assert [f.rel for f in walk(root, folders)] == ["a/r.json"]
+    assert folders == {"a", "a/r-llm", "b", "link"}

@@ -418,3 +418,20 @@ def test_a_giant_sidecar_is_indexed_as_a_stream(tmp_path: Path) -> None:
     assert facts["error"] is None
     assert sum(len(p.locs) for p in pieces if p.locs[0].startswith("s")) >= lines
     assert peak < 4 * MB, f"peak {peak / MB:.1f} MB for an 8 MB sidecar"
+
+
+def test_a_sidecar_that_appears_changes_or_goes_is_followed(root: Path, cache: Path) -> None:
+    """The sync stats a sidecar only where the walk met its `<stem>-llm/` folder; one that
+    appears later, grows or is removed is still seen (at the root and in nested folders)."""
+    assert _find(root, cache, "quokka") and not _find(root, cache, "wombat")
+    for rel in ("old-llm", "nightly/new-llm"):
+        side = root / rel / "llm_transcript.jsonl"
+        side.parent.mkdir(exist_ok=True)
+        side.write_text(json.dumps({"type": "provider_call_response",
+                                    "response": {"text": f"a wombat in {rel}"}}) + "\n")
+    assert {h.path for h in _find(root, cache, "wombat")} == {"old.json", "nightly/new.json"}
+    assert not _find(root, cache, "quokka")
+    import shutil
+
+    shutil.rmtree(root / "old-llm")
+    assert {h.path for h in _find(root, cache, "wombat")} == {"nightly/new.json"}

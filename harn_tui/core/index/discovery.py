@@ -38,12 +38,13 @@ def is_candidate_name(name: str) -> bool:
     return name.endswith(".json") and not is_ignored_name(name)
 
 
-def walk(root: Path) -> Iterator[FoundFile]:
+def walk(root: Path, folders: set[str] | None = None) -> Iterator[FoundFile]:
     """Yield every candidate run file under `root` (in directory order; callers sort).
 
     Real folders cannot form loops (no hard links to folders), so only symlinked ones
     are stat'ed and checked against every folder already entered. Plain files cost one
-    `stat` each (their size and mtime key the cache).
+    `stat` each (their size and mtime key the cache). With `folders`, the relative path
+    of every folder met (real or linked, entered or not) is added to it.
     """
     try:
         st = os.stat(root)
@@ -68,6 +69,8 @@ def walk(root: Path) -> Iterator[FoundFile]:
                     continue
                 try:
                     if entry.is_dir(follow_symlinks=False):
+                        if folders is not None:
+                            folders.add(prefix + name)
                         key = (device, entry.inode())
                         if key not in visited:  # already entered through a symlink
                             visited.add(key)
@@ -77,7 +80,7 @@ def walk(root: Path) -> Iterator[FoundFile]:
                 except OSError:
                     linked = False
                 if linked:
-                    found = _linked(entry, prefix + name, visited, stack)
+                    found = _linked(entry, prefix + name, visited, stack, folders)
                     if found is not None:
                         yield found
                     continue
@@ -95,7 +98,8 @@ def walk(root: Path) -> Iterator[FoundFile]:
 
 
 def _linked(
-    entry: os.DirEntry[str], rel: str, visited: set[tuple[int, int]], stack: list[tuple[str, str]]
+    entry: os.DirEntry[str], rel: str, visited: set[tuple[int, int]], stack: list[tuple[str, str]],
+    folders: set[str] | None = None,
 ) -> FoundFile | None:
     """A symlink: follow it once to a folder (no loops) or a run file; report broken ones."""
     try:
@@ -106,6 +110,8 @@ def _linked(
             return FoundFile(entry.path, rel, error="symlink loop" if loop else "broken symlink")
         return None
     if stat.S_ISDIR(st.st_mode):
+        if folders is not None:
+            folders.add(rel)
         key = (st.st_dev, st.st_ino)
         if key not in visited:  # a loop, or a second link to the same folder
             visited.add(key)

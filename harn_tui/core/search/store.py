@@ -242,12 +242,14 @@ class SearchIndex:
         known = self.known()
         seen: set[str] = set()
         todo: list[tuple[str, str, int, int, str]] = []
-        for found in walk(self.root):
+        folders: set[str] = set()
+        for found in list(walk(self.root, folders)):  # the whole walk first: `folders` complete
             if found.error is not None:
                 continue
             rel = found.rel
             seen.add(rel)
-            side = _side_key(os.fspath(found.path))
+            # a sidecar lives in `<stem>-llm/`: where the walk met no such folder, none to stat
+            side = _side_key(os.fspath(found.path)) if sidecar_of(rel)[:-21] in folders else ""
             entry = known.get(rel)
             if entry is not None and entry[1:] == (found.size, found.mtime_ns, side):
                 stats.unchanged += 1
