@@ -155,34 +155,29 @@ class _Columns:
         self.offsets, self.lengths, self.light, self.blob = offsets, lengths, light, blob
         self.pos = dict(zip(rels, range(len(rels)), strict=True))
 
-    def entry(self, i: int) -> tuple[bool, list[Any] | None]:
-        """(valid, listing entry or None for "not a run record") of row `i`."""
-        off, n = self.offsets[i], self.lengths[i]
-        if type(off) is not int or type(n) is not int:
-            return False, None
+    def row(self, i: int) -> Entry | None:
+        """Row `i` as [size, mtime_ns, listing entry or None for "not a run record"];
+        None when the row is malformed."""
+        size, mtime, off, n = self.sizes[i], self.mtimes[i], self.offsets[i], self.lengths[i]
+        if not (type(size) is int and type(mtime) is int and type(off) is int and type(n) is int):
+            return None
         if off == -1:
-            return True, None
+            return [size, mtime, None]
         if not 0 <= off <= off + n <= len(self.blob):
-            return False, None
-        return True, [*(column[i] for column in self.light), bytes(self.blob[off : off + n])]
+            return None
+        return [size, mtime, [*(column[i] for column in self.light), bytes(self.blob[off : off + n])]]
 
     def get(self, rel: str, size: int, mtime_ns: int) -> tuple[bool, list[Any] | None]:
         i = self.pos.get(rel)
         if i is None or self.sizes[i] != size or self.mtimes[i] != mtime_ns:
             return False, None
-        if type(self.sizes[i]) is not int or type(self.mtimes[i]) is not int:
-            return False, None
-        return self.entry(i)
+        row = self.row(i)
+        return (False, None) if row is None else (True, row[2])
 
     def table(self) -> dict[str, Entry]:
         """Every well-formed row as rel -> [size, mtime_ns, entry]."""
-        out: dict[str, Entry] = {}
-        for i, rel in enumerate(self.rels):
-            size, mtime = self.sizes[i], self.mtimes[i]
-            valid, entry = self.entry(i)
-            if valid and type(size) is int and type(mtime) is int and type(rel) is str:
-                out[rel] = [size, mtime, entry]
-        return out
+        rows = ((rel, self.row(i)) for i, rel in enumerate(self.rels) if type(rel) is str)
+        return {rel: row for rel, row in rows if row is not None}
 
 
 def _decode(data: bytes, root_key: str) -> _Columns:

@@ -249,7 +249,7 @@ class SearchIndex:
             rel = found.rel
             seen.add(rel)
             # a sidecar lives in `<stem>-llm/`: where the walk met no such folder, none to stat
-            side = _side_key(os.fspath(found.path)) if sidecar_of(rel)[:-21] in folders else ""
+            side = _side_key(os.fspath(found.path)) if os.path.dirname(sidecar_of(rel)) in folders else ""
             entry = known.get(rel)
             if entry is not None and entry[1:] == (found.size, found.mtime_ns, side):
                 stats.unchanged += 1
