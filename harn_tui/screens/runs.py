@@ -122,8 +122,8 @@ class RunsScreen(TerminalOnlyKeys, Screen[None]):
     def refresh_rows(self) -> None:
         """The app's index changed: recompute the rows (at most every
         `INDEXING_REFRESH_EVERY` seconds while the first scan streams in)."""
-        scanned = getattr(self.app, "scanned", None)
-        if scanned is not None and not scanned.is_set():
+        load = getattr(self.app, "load", None)
+        if load is not None and load.indexing:
             wait = self._last_refresh + INDEXING_REFRESH_EVERY - time.monotonic()
             if wait > 0:
                 if not self._refresh_due:
@@ -181,7 +181,8 @@ class RunsScreen(TerminalOnlyKeys, Screen[None]):
         spend.append(f" {fmt_tokens(tin)}/{fmt_tokens(tout)} tok shown", style="dim")
         spend.append("  $ costs", style="dim")
         fields.append(spend)
-        loading = getattr(self.app, "loading_note", "")
+        load = getattr(self.app, "load", None)
+        loading = load.note if load is not None else ""
         if loading:
             fields.append(Text(loading, style="dim italic"))
         if getattr(self.app, "event_log_note", ""):
