@@ -22,6 +22,7 @@ from harn_tui.core.format.timestamps import format_duration
 from harn_tui.core.index.run_index import SORTS
 from harn_tui.core.index.run_order import RunOrder
 from harn_tui.core.index.summary import RunSummary
+from harn_tui.messages import Copy
 from harn_tui.served import TerminalOnlyKeys
 from harn_tui.text import line
 from harn_tui.widgets.fields import FieldBlock
@@ -341,7 +342,7 @@ class RunsScreen(TerminalOnlyKeys, Screen[None]):
     def action_copy(self) -> None:
         run = self.table.current
         if run is not None:
-            self.app.copy_value(str(self.app.root / run.path))  # type: ignore[attr-defined]
+            self.post_message(Copy(str(self.app.root / run.path)))  # type: ignore[attr-defined]
 
     def action_pager(self) -> None:
         run = self.table.current
