@@ -76,7 +76,7 @@ async def while_indexing(root: Path, every: float) -> tuple[list[float], int, fl
         table.action_cursor = timed  # type: ignore[method-assign]
         table.focus()
         await pilot.pause()  # the first layout
-        while not (app.scanned.is_set() and not app.loading_note):
+        while not (app.load.scanned and not app.load.indexing):
             count = len(handled)
             pressed = time.perf_counter()
             app.post_message(events.Key("down", None))  # as the terminal driver does

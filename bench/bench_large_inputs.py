@@ -32,7 +32,7 @@ async def measure(root: Path, path: Path, warm: Path, size: int, presses: int = 
 
     app = HarnTuiApp(root, events=None, cache_dir=None, watch=False)
     async with app.run_test(size=SIZE) as pilot:
-        while not (app.scanned.is_set() and app.event_log_done):
+        while not app.load.ready:
             await pilot.pause(0.05)
         app.open_path(warm)
         while not (isinstance(app.screen, RunScreen) and app.screen.detail is not None):

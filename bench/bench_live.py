@@ -70,7 +70,7 @@ async def latency(root: Path, runs: int, seconds: float, rate: float) -> None:
             time.sleep(max(0.0, next_at - time.perf_counter()))
 
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_until(pilot, lambda: app.scanned.is_set() and len(app.runs) == runs)
+        await wait_until(pilot, lambda: app.load.scanned and len(app.runs) == runs)
         await pilot.pause(0.5)
         thread = threading.Thread(target=writer, daemon=True)
         thread.start()
@@ -127,7 +127,7 @@ async def one_change(root: Path, big: int) -> None:
         (sub / f"r{i}.json").write_bytes(data.replace(b'"run-0"', f'"run-{i}"'.encode()))
     app = HarnTuiApp(root, cache_dir=None)
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_until(pilot, lambda: app.scanned.is_set() and len(app.runs) == big, timeout=300)
+        await wait_until(pilot, lambda: app.load.scanned and len(app.runs) == big, timeout=300)
         await pilot.pause(0.5)
         reloads, scans = app.index.stats.reloads, []
         full_scan = app.index.scan

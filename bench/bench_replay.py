@@ -65,7 +65,7 @@ async def measure(root: Path, db: Path, events: int) -> dict[str, float]:
     app = HarnTuiApp(root, events=db, cache_dir=None, watch=False)
     out: dict[str, float] = {}
     async with app.run_test(size=SIZE) as pilot:
-        while not (app.scanned.is_set() and app.event_log_done):
+        while not app.load.ready:
             await pilot.pause(0.02)
         start = time.perf_counter()
         app.open_path(root / "run.json")

@@ -45,7 +45,7 @@ async def main():
         first = time.perf_counter() - t0
         full = first
         if KIND != "empty":
-            while not (app.scanned.is_set() and not app.loading_note):
+            while not (app.load.scanned and not app.load.indexing):
                 await pilot.pause(0.01)
             full = time.perf_counter() - t0
         print(first, full)

@@ -62,7 +62,7 @@ async def explorer(root: Path, rounds: int) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {}
     app = HarnTuiApp(root, cache_dir=None, watch=False)
     async with app.run_test(size=SIZE) as pilot:
-        while not (app.scanned.is_set() and not app.loading_note):
+        while not (app.load.scanned and not app.load.indexing):
             await pilot.pause(0.02)
         await pilot.pause(0.3)
         for _ in range(rounds):

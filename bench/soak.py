@@ -135,7 +135,7 @@ class Soak:
         rss: list[tuple[float, int]] = []
         async with app.run_test(size=(160, 48)) as pilot:
             deadline = time.perf_counter() + 120
-            while not (app.scanned.is_set() and not app.loading_note and app.event_log_done):
+            while not app.load.ready:
                 if time.perf_counter() > deadline:
                     raise SystemExit("the app never finished its first scan")
                 await pilot.pause(0.05)

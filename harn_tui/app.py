@@ -60,6 +60,62 @@ def read_only_copy(path: Path, root: Path) -> Path:
     return copy
 
 
+class LoadState:
+    """How far the first load has got: the root scan, the run list it fills, the event-log
+    lookup. The App advances it; everything else only reads it (``app.load``)."""
+
+    INDEXING_NOTE = "indexing…"
+
+    def __init__(self) -> None:
+        self._scanned = threading.Event()  # set from the scan thread
+        self._listed = False
+        self._log_looked_up = False
+        self._ready = False
+
+    @property
+    def scanned(self) -> bool:
+        """The scan thread is done (its last rows may still be on their way to the list)."""
+        return self._scanned.is_set()
+
+    @property
+    def indexing(self) -> bool:
+        """The run list is still being filled by the first scan."""
+        return not self._listed
+
+    @property
+    def note(self) -> str:
+        """The header's loading text ("" once the run list is complete)."""
+        return self.INDEXING_NOTE if self.indexing else ""
+
+    @property
+    def ready(self) -> bool:
+        """The run list is complete and the event log was looked for (found or not)."""
+        return self._ready
+
+    def wait_scanned(self, timeout: float) -> bool:
+        """Block (a worker thread) until the scan is done or `timeout` passes."""
+        return self._scanned.wait(timeout)
+
+    # -- advanced by the App only; each returns whether this step made the load ready
+
+    def scan_done(self) -> None:
+        self._scanned.set()
+
+    def runs_listed(self) -> bool:
+        self._listed = True
+        return self._settle()
+
+    def event_log_looked_up(self) -> bool:
+        self._log_looked_up = True
+        return self._settle()
+
+    def _settle(self) -> bool:
+        if self._ready or not (self._listed and self._log_looked_up and self.scanned):
+            return False
+        self._ready = True
+        return True
+
+
 class HarnTuiApp(App[int]):
     """The harn-tui explorer."""
 
@@ -104,11 +160,9 @@ class HarnTuiApp(App[int]):
         self.event_log_error: str | None = None
         #: One line when no event log was found (where it was looked for, the flag to give).
         self.event_log_note = ""
-        self.loading_note = "indexing…"
         self.root_note = ""
         self.index_lock = threading.Lock()
-        self.scanned = threading.Event()
-        self.event_log_done = False
+        self._load = LoadState()
         self.log_poll_lock = threading.Lock()
         self.log_poll_running = False
         self.log_poll_again = False
@@ -123,9 +177,8 @@ class HarnTuiApp(App[int]):
         self.run_file_changed: Signal[RunFileChanged] = Signal(self, "run-file-changed")
         #: New rows may be in the event log: RunScreen, DlqScreen.
         self.event_log_changed: Signal[EventLogChanged] = Signal(self, "event-log-changed")
-        #: Published once: the first scan is done and the event log is open (or known absent).
+        #: Published once, when `load.ready` turns true.
         self.index_ready: Signal[None] = Signal(self, "index-ready")
-        self.is_index_ready = False
         self._log_appeared = False
         #: id(key event) -> the widget it was sent to (see `on_event`).
         self._key_targets: dict[int, object] = {}
@@ -222,9 +275,8 @@ class HarnTuiApp(App[int]):
     def scan_root(self) -> None:
         """Index the root in the background, streaming rows in batches."""
         if not self.root.is_dir():
-            self.loading_note = ""
-            self.scanned.set()
-            self.post_message(RunsChanged([], []))  # nothing to index: ready once the log is
+            self._load.scan_done()
+            self.post_message(RunsChanged([], [], done=True))  # nothing to index: ready once the log is
             return
 
         def batch(rows: list[RunSummary]) -> None:
@@ -236,7 +288,7 @@ class HarnTuiApp(App[int]):
             except OSError as exc:
                 self.post_message(RootStatus(False, str(exc)))
                 return
-        self.scanned.set()
+        self._load.scan_done()
         self.post_message(RunsChanged(runs, [], done=True))
 
     @work(thread=True, group="eventlog", name="eventlog")
@@ -248,8 +300,6 @@ class HarnTuiApp(App[int]):
             self.event_log = open_default_event_log(self.events_arg, os.environ, Path.cwd(), self.root)
         except HarnTuiError as exc:
             self.event_log_error = exc.reason
-        finally:
-            self.event_log_done = True
         self.event_log_note = ""
         if self.event_log is None and self.event_log_error is None:
             self.event_log_note = missing_event_log_note(os.environ, Path.cwd(), self.root)
@@ -260,7 +310,8 @@ class HarnTuiApp(App[int]):
         """The log was looked for: the list's header says which is read; the log watcher
         follows its files, or looks for it again while there is none."""
         self.refresh_run_list()
-        self._check_index_ready()
+        if self._load.event_log_looked_up():
+            self.index_ready.publish(None)
         if not self.watch_enabled:
             return
         from harn_tui import live
@@ -278,7 +329,6 @@ class HarnTuiApp(App[int]):
 
     def on_event_log_appeared(self, message: EventLogAppeared) -> None:
         self._log_appeared = True
-        self.event_log_done = False
         self.load_event_log()
 
     # -- full-text search ------------------------------------------------------
@@ -288,7 +338,7 @@ class HarnTuiApp(App[int]):
         """Open the full-text index and bring it up to date (only changed files are read)."""
         from harn_tui.core.search.engine import open_index
 
-        self.scanned.wait(120)  # the run list first: indexing text never competes with it
+        self._load.wait_scanned(120)  # the run list first: indexing text never competes with it
         last = [0.0]
 
         def progress(done: int, total: int) -> None:
@@ -455,7 +505,6 @@ class HarnTuiApp(App[int]):
 
     def on_runs_changed(self, message: RunsChanged) -> None:
         if message.done:
-            self.loading_note = ""
             self.runs.clear()  # the one dict of summaries: panes and screens hold it
         for run in message.changed:
             self.runs[run.path] = self.with_log_hitl(run)
@@ -464,15 +513,15 @@ class HarnTuiApp(App[int]):
         if message.hitl_changed:
             for run in self.runs.values():
                 self.with_log_hitl(run)
+        became_ready = message.done and self._load.runs_listed()
         self.refresh_run_list()
-        self._check_index_ready()
-
-    def _check_index_ready(self) -> None:
-        if self.is_index_ready or not self.event_log_done:
-            return
-        if self.scanned.is_set() and not self.loading_note:
-            self.is_index_ready = True
+        if became_ready:
             self.index_ready.publish(None)
+
+    @property
+    def load(self) -> LoadState:
+        """How far the first load has got (read-only: the App's workers advance it)."""
+        return self._load
 
     def when_index_ready(self, node: Any, callback: Any, timeout: float) -> None:
         """Call `callback()` once on `node` when the index is ready (now, if it is), or after
@@ -485,7 +534,7 @@ class HarnTuiApp(App[int]):
                 done = True
                 callback()
 
-        if self.is_index_ready:
+        if self._load.ready:
             once()
             return
         self.index_ready.subscribe(node, once)

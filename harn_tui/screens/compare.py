@@ -28,6 +28,7 @@ from harn_tui.core.format.errors import HarnTuiError
 from harn_tui.core.format.numbers import fmt_tokens
 from harn_tui.core.format.plural import plural
 from harn_tui.core.format.timestamps import format_duration, format_iso, parse_ms
+from harn_tui.messages import OpenJson
 from harn_tui.text import line, safe
 from harn_tui.widgets.fields import FieldBlock, pack
 from harn_tui.widgets.footer import KeyFooter
@@ -671,10 +672,10 @@ class CompareScreen(Screen[None]):
         row = listing.current() if listing is not None else None
         if row is None:
             if self.comparison is not None:
-                self.app.open_json(  # type: ignore[attr-defined]
+                self.post_message(OpenJson(
                     {"usage": {k: {"a": d.a, "b": d.b, "delta": d.delta}
                                for k, _, d in self.comparison.usage_delta.rows()}},
-                    "usage A vs B")
+                    "usage A vs B"))
             return
         value = {
             "state": row.state,
@@ -682,7 +683,7 @@ class CompareScreen(Screen[None]):
             "A": row.a.raw if row.a is not None else None,
             "B": row.b.raw if row.b is not None else None,
         }
-        self.app.open_json(value, row.describe()[:80])  # type: ignore[attr-defined]
+        self.post_message(OpenJson(value, row.describe()[:80]))
 
 
 def open_compare(app: Any, current_path: Path, baseline_path: Path | None = None) -> None:

@@ -3,7 +3,7 @@ breakdowns by model, provider, workflow and day. It follows the list's filter an
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -16,6 +16,7 @@ from harn_tui.core.analysis.costs import BY, CostReport, Totals, build_cost_repo
 from harn_tui.core.format import clock
 from harn_tui.core.format.numbers import fmt_count, fmt_tokens, fmt_usd
 from harn_tui.core.format.plural import noun
+from harn_tui.messages import Copy, OpenJson
 from harn_tui.text import line
 from harn_tui.widgets.footer import KeyFooter
 from harn_tui.widgets.virtual_list import KeyedList
@@ -200,8 +201,7 @@ class CostsScreen(Screen[None]):
         self._render_breakdown(self.report)
 
     def action_raw(self) -> None:
-        app: Any = self.app
-        app.open_json(self.report.to_json(self.by), "cost report")
+        self.post_message(OpenJson(self.report.to_json(self.by), "cost report"))
 
     def action_copy(self) -> None:
         """The headless command that prints this breakdown."""
@@ -209,8 +209,7 @@ class CostsScreen(Screen[None]):
         cmd = f"harn-tui costs --by {self.by}"
         if days is not None:
             cmd += f" --where since={days}d"
-        app: Any = self.app
-        app.copy_value(cmd)
+        self.post_message(Copy(cmd))
 
     def action_back(self) -> None:
         self.app.pop_screen()

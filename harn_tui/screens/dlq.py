@@ -16,6 +16,7 @@ from textual.widgets import Static
 from harn_tui.core.analysis.dlq import DlqEntry, group_by_error_class, load_dlq
 from harn_tui.core.format.numbers import fmt_count
 from harn_tui.core.format.timestamps import format_iso
+from harn_tui.messages import OpenJson
 from harn_tui.text import line, safe
 from harn_tui.widgets.footer import KeyFooter
 from harn_tui.widgets.virtual_list import KeyedList, VirtualList
@@ -192,7 +193,7 @@ class DlqScreen(Screen[None]):
     def action_raw(self) -> None:
         row = self.list.current
         if row is not None and row[0] == "entry":
-            self.app.open_json(asdict(row[1]), f"dead letter {row[1].id}")  # type: ignore[attr-defined]
+            self.post_message(OpenJson(asdict(row[1]), f"dead letter {row[1].id}"))
 
     def action_toggle_state(self) -> None:
         self.state_filter = "all" if self.state_filter == "pending" else "pending"

@@ -32,6 +32,7 @@ from harn_tui.core.analysis.inbox import (
 from harn_tui.core.format import clock
 from harn_tui.core.format.plural import plural
 from harn_tui.core.format.timestamps import format_iso, format_relative
+from harn_tui.messages import Copy, OpenJson
 from harn_tui.text import block, line, safe
 from harn_tui.widgets.focus import focus_now
 from harn_tui.widgets.footer import KeyFooter
@@ -337,12 +338,12 @@ class InboxScreen(Screen[None]):
     def action_raw(self) -> None:
         item = self.inbox.current
         if item is not None:
-            self.app.open_json(item.to_json(), f"HITL {item.request_id}")  # type: ignore[attr-defined]
+            self.post_message(OpenJson(item.to_json(), f"HITL {item.request_id}"))
 
     def action_copy(self) -> None:
         item = self.inbox.current
         if item is not None:
-            self.app.copy_value(item.request_id)  # type: ignore[attr-defined]
+            self.post_message(Copy(item.request_id))
 
     def action_open_run(self) -> None:
         """Open the run that asked; once loaded, select the stage that asked (or its HITL pane)."""

@@ -13,6 +13,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Static
 
+from harn_tui.messages import Copy, OpenJson, OpenText
 from harn_tui.text import line
 from harn_tui.widgets.footer import KeyFooter
 from harn_tui.widgets.overview import SECTIONS, OverviewList, Row, build_rows
@@ -108,7 +109,6 @@ class OverviewScreen(Screen[None]):
 
     def act(self, row: Row) -> None:
         """Perform a row's action."""
-        app: Any = self.app
         kind, *args = row.action or (None,)
         if kind == "pane":
             pane, payload = args
@@ -120,16 +120,16 @@ class OverviewScreen(Screen[None]):
         elif kind == "row":
             self._goto_key(args[0])
         elif kind == "text":
-            app.open_text(args[1] or "", args[0])
+            self.post_message(OpenText(args[1] or "", args[0]))
         elif kind == "json":
-            app.open_json(args[1], args[0])
+            self.post_message(OpenJson(args[1], args[0]))
         elif kind == "copy":
-            app.copy_value(args[0])
+            self.post_message(Copy(args[0]))
 
     def action_raw(self) -> None:
         row = self.list.current
         if row is not None and row.action is not None and row.action[0] == "json":
-            self.app.open_json(row.action[2], row.action[1])  # type: ignore[attr-defined]
+            self.post_message(OpenJson(row.action[2], row.action[1]))
         elif self.run_screen.detail is not None:
             self.run_screen.action_raw_run()
 
@@ -138,4 +138,4 @@ class OverviewScreen(Screen[None]):
         if row is None or not row.parts:
             return
         text = row.action[1] if row.action is not None and row.action[0] == "copy" else str(row.parts[-1][0])
-        self.app.copy_value(text)  # type: ignore[attr-defined]
+        self.post_message(Copy(text))

@@ -21,7 +21,7 @@ from harn_tui.core.format.errors import HarnTuiError
 from harn_tui.core.format.plural import plural
 from harn_tui.core.format.timestamps import format_duration, format_iso, parse_ms
 from harn_tui.core.index.watch import RETRY_DELAYS
-from harn_tui.messages import RunFileChanged
+from harn_tui.messages import Copy, OpenJson, RunFileChanged
 from harn_tui.served import TerminalOnlyKeys
 from harn_tui.text import line
 from harn_tui.widgets.fields import FieldBlock, pack
@@ -691,20 +691,18 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
             self.action_raw_run()
             return
         title, value = picked
-        self.app.open_json(value, title)  # type: ignore[attr-defined]
+        self.post_message(OpenJson(value, title))
 
     def action_raw_run(self) -> None:
         """The run file exactly as written: its bytes parsed as JSON, nothing added."""
-        from harn_tui.screens.json_view import JsonScreen
-
-        self.app.push_screen(JsonScreen.from_file(self.path, title=f"raw file · {self._rel()}"))
+        self.post_message(OpenJson(None, f"raw file · {self._rel()}", path=self.path))
 
     def action_normalized_run(self) -> None:
         """The normalized record: Harn's defaults filled in, plus the derived views."""
         if self.detail is not None:
             from harn_tui.core.analysis.report import run_json
 
-            self.app.open_json(run_json(self.detail), f"normalized record · {self._rel()}")  # type: ignore[attr-defined]
+            self.post_message(OpenJson(run_json(self.detail), f"normalized record · {self._rel()}"))
 
     def _rel(self) -> str:
         if self.detail is not None:
@@ -718,9 +716,9 @@ class RunScreen(TerminalOnlyKeys, AsOfMixin, Screen[None]):
             if isinstance(value, dict):
                 for key in ("id", "request_id", "worker_id", "call_id", "event_id"):
                     if value.get(key):
-                        self.app.copy_value(str(value[key]))  # type: ignore[attr-defined]
+                        self.post_message(Copy(str(value[key])))
                         return
-        self.app.copy_value(str(self.path))  # type: ignore[attr-defined]
+        self.post_message(Copy(str(self.path)))
 
     def action_pager(self) -> None:
         self.app.open_in_pager(self.path)  # type: ignore[attr-defined]

@@ -22,6 +22,7 @@ from harn_tui.core.format.timestamps import format_duration
 from harn_tui.core.index.run_index import SORTS
 from harn_tui.core.index.run_order import RunOrder
 from harn_tui.core.index.summary import RunSummary
+from harn_tui.messages import Copy
 from harn_tui.served import TerminalOnlyKeys
 from harn_tui.text import line
 from harn_tui.widgets.fields import FieldBlock
@@ -122,8 +123,8 @@ class RunsScreen(TerminalOnlyKeys, Screen[None]):
     def refresh_rows(self) -> None:
         """The app's index changed: recompute the rows (at most every
         `INDEXING_REFRESH_EVERY` seconds while the first scan streams in)."""
-        scanned = getattr(self.app, "scanned", None)
-        if scanned is not None and not scanned.is_set():
+        load = getattr(self.app, "load", None)
+        if load is not None and load.indexing:
             wait = self._last_refresh + INDEXING_REFRESH_EVERY - time.monotonic()
             if wait > 0:
                 if not self._refresh_due:
@@ -181,7 +182,8 @@ class RunsScreen(TerminalOnlyKeys, Screen[None]):
         spend.append(f" {fmt_tokens(tin)}/{fmt_tokens(tout)} tok shown", style="dim")
         spend.append("  $ costs", style="dim")
         fields.append(spend)
-        loading = getattr(self.app, "loading_note", "")
+        load = getattr(self.app, "load", None)
+        loading = load.note if load is not None else ""
         if loading:
             fields.append(Text(loading, style="dim italic"))
         if getattr(self.app, "event_log_note", ""):
@@ -340,7 +342,7 @@ class RunsScreen(TerminalOnlyKeys, Screen[None]):
     def action_copy(self) -> None:
         run = self.table.current
         if run is not None:
-            self.app.copy_value(str(self.app.root / run.path))  # type: ignore[attr-defined]
+            self.post_message(Copy(str(self.app.root / run.path)))  # type: ignore[attr-defined]
 
     def action_pager(self) -> None:
         run = self.table.current

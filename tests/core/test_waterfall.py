@@ -128,7 +128,7 @@ def test_llm_usage_and_heat() -> None:
         span(1, None, 0, 100, "pipeline"),
         span(2, 1, 0, 10, "llm_call", model="m", provider="p", input_tokens=300, output_tokens=100,
              cost_usd=0.02),
-        span(3, 1, 10, 10, "llm_call", input_tokens="100", output_tokens=0, cost_usd=0.08),
+        span(3, 1, 10, 10, "llm_call", input_tokens=100, output_tokens=0, cost_usd=0.08),
         {**span(4, 1, 20, 10, "llm_call", input_tokens=50), "cost_usd": 0.01},  # [later] top-level cost
         span(5, 1, 30, 10, "model_route"),  # free-form kind kept
     ]))

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from hostiletools import EXAMPLES
-from uitools import make_app, screen_text, wait_for, wait_for_text
+from uitools import make_app, screen_text, wait_for, wait_for_text, wait_ready
 
 from harn_tui.core.eventlog.sqlite import SqliteEventLog
 from harn_tui.core.format import jsonload
@@ -51,7 +51,7 @@ def _fail_reads(monkeypatch: pytest.MonkeyPatch, victim: Path, exc: OSError) -> 
 
 
 async def _loaded(pilot) -> None:  # type: ignore[no-untyped-def]
-    await wait_for(pilot, lambda: pilot.app.scanned.is_set() and not pilot.app.loading_note)
+    await wait_ready(pilot)
     await pilot.pause()
 
 
@@ -164,8 +164,8 @@ async def test_event_log_locked_by_a_writer(locked_log: Path, tmp_path: Path) ->
     root = _root(tmp_path)
     app = make_app(root, locked_log)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.event_log_done, timeout=15)
-        await _loaded(pilot)
+        await wait_ready(pilot, timeout=15)  # the log's busy timeout first
+        await pilot.pause()
         assert app.event_log_error == "event log is locked"
         assert "3 runs" in screen_text(app)  # the run list does not need the log
         await pilot.press("enter")

@@ -24,7 +24,7 @@ from hostiletools import (
     swap_for,
     with_value,
 )
-from uitools import make_app, screen_text, wait_for
+from uitools import make_app, screen_text, wait_for, wait_ready
 
 from harn_tui.core.demo.records import make_run
 from harn_tui.screens.json_view import JsonScreen
@@ -75,7 +75,7 @@ async def test_ui_opens_every_fuzzed_file_without_an_exception(tmp_path: Path) -
     app = make_app(root)
     with read_only_proof(root):
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, lambda: app.scanned.is_set() and not app.loading_note)
+            await wait_ready(pilot)
             await pilot.pause()
             assert isinstance(app.screen, RunsScreen)
             rows = list(app.screen.table.rows)

@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 import pytest
 from hostiletools import DEEP
-from uitools import make_app, wait_for
+from uitools import make_app, wait_for, wait_ready
 
 from harn_tui.core.demo.eventlog_writer import SQLITE_SCHEMA
 from harn_tui.core.demo.large import MB, padded_record, write_long_sidecar
@@ -58,7 +58,7 @@ async def _reload_and_press(root: Path, path: Path, warm: Path) -> tuple[list[bo
     followed file is rewritten), pressing keys meanwhile; the load must succeed."""
     app = make_app(root)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.scanned.is_set() and app.event_log_done, timeout=120)
+        await wait_ready(pilot, timeout=120)
         app.open_path(warm)
         await wait_for(pilot, lambda: isinstance(app.screen, RunScreen))
         screen = app.screen
@@ -161,7 +161,7 @@ async def test_event_log_topic_with_many_rows(
     monkeypatch.setattr(run_screen, "REST_PAGE_ROWS", rows // 20)  # several pages to press during
     app = make_app(root, db)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.scanned.is_set() and app.event_log_done, timeout=120)
+        await wait_ready(pilot, timeout=120)
         app.open_path(root / "run.json")
         await wait_for(pilot, lambda: isinstance(app.screen, RunScreen))
         screen = app.screen

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from hostiletools import WriteGuard, read_only_proof, snapshot
-from uitools import make_app, screen_text, wait_for
+from uitools import make_app, screen_text, wait_for, wait_ready
 
 from harn_tui import cli
 from harn_tui.core.demo.corpus import Corpus, write_corpus
@@ -57,7 +57,7 @@ async def test_an_app_session_writes_nothing(live_corpus: Corpus) -> None:
     with read_only_proof(c.root, c.state_dir) as guard:
         app = make_app(c.root, c.state_dir, watch=True)
         async with app.run_test(size=(120, 36)) as pilot:
-            await wait_for(pilot, lambda: app.scanned.is_set() and not app.loading_note and app.event_log_done)
+            await wait_ready(pilot)
             await pilot.press("enter")
             await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.detail is not None)
             for key in ("5", "j", "6", "r"):
@@ -110,7 +110,7 @@ async def test_chmod_readonly_root_and_event_log_work(
     with WriteGuard(c.root, c.state_dir).active() as guard:
         app = make_app(c.root, c.state_dir)
         async with app.run_test(size=(120, 36)) as pilot:
-            await wait_for(pilot, lambda: app.scanned.is_set() and not app.loading_note and app.event_log_done)
+            await wait_ready(pilot)
             assert app.event_log is not None and app.event_log_error is None
             await pilot.press("enter")
             await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.detail is not None)

@@ -24,7 +24,7 @@ from hostiletools import (
     run_settled,
 )
 from textual.widgets import DataTable
-from uitools import make_app, screen_text, wait_for
+from uitools import make_app, screen_text, wait_for, wait_ready
 
 from harn_tui.core.demo.corpus import Corpus, write_corpus
 from harn_tui.screens.json_view import JsonScreen
@@ -64,7 +64,7 @@ def check_screen(app, where: str) -> str:  # type: ignore[no-untyped-def]
 
 
 async def _loaded(pilot) -> None:  # type: ignore[no-untyped-def]
-    await wait_for(pilot, lambda: pilot.app.scanned.is_set() and not pilot.app.loading_note)
+    await wait_ready(pilot)
     await pilot.pause()
 
 
@@ -195,7 +195,6 @@ async def test_run_details_panes_stage_screen_and_json_are_safe(evil: Corpus) ->
     app = make_app(evil.root, evil.state_dir)
     with read_only_proof(evil.root, evil.state_dir):
         async with app.run_test(size=SIZE, notifications=True) as pilot:
-            await wait_for(pilot, lambda: app.event_log_done)
             await _loaded(pilot)
             picked = _pick_runs(evil, app.screen.table.rows)
             seen = {"children": False, "hitl": False, "replay": False, "turns": False}
@@ -247,7 +246,6 @@ async def test_portal_views_overview_costs_and_failures_are_safe(evil: Corpus) -
     app = make_app(evil.root, evil.state_dir)
     with read_only_proof(evil.root, evil.state_dir):
         async with app.run_test(size=SIZE, notifications=True) as pilot:
-            await wait_for(pilot, lambda: app.event_log_done)
             await _loaded(pilot)
             await pilot.press("dollar_sign")
             await wait_for(pilot, lambda: isinstance(app.screen, CostsScreen))

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from uitools import make_app, screen_text, wait_for, wait_for_text
+from uitools import make_app, screen_text, wait_for, wait_for_text, wait_ready
 
 from harn_tui.core.analysis import action_graph as G
 from harn_tui.core.demo.eventlog_writer import EventLogWriter
@@ -107,7 +107,7 @@ def write(path: Path, record: dict[str, Any]) -> None:
 
 
 async def open_graph(pilot: Any, app: Any) -> RunScreen:
-    await wait_for(pilot, lambda: pilot.app.scanned.is_set() and not pilot.app.loading_note)
+    await wait_ready(pilot)
     await pilot.press("enter")
     await wait_for(
         pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.detail is not None

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from uitools import make_app, wait_for
+from uitools import make_app, wait_for, wait_ready
 
 from harn_tui.core.demo.common import atomic_write_json
 from harn_tui.screens.run import RunScreen
@@ -53,7 +53,8 @@ async def test_the_childs_own_file_wins_and_is_followed_live(tmp_path: Path, whe
     (root / "parent.json").write_bytes(orjson.dumps(_parent(run_path)))
     app = make_app(root, watch=True)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.scanned.is_set() and "parent.json" in app.runs)
+        await wait_ready(pilot)
+        assert "parent.json" in app.runs
         await pilot.pause(0.3)  # the watcher starts
         app.open_path(root / "parent.json")
         await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.detail is not None)

@@ -7,7 +7,15 @@ from typing import Any
 
 import orjson
 from textual.pilot import Pilot
-from uitools import compare_loaded, make_app, screen_text, tree_digest, wait_for, wait_for_text
+from uitools import (
+    compare_loaded,
+    make_app,
+    screen_text,
+    tree_digest,
+    wait_for,
+    wait_for_text,
+    wait_ready,
+)
 
 from harn_tui.core.analysis import compare as C
 from harn_tui.core.demo.corpus import Corpus, RunInfo
@@ -27,7 +35,7 @@ def _deploys(corpus: Corpus) -> list[RunInfo]:
 
 async def _ready(pilot: Pilot) -> None:
     app: Any = pilot.app
-    await wait_for(pilot, lambda: app.scanned.is_set() and not app.loading_note and app.event_log_done)
+    await wait_ready(pilot)
     await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen))
 
 

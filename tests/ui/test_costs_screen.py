@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import Sparkline
-from uitools import make_app, screen_text, wait_for
+from uitools import make_app, screen_text, wait_for, wait_ready
 
 from harn_tui.core.analysis.costs import build_cost_report
 from harn_tui.core.format import clock
@@ -19,7 +19,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / ".." / "shared" / "harn-example
 
 
 async def _loaded(pilot) -> None:  # type: ignore[no-untyped-def]
-    await wait_for(pilot, lambda: pilot.app.scanned.is_set() and not pilot.app.loading_note)
+    await wait_ready(pilot)
     await pilot.pause()
 
 

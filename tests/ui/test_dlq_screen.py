@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from uitools import make_app, screen_text, wait_for, wait_for_text
+from uitools import make_app, screen_text, wait_for, wait_for_text, wait_ready
 
 from harn_tui.core.demo.eventlog_writer import EventLogWriter
 from harn_tui.screens.dlq import DlqScreen
@@ -32,7 +32,7 @@ def dlq_root(tmp_path: Path) -> tuple[Path, Path]:
 
 async def _open(pilot) -> DlqScreen:  # type: ignore[no-untyped-def]
     app = pilot.app
-    await wait_for(pilot, lambda: app.scanned.is_set() and not app.loading_note and app.event_log_done)
+    await wait_ready(pilot)
     await pilot.press("D")
     await wait_for(pilot, lambda: isinstance(app.screen, DlqScreen))
     await wait_for_text(pilot, "Trigger dead letters")

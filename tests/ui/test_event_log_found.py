@@ -6,7 +6,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from uitools import make_app, screen_text, wait_for, wait_for_text
+from uitools import make_app, screen_text, wait_for, wait_for_text, wait_ready
 
 from harn_tui.core.demo.eventlog_writer import EventLogWriter
 from harn_tui.screens.run import RunScreen
@@ -45,7 +45,8 @@ async def test_no_event_log_is_said_in_the_header_and_the_hitl_pane(tmp_path: Pa
     demo = _demo(tmp_path, monkeypatch, with_log=False)
     app = make_app(demo)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: app.event_log_done and "r.json" in app.runs)
+        await wait_ready(pilot)
+        assert "r.json" in app.runs
         await wait_for_text(pilot, "no event log: --events PATH")
         app.open_run(app.runs["r.json"])
         await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.detail is not None)
@@ -59,7 +60,8 @@ async def test_an_event_log_that_appears_later_is_picked_up(tmp_path: Path, monk
     demo = _demo(tmp_path, monkeypatch, with_log=False)
     app = make_app(demo, watch=True)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: app.event_log_done and "r.json" in app.runs)
+        await wait_ready(pilot)
+        assert "r.json" in app.runs
         await wait_for_text(pilot, "no event log: --events PATH")
         log = EventLogWriter(demo / ".harn", "sqlite")  # Harn starts writing one
         log.append("hitl.approvals", "hitl.approval_requested",

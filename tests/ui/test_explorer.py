@@ -6,7 +6,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from uitools import make_app, screen_text, tree_digest, wait_for, wait_for_text
+from uitools import make_app, screen_text, tree_digest, wait_for, wait_for_text, wait_ready
 
 from harn_tui.screens.empty import EmptyScreen
 from harn_tui.screens.help import HelpScreen
@@ -21,7 +21,7 @@ def _good_runs(corpus):  # type: ignore[no-untyped-def]
 
 
 async def _loaded(pilot) -> None:  # type: ignore[no-untyped-def]
-    await wait_for(pilot, lambda: pilot.app.scanned.is_set() and not pilot.app.loading_note)
+    await wait_ready(pilot)
     await pilot.pause()
 
 
@@ -175,7 +175,7 @@ async def test_hitl_pane_merges_questions_from_the_event_log(corpus) -> None:
     run_id = corpus.hitl_question_runs[0]
     app = make_app(corpus.root, corpus.state_dir)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.event_log_done)
+        await wait_ready(pilot)
         screen = await _open_run(pilot, corpus, run_id)
         await pilot.press("3")
         await pilot.pause()

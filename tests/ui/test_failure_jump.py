@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from uitools import make_app, screen_text, wait_for, wait_for_text
+from uitools import make_app, screen_text, wait_for, wait_for_text, wait_ready
 
 from harn_tui.core.analysis.failures import failure_points
 from harn_tui.screens.run import RunScreen
@@ -12,7 +12,7 @@ SIZE = (120, 36)
 
 
 async def _loaded(pilot) -> None:  # type: ignore[no-untyped-def]
-    await wait_for(pilot, lambda: pilot.app.scanned.is_set() and not pilot.app.loading_note)
+    await wait_ready(pilot)
     await pilot.pause()
 
 

@@ -4,7 +4,7 @@ colours, counts, preferences and broken files."""
 from __future__ import annotations
 
 import pytest
-from uitools import burst, make_app, screen_text, wait_for
+from uitools import burst, make_app, screen_text, wait_for, wait_ready
 
 from harn_tui.screens.inbox import InboxScreen
 from harn_tui.screens.json_view import JsonScreen
@@ -14,7 +14,7 @@ SIZE = (120, 36)
 
 
 async def _loaded(pilot) -> None:  # type: ignore[no-untyped-def]
-    await wait_for(pilot, lambda: pilot.app.scanned.is_set() and not pilot.app.loading_note)
+    await wait_ready(pilot)
     await pilot.pause()
 
 

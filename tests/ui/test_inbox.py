@@ -8,7 +8,7 @@ from pathlib import Path
 import orjson
 from textual.pilot import Pilot
 from textual.widgets import DataTable
-from uitools import make_app, screen_text, tree_digest, wait_for, wait_for_text
+from uitools import make_app, screen_text, tree_digest, wait_for, wait_for_text, wait_ready
 
 from harn_tui.core.analysis.inbox import match_stage
 from harn_tui.core.demo.common import BASE_MS, rfc3339
@@ -25,7 +25,7 @@ SIZE = (120, 36)
 async def _inbox(pilot) -> InboxScreen:  # type: ignore[no-untyped-def]
     """Push the inbox as the lead wires it (plain constructor) and wait for its rows."""
     app = pilot.app
-    await wait_for(pilot, lambda: app.scanned.is_set() and not app.loading_note and app.event_log_done)
+    await wait_ready(pilot)
     app.push_screen(InboxScreen())
     await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen) and app.screen.loaded)
     await pilot.pause()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 from textual.pilot import Pilot
-from uitools import make_app, screen_text, wait_for
+from uitools import make_app, screen_text, wait_for, wait_ready
 
 from harn_tui.core.demo.common import BASE_MS
 from harn_tui.core.demo.corpus import Corpus, write_corpus
@@ -33,7 +33,7 @@ def test_inbox(snap_compare, snap_corpus: Corpus) -> None:  # type: ignore[no-un
 
     async def before(pilot: Pilot) -> None:
         app = pilot.app
-        await wait_for(pilot, lambda: app.scanned.is_set() and not app.loading_note and app.event_log_done)
+        await wait_ready(pilot)
         app.push_screen(InboxScreen())
         await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen) and app.screen.loaded)
         screen = app.screen

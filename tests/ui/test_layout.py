@@ -11,7 +11,7 @@ from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
-from uitools import compare_loaded, make_app, wait_for
+from uitools import compare_loaded, make_app, wait_for, wait_ready
 
 from harn_tui.core.demo.corpus import Corpus, write_corpus
 from harn_tui.screens.compare import CompareScreen
@@ -38,7 +38,7 @@ def tour_corpus(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
 
 async def _loaded(pilot: Pilot) -> None:
     app = pilot.app
-    await wait_for(pilot, lambda: app.scanned.is_set() and not app.loading_note and app.event_log_done)
+    await wait_ready(pilot)
     await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen) and bool(app.screen.table.rows))
 
 
@@ -213,5 +213,6 @@ async def test_every_screen_fits(tour_corpus: Corpus, name: str, size: tuple[int
 async def test_the_empty_state_fits(size: tuple[int, int]) -> None:
     app = make_app(Path("/nonexistent/harn-tui-layout/some/deeper/folder/.harn-runs"))
     async with app.run_test(size=size) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, EmptyScreen) and app.scanned.is_set())
+        await wait_ready(pilot)
+        assert isinstance(app.screen, EmptyScreen)
         await _check(app, pilot)

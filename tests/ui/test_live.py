@@ -10,7 +10,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from uitools import make_app, screen_text, wait_for, wait_for_text
+from uitools import make_app, screen_text, wait_for, wait_for_text, wait_ready
 
 from harn_tui.core.demo.common import atomic_write_json
 from harn_tui.core.demo.eventlog_writer import EventLogWriter
@@ -48,7 +48,7 @@ def rows(app) -> dict[str, str]:  # type: ignore[no-untyped-def]
 
 
 async def start(pilot) -> None:  # type: ignore[no-untyped-def]
-    await wait_for(pilot, lambda: pilot.app.scanned.is_set() and not pilot.app.loading_note)
+    await wait_ready(pilot)
     await pilot.pause(0.3)  # let the watcher start
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from uitools import make_app, screen_text, wait_for, wait_for_text
+from uitools import make_app, screen_text, wait_for, wait_for_text, wait_ready
 
 from harn_tui.core.analysis import run_analysis as ra
 from harn_tui.screens.json_view import JsonScreen
@@ -18,7 +18,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / ".." / "shared" / "harn-example
 
 async def _open_run(pilot, path: Path) -> RunScreen:  # type: ignore[no-untyped-def]
     app = pilot.app
-    await wait_for(pilot, lambda: app.scanned.is_set() and not app.loading_note)
+    await wait_ready(pilot)
     app.open_path(path)
     await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.detail is not None)
     await pilot.pause()

@@ -10,8 +10,10 @@ import orjson
 from textual.app import App, ComposeResult
 from textual.message import Message
 from textual.screen import Screen
-from uitools import wait_for
+from uitools import wait_for, wait_ready
 
+import harn_tui
+from harn_tui.app import HarnTuiApp
 from harn_tui.core.format.normalize import load_run
 from harn_tui.messages import Copy, OpenJson, OpenRun, OpenStage, OpenText
 from harn_tui.widgets.panes.children import ChildrenPane
@@ -136,3 +138,59 @@ async def test_the_hitl_note_says_why_there_is_no_event_log(tmp_path: Path) -> N
         pane.show(_detail(tmp_path))
         await pilot.pause()
         assert "No HITL requests for this run" in str(pane.query_one("#hitl-empty").render())
+
+
+class RecordingApp(HarnTuiApp):
+    """The real App, except that request messages are kept instead of acted on: a screen
+    that called `open_json`/`copy_value` itself would open a viewer and record nothing."""
+
+    CSS_PATH = str(Path(harn_tui.__file__).parent / "harn_tui.tcss")
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root, cache_dir=None, watch=False)
+        self.received: list[Message] = []
+
+    def _keep(self, message: Message) -> None:
+        message.prevent_default()  # HarnTuiApp's own handler (next in the MRO) is skipped
+        self.received.append(message)
+
+    def on_open_json(self, message: OpenJson) -> None:
+        self._keep(message)
+
+    def on_open_text(self, message: OpenText) -> None:
+        self._keep(message)
+
+    def on_copy(self, message: Copy) -> None:
+        self._keep(message)
+
+
+async def test_screens_ask_for_viewers_and_copies_with_messages(tmp_path: Path) -> None:
+    from harn_tui.screens.costs import CostsScreen
+    from harn_tui.screens.run import RunScreen
+    from harn_tui.screens.runs import RunsScreen
+
+    _detail(tmp_path)
+    app = RecordingApp(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        assert isinstance(app.screen, RunsScreen)
+        await wait_for(pilot, lambda: bool(app.screen.table.rows))
+        app.screen.table.cursor = next(
+            i for i, r in enumerate(app.screen.table.rows) if r.path == "parent.json")
+        await pilot.press("y")  # the run list: copy the path
+        await pilot.press("dollar_sign")
+        await wait_for(pilot, lambda: isinstance(app.screen, CostsScreen))
+        await pilot.press("r", "y", "escape")  # costs: report JSON, the headless command
+        await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen))
+        app.open_path(tmp_path / "parent.json")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.detail is not None)
+        await pilot.press("R", "J", "y")  # the run: its file, its normalized record, the row's id
+        await wait_for(pilot, lambda: len(app.received) == 6)
+        assert isinstance(app.screen, RunScreen)  # nothing was opened behind the App's back
+        copied, report, command, raw_file, normalized, picked = app.received
+        assert isinstance(copied, Copy) and copied.text == str(tmp_path / "parent.json")
+        assert isinstance(report, OpenJson) and report.title == "cost report"
+        assert isinstance(command, Copy) and command.text.startswith("harn-tui costs --by ")
+        assert isinstance(raw_file, OpenJson) and raw_file.path == tmp_path / "parent.json"
+        assert isinstance(normalized, OpenJson) and normalized.title.startswith("normalized record")
+        assert isinstance(picked, Copy) and picked.text == "s1"  # the selected stage's id

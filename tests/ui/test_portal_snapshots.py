@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from textual.pilot import Pilot
-from uitools import make_app, screen_text, wait_for
+from uitools import make_app, screen_text, wait_for, wait_ready
 
 from harn_tui.app import HarnTuiApp
 from harn_tui.core.demo.common import BASE_MS
@@ -45,7 +45,7 @@ async def _settle(pilot: Pilot, corpus: Corpus) -> None:
 
 async def _loaded(pilot: Pilot) -> None:
     app = pilot.app
-    await wait_for(pilot, lambda: app.scanned.is_set() and not app.loading_note and app.event_log_done)
+    await wait_ready(pilot)
     await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen) and bool(app.screen.table.rows))
     await pilot.pause()
 

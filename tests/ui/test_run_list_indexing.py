@@ -5,18 +5,19 @@ from __future__ import annotations
 
 import dataclasses
 
-from uitools import make_app, wait_for
+from uitools import make_app, wait_for, wait_ready
 
+from harn_tui.app import LoadState
 from harn_tui.screens import runs as runs_module
 from harn_tui.screens.runs import RunsScreen
 
 SIZE = (120, 36)
 
 
-async def test_streamed_batches_are_coalesced_while_indexing_and_all_land(corpus) -> None:
+async def test_streamed_batches_are_coalesced_while_indexing_and_all_land(corpus, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     app = make_app(corpus.root, corpus.state_dir)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.scanned.is_set() and not app.loading_note)
+        await wait_ready(pilot)
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, RunsScreen)
@@ -29,7 +30,8 @@ async def test_streamed_batches_are_coalesced_while_indexing_and_all_land(corpus
 
         screen.recompute_rows = counted  # type: ignore[method-assign]
         template = next(r for r in screen.table.rows if not r.broken)
-        app.scanned.clear()  # as during the first scan
+        indexing = LoadState()  # as during the first scan
+        monkeypatch.setattr(app, "_load", indexing)
         for i in range(12):  # twelve batches in quick succession
             run = dataclasses.replace(
                 template, path=f"zz-streamed-{i}.json", started_at_ms=10**13 + i
@@ -46,7 +48,8 @@ async def test_streamed_batches_are_coalesced_while_indexing_and_all_land(corpus
         assert [r.path for r in screen.table.rows[:12]] == [
             f"zz-streamed-{i}.json" for i in range(11, -1, -1)
         ]
-        app.scanned.set()  # once indexed, every change shows at once
+        indexing.scan_done()  # once indexed, every change shows at once
+        indexing.runs_listed()
         del app.runs["zz-streamed-0.json"]
         screen.refresh_rows()
         assert all(r.path != "zz-streamed-0.json" for r in screen.table.rows)

@@ -8,7 +8,7 @@ from textual.app import App, ComposeResult
 from textual.binding import BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
-from uitools import make_app, screen_text, wait_for
+from uitools import make_app, screen_text, wait_for, wait_ready
 
 from harn_tui.core.analysis.asof import Moment, as_of, merged_timeline
 from harn_tui.core.format.timestamps import format_clock as clock
@@ -144,7 +144,7 @@ async def test_run_screen_panes_show_the_run_as_of_the_cursor(corpus) -> None:  
     r3 = next(r for r in corpus.runs if r.workflow == "review_captain" and not r.sparse)
     app = make_app(corpus.root, corpus.state_dir)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.scanned.is_set())
+        await wait_ready(pilot)
         screen = RunScreen(r3.path)
         app.push_screen(screen)
         await wait_for(pilot, lambda: screen.detail is not None)

@@ -62,7 +62,7 @@ def root(tmp_path: Path) -> Path:
 
 async def _search(pilot: Any, text: str) -> SearchScreen:
     app = pilot.app
-    await wait_for(pilot, lambda: app.scanned.is_set() and app.search_ready.is_set())
+    await wait_for(pilot, lambda: app.load.scanned and app.search_ready.is_set())
     await pilot.press("ctrl+f")
     await wait_for(pilot, lambda: isinstance(app.screen, SearchScreen))
     screen = app.screen
@@ -174,7 +174,7 @@ async def test_replay_event_hit_lands_on_the_event(corpus: Corpus) -> None:
     hit = hits[0]
     app = make_app(corpus.root, corpus.state_dir)
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_for(pilot, lambda: app.scanned.is_set() and app.event_log_done)
+        await wait_for(pilot, lambda: app.load.ready)
         app.push_screen(RunScreen(corpus.root / hit.path, hits=[hit], hit_index=0))
         await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.landed)
         run = app.screen
@@ -193,7 +193,7 @@ def _log(corpus: Corpus) -> Any:
 async def test_slash_finds_text_in_the_pane(root: Path) -> None:
     app = make_app(root)
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_for(pilot, lambda: app.scanned.is_set())
+        await wait_for(pilot, lambda: app.load.scanned)
         app.push_screen(RunScreen(root / "a.json"))
         await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.detail)
         run = app.screen
@@ -209,7 +209,7 @@ async def test_slash_finds_text_in_the_pane(root: Path) -> None:
 async def test_query_bar_accepts_text_terms(root: Path) -> None:
     app = make_app(root)
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_for(pilot, lambda: app.scanned.is_set())
+        await wait_for(pilot, lambda: app.load.scanned)
         await pilot.press("colon")
         for ch in 'text~"beta flam"':
             await pilot.press({" ": "space", '"': "quotation_mark", "~": "tilde"}.get(ch, ch))
@@ -242,7 +242,7 @@ async def test_reachable_from_every_screen_help_and_palette(root: Path) -> None:
 
     app = make_app(root)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: app.scanned.is_set())
+        await wait_for(pilot, lambda: app.load.scanned)
         assert ("ctrl+f", "Search all runs") in [
             (k.replace("^", "ctrl+").lower(), d)
             for _section, rows in help_sections(app.screen) for k, d in rows]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 from textual.pilot import Pilot
-from uitools import make_app, screen_text, wait_for
+from uitools import make_app, screen_text, wait_for, wait_ready
 
 from harn_tui.core.demo.common import BASE_MS
 from harn_tui.core.demo.corpus import Corpus, write_corpus
@@ -40,8 +40,8 @@ def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_search_screen(snap_compare, snap_corpus: Corpus, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
     async def before(pilot: Pilot) -> None:
         app = pilot.app
-        await wait_for(pilot, lambda: app.scanned.is_set() and app.search_ready.is_set()
-                       and app.event_log_done)
+        await wait_ready(pilot)
+        await wait_for(pilot, app.search_ready.is_set)
         await pilot.press("ctrl+f")
         await wait_for(pilot, lambda: isinstance(app.screen, SearchScreen))
         screen = app.screen

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from uitools import make_app, screen_text, wait_for
+from uitools import make_app, screen_text, wait_for, wait_ready
 
 from harn_tui import serve as serve_mod
 from harn_tui.screens.help import HelpScreen
@@ -37,7 +37,7 @@ class Deliveries:
 
 
 async def _loaded(pilot) -> None:  # type: ignore[no-untyped-def]
-    await wait_for(pilot, lambda: pilot.app.scanned.is_set() and not pilot.app.loading_note)
+    await wait_ready(pilot)
     await pilot.pause()
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from uitools import make_app, screen_text, wait_for
+from uitools import make_app, screen_text, wait_for, wait_ready
 
 from harn_tui.app import HarnTuiApp
 from harn_tui.core.demo.common import BASE_MS
@@ -82,7 +82,7 @@ async def _settle(pilot: Pilot, corpus: Corpus | None) -> None:
 
 async def _loaded(pilot: Pilot) -> None:
     app = pilot.app
-    await wait_for(pilot, lambda: app.scanned.is_set() and not app.loading_note and app.event_log_done)
+    await wait_ready(pilot)
     await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen) and bool(app.screen.table.rows))
     await pilot.pause()
 
@@ -177,7 +177,8 @@ def test_empty_state(snap_compare) -> None:  # type: ignore[no-untyped-def]
     app = _still(make_app(MISSING_ROOT))
 
     async def before(pilot: Pilot) -> None:
-        await wait_for(pilot, lambda: isinstance(pilot.app.screen, EmptyScreen) and app.scanned.is_set())
+        await wait_ready(pilot)
+        assert isinstance(pilot.app.screen, EmptyScreen)
         await _settle(pilot, None)
 
     assert snap_compare(app, terminal_size=BIG, run_before=before)

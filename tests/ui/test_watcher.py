@@ -7,8 +7,10 @@ import threading
 from pathlib import Path
 
 import orjson
-from uitools import make_app, wait_for
+import pytest
+from uitools import make_app, wait_ready
 
+from harn_tui.app import LoadState
 from harn_tui.core.index.run_index import RunIndex
 from harn_tui.live import RETRY_DELAYS, RootWatcher
 from harn_tui.messages import RunFileChanged, RunsChanged
@@ -52,16 +54,39 @@ def test_a_fixed_file_is_posted_and_forgotten_by_the_retry(tmp_path: Path) -> No
     assert [s.status for s in posted[0].changed] == ["completed"]  # type: ignore[attr-defined]
 
 
-async def test_index_ready_reaches_a_screen_that_asks_before_and_after(tmp_path: Path) -> None:
+@pytest.mark.parametrize("log_first", [True, False], ids=["log-first", "scan-first"])
+def test_load_is_ready_once_when_both_the_run_list_and_the_log_lookup_are_done(log_first: bool) -> None:
+    load = LoadState()
+    assert (load.scanned, load.indexing, load.note, load.ready) == (False, True, "indexing…", False)
+    became = []
+    if log_first:
+        became.append(load.event_log_looked_up())
+    load.scan_done()
+    assert load.scanned and load.indexing and not load.ready  # rows still on their way
+    became.append(load.runs_listed())
+    assert load.note == ""
+    if not log_first:
+        assert not load.ready
+        became.append(load.event_log_looked_up())
+    assert load.ready
+    assert became.count(True) == 1 and became[-1] is True  # the step that completed it, once
+    assert not load.runs_listed() and not load.event_log_looked_up()  # a rescan, a log reopened
+
+
+async def test_index_ready_reaches_a_screen_that_asks_before_and_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "r.json").write_bytes(orjson.dumps(RUN))
     app = make_app(tmp_path)
     calls: list[str] = []
     async with app.run_test() as pilot:
-        await wait_for(pilot, lambda: app.is_index_ready)
-        assert "r.json" in app.runs and app.event_log_done  # what "ready" promises
+        await wait_ready(pilot)
+        # what "ready" promises: the list complete (no loading note), the log looked for
+        assert "r.json" in app.runs and app.load.scanned and app.load.note == ""
+        assert app.event_log_note  # no log here, and the header was told so
         app.when_index_ready(app.screen, lambda: calls.append("late"), 30)
         assert calls == ["late"]  # asked after: at once
-        app.is_index_ready = False  # as before the first scan ends
+        monkeypatch.setattr(app, "_load", LoadState())  # as before the first scan ends
         app.when_index_ready(app.screen, lambda: calls.append("early"), 30)
         await pilot.pause()
         assert calls == ["late"]  # waits for the signal

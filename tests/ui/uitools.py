@@ -36,6 +36,16 @@ async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 10.0) 
         await pilot.pause(0.05)
 
 
+async def wait_ready(pilot, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    """Let the app run until its first load is done (`app.load.ready`): the run list is
+    complete and the event log was looked for. The one "loaded" wait of the UI tests."""
+
+    def app_load_ready() -> bool:
+        return bool(pilot.app.load.ready)
+
+    await wait_for(pilot, app_load_ready, timeout)
+
+
 async def wait_for_text(pilot, needle: str, timeout: float = 10.0) -> str:  # type: ignore[no-untyped-def]
     """Wait until `needle` is on screen; return the screen text."""
     found = ""

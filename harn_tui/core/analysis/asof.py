@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from harn_tui.core.format.derive import dicts, obj
-from harn_tui.core.format.schema import to_int, to_str
+from harn_tui.core.format.schema import json_int, to_int, to_str
 from harn_tui.core.format.sidecar import WAITING
 from harn_tui.core.format.textsafe import cut, one_line
 from harn_tui.core.format.timestamps import format_offset, parse_ms
@@ -105,17 +105,13 @@ def event_ms(value: Any) -> int | None:
     return int(m.group(1) + m.group(2), 16) if m else None
 
 
-def _int_ms(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def session_event_ms(event: SessionEvent) -> int | None:
     """When an agent event happened: the log's `occurred_at_ms`, else its `emitted_at_ms`."""
-    occurred = _int_ms(event.occurred_at_ms)
+    occurred = json_int(event.occurred_at_ms)
     if occurred is not None:
         return occurred
     raw = event.event
-    return _int_ms(raw.get("emitted_at_ms")) if isinstance(raw, dict) else None
+    return json_int(raw.get("emitted_at_ms")) if isinstance(raw, dict) else None
 
 
 def span_anchor_ms(detail: RunDetail) -> int | None:
@@ -126,7 +122,7 @@ def span_anchor_ms(detail: RunDetail) -> int | None:
 def asof_ms_of(detail: Any) -> int | None:
     """The `ms` a detail was trimmed to by `as_of` (None for a full detail)."""
     value = getattr(detail, "asof_ms", None)
-    return _int_ms(value)
+    return json_int(value)
 
 
 def _turn_times(turn: dict[str, Any]) -> tuple[int | None, int | None]:
@@ -136,12 +132,12 @@ def _turn_times(turn: dict[str, Any]) -> tuple[int | None, int | None]:
         return None, None
     if not turn.get("answered"):
         return start, None
-    response = _int_ms(turn.get("response_ms"))
+    response = json_int(turn.get("response_ms"))
     return start, (start + max(response, 0)) if response is not None else start
 
 
 def _state_resolved_ms(state: Any) -> int | None:
-    ms = _int_ms(getattr(state, "resolved_at_ms", None))
+    ms = json_int(getattr(state, "resolved_at_ms", None))
     return ms if ms is not None else parse_ms(getattr(state, "resolved_at", None))
 
 
@@ -239,7 +235,7 @@ def merged_timeline(detail: RunDetail) -> list[Moment]:
         call_id = to_str(turn.get("call_id"))
         start, reply = _turn_times(turn)
         out.add(start, "turn", f"model call #{n} → {model}", f"turn:{call_id}")
-        if turn.get("answered") and _int_ms(turn.get("response_ms")) is not None:
+        if turn.get("answered") and json_int(turn.get("response_ms")) is not None:
             out.add(reply, "turn", f"model reply #{n}: {to_str(turn.get('summary'))}",
                     f"turn:{call_id}")
     for i, rec in enumerate(dicts(run.get("tool_recordings"))):

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from harn_tui.core.format.derive import dicts, obj
+from harn_tui.core.format.schema import json_int, json_str
 from harn_tui.core.format.timestamps import parse_ms
 
 if TYPE_CHECKING:
@@ -88,13 +89,12 @@ def classify_error(error: str) -> str:
 
 
 def _s(value: Any, key: str) -> str | None:
-    v = obj(value).get(key)
-    return v if isinstance(v, str) else None
+    return json_str(obj(value).get(key))
 
 
 def _u(value: Any, key: str) -> int | None:
-    v = obj(value).get(key)
-    return v if isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**32 else None
+    v = json_int(obj(value).get(key))
+    return v if v is not None and 0 <= v < 2**32 else None
 
 
 def _time(ms: int) -> str:

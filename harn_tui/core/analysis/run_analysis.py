@@ -17,7 +17,7 @@ from harn_tui.core.analysis.story import StorySection, build_story, preview_text
 from harn_tui.core.format import derive
 from harn_tui.core.format.derive import compact, dicts, obj
 from harn_tui.core.format.plural import plural
-from harn_tui.core.format.schema import str_list, to_int, to_str
+from harn_tui.core.format.schema import json_int, str_list, to_int, to_str
 from harn_tui.core.format.timestamps import format_duration
 
 
@@ -293,7 +293,7 @@ def build_policy_summary(run: dict[str, Any]) -> PolicySummary:
         capabilities=caps,
         workspace_roots=str_list(policy.get("workspace_roots")),
         side_effect_level=level if isinstance(level, str) else None,
-        recursion_limit=limit if isinstance(limit, int) and not isinstance(limit, bool) else None,
+        recursion_limit=json_int(limit),
         tool_arg_constraints=constraints,
         validation_valid=report["valid"] if report else None,
         validation_errors=str_list(report.get("errors")) if report else [],

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harn_tui.core.format.derive import dicts, obj
-from harn_tui.core.format.schema import str_list, to_str
+from harn_tui.core.format.schema import json_int, json_number, str_list, to_str
 
 
 @dataclass(slots=True)
@@ -59,14 +59,6 @@ class SkillEvents:
     active_skills: list[str] = field(default_factory=list)
 
 
-def _int(value: Any, default: int = 0) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else default
-
-
-def _num(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
 def _name(meta: dict[str, Any]) -> str:
     """`metadata.name` (Harn's key), else `skill_name` (older writers)."""
     for key in ("name", "skill_name"):
@@ -101,17 +93,17 @@ def extract(run: dict[str, Any]) -> SkillEvents:
         meta = obj(event.get("metadata"))
         if kind == "skill_matched":
             candidates = [
-                (to_str(c.get("name")), _num(c.get("score")) or 0.0, to_str(c.get("reason")))
+                (to_str(c.get("name")), json_number(c.get("score"), 0.0), to_str(c.get("reason")))
                 for c in dicts(meta.get("candidates"))
             ]
             out.matches.append(SkillMatch(
-                _int(meta.get("iteration")), to_str(meta.get("strategy")), meta.get("reassess") is True,
+                json_int(meta.get("iteration"), 0), to_str(meta.get("strategy")), meta.get("reassess") is True,
                 str_list(meta.get("working_files")), candidates, scope,
             ))
         elif kind == "skill_activated":
             entry = SkillSpan(
-                _name(meta), to_str(meta.get("description")), _int(meta.get("iteration")), None,
-                _num(meta.get("score")), to_str(meta.get("reason")), str_list(meta.get("allowed_tools")), scope,
+                _name(meta), to_str(meta.get("description")), json_int(meta.get("iteration"), 0), None,
+                json_number(meta.get("score")), to_str(meta.get("reason")), str_list(meta.get("allowed_tools")), scope,
             )
             if entry.name not in out.active_skills:
                 out.active_skills.append(entry.name)
@@ -120,8 +112,7 @@ def extract(run: dict[str, Any]) -> SkillEvents:
         elif kind == "skill_deactivated":
             index = open_skill.pop(_name(meta), None)
             if index is not None:
-                it = meta.get("iteration")
-                out.timeline[index].deactivated_iteration = it if isinstance(it, int) and not isinstance(it, bool) else None
+                out.timeline[index].deactivated_iteration = json_int(meta.get("iteration"))
         elif kind == "skill_scope_tools":
             index = open_skill.get(_name(meta))
             tools = str_list(meta.get("allowed_tools"))

@@ -16,7 +16,7 @@ from typing import Any
 from harn_tui.core.analysis import agent_events
 from harn_tui.core.eventlog.sessions import SessionEvent
 from harn_tui.core.format.plural import plural
-from harn_tui.core.format.schema import to_str
+from harn_tui.core.format.schema import json_int, to_str
 from harn_tui.core.format.textsafe import cut
 from harn_tui.core.format.timestamps import format_duration
 
@@ -622,14 +622,8 @@ def _chunk_item(events: Sequence[SessionEvent], group: list[int]) -> TimelineIte
 
 
 def _occurred(event: SessionEvent) -> int | None:
-    value = event.occurred_at_ms
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    raw = _raw(event)
-    emitted = raw.get("emitted_at_ms")
-    if isinstance(emitted, int) and not isinstance(emitted, bool):
-        return emitted
-    return None
+    value = json_int(event.occurred_at_ms)
+    return value if value is not None else json_int(_raw(event).get("emitted_at_ms"))
 
 
 def build_timeline(events: Sequence[SessionEvent]) -> list[TimelineRow]:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from harn_tui.core.format.records import RunRecord, TraceSpan
-from harn_tui.core.format.schema import to_float, to_int, to_str
+from harn_tui.core.format.schema import json_int, json_number, json_str, to_float, to_int, to_str
 from harn_tui.core.format.timestamps import parse_ms
 
 #: Group names (`Bar.group`).
@@ -251,37 +251,22 @@ def stage_bars(record: RunRecord) -> tuple[list[Bar], str]:
 # -- spans ----------------------------------------------------------------------
 
 
-def _int(value: Any) -> int:
-    if type(value) is int:
-        return value
-    return 0 if value is None else to_int(value)
-
-
-def _num(value: Any) -> float:
-    if type(value) is float or type(value) is int:
-        return float(value)
-    return 0.0 if value is None else to_float(value)
-
-
-def _str(value: Any) -> str:
-    return value if type(value) is str else to_str(value)
-
-
 def _span_usage(raw: dict[str, Any], meta: Any) -> tuple[int, int, float]:
     """(input tokens, output tokens, cost) of an `llm_call` span (zeros for other spans)."""
     if type(meta) is dict and meta:
-        tin = _int(meta.get("input_tokens"))
-        tout = _int(meta.get("output_tokens"))
-        cost = _num(meta.get("cost_usd")) or _num(raw.get("cost_usd"))  # [later] on the span
+        # Metadata is read as Harn (and the LLM usage table) reads it: JSON numbers only.
+        tin = json_int(meta.get("input_tokens"), 0)
+        tout = json_int(meta.get("output_tokens"), 0)
+        cost = json_number(meta.get("cost_usd"), 0.0) or to_float(raw.get("cost_usd"))  # [later] on the span
     else:
         tin = tout = 0
-        cost = _num(raw.get("cost_usd"))
+        cost = to_float(raw.get("cost_usd"))
     return (tin if tin > 0 else 0), (tout if tout > 0 else 0), (cost if cost > 0 else 0.0)
 
 
 def _span_label(name: str, kind: str, meta: Any) -> str:
     if kind == "tool_call" and isinstance(meta, dict):
-        tool = _str(meta.get("tool_name"))
+        tool = json_str(meta.get("tool_name"), "")
         if tool and tool != name:
             return f"{name} · {tool}" if name else tool
     return name or kind or "(span)"
@@ -303,9 +288,9 @@ def span_bars(spans: list[TraceSpan] | list[dict[str, Any]]) -> list[Bar]:
     if not n:
         return []
     raws = [s.raw if isinstance(s, TraceSpan) else s for s in spans]
-    ids = [_int(r.get("span_id")) for r in raws]
+    ids = [to_int(r.get("span_id")) for r in raws]
     parents = [_parent(r) for r in raws]
-    starts = [_int(r.get("start_ms")) for r in raws]
+    starts = [to_int(r.get("start_ms")) for r in raws]
     by_id: dict[int, int] = {}
     for i, sid in enumerate(ids):
         by_id.setdefault(sid, i)  # duplicate ids: children attach to the first
@@ -362,7 +347,7 @@ def span_bars(spans: list[TraceSpan] | list[dict[str, Any]]) -> list[Bar]:
                 name = to_str(name)
             tin, tout, cost = _span_usage(raw, meta)
             kids = children[i]
-            duration = _int(raw.get("duration_ms"))
+            duration = to_int(raw.get("duration_ms"))
             append(Bar(  # positional: the hot loop of a 50,000-span run
                 d, _span_label(name, kind, meta) if kind == "tool_call" or not name else name,
                 kind or "span",

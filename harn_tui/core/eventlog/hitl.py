@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from harn_tui.core.eventlog.protocol import EventLog, LogEvent
+from harn_tui.core.format.derive import obj
+from harn_tui.core.format.schema import json_str
 
 __all__ = [
     "HITL_TOPICS",
@@ -57,14 +59,6 @@ _TERMINAL = frozenset(
 )
 
 
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
 def _kind_from_request_id(request_id: str) -> str | None:
     for prefix, kind in _ID_PREFIXES:
         if request_id.startswith(prefix):
@@ -79,9 +73,9 @@ def event_run_ids(event: LogEvent) -> list[str]:
     """The runs a HITL request event belongs to: its header ``run_id`` and its payload
     ``run_id`` (Harn's own merge accepts either). The one rule for the run's HITL pane,
     its count in the list and the inbox."""
-    payload = _dict(event.payload)
+    payload = obj(event.payload)
     run_ids: list[str] = []
-    for candidate in (event.headers.get("run_id"), _str(payload.get("run_id"))):
+    for candidate in (event.headers.get("run_id"), json_str(payload.get("run_id"))):
         if candidate and candidate not in run_ids:
             run_ids.append(candidate)
     return run_ids
@@ -89,22 +83,22 @@ def event_run_ids(event: LogEvent) -> list[str]:
 
 def _question_record(event: LogEvent) -> tuple[list[str], dict[str, Any]] | None:
     """(run ids, RunHitlQuestionRecord) for one ``hitl.question_asked`` event, or None."""
-    payload = _dict(event.payload)
+    payload = obj(event.payload)
     run_ids = event_run_ids(event)
     if not run_ids:
         return None
-    request_id = _str(payload.get("request_id"))
+    request_id = json_str(payload.get("request_id"))
     if request_id is None:
         request_id = event.headers.get("request_id", "")
-    prompt = _str(_dict(payload.get("payload")).get("prompt")) or ""
+    prompt = json_str(obj(payload.get("payload")).get("prompt"), "")
     if not request_id or not prompt:
         return None
     record = {
         "request_id": request_id,
         "prompt": prompt,
-        "agent": _str(payload.get("agent")) or "",
-        "trace_id": _str(payload.get("trace_id")),
-        "asked_at": _str(payload.get("requested_at")) or "",
+        "agent": json_str(payload.get("agent"), ""),
+        "trace_id": json_str(payload.get("trace_id")),
+        "asked_at": json_str(payload.get("requested_at"), ""),
     }
     return run_ids, record
 
@@ -240,14 +234,14 @@ def belongs_to_run(st: HitlRequestState, run_id: str) -> bool:
 
 def _summary(inner: dict[str, Any]) -> str:
     for key in ("prompt", "action", "reason"):
-        text = _str(inner.get(key))
+        text = json_str(inner.get(key))
         if text:
             return text
     return ""
 
 
 def _request_id(event: LogEvent) -> str | None:
-    return event.headers.get("request_id") or _str(_dict(event.payload).get("request_id"))
+    return event.headers.get("request_id") or json_str(obj(event.payload).get("request_id"))
 
 
 def _resolve(
@@ -261,32 +255,32 @@ def _resolve(
     # later becomes "executed".
     if st.resolved and not (st.state == "approved" and state == "executed"):
         return
-    payload = _dict(event.payload)
+    payload = obj(event.payload)
     st.state = state
     st.answer = answer
     st.resolved_at_ms = event.occurred_at_ms or None
     st.resolved_at = at
-    st.reviewer = _str(payload.get("reviewer")) or st.reviewer
-    st.reason = _str(payload.get("reason")) or st.reason
+    st.reviewer = json_str(payload.get("reviewer")) or st.reviewer
+    st.reason = json_str(payload.get("reason")) or st.reason
 
 
 def _apply(st: HitlRequestState, event: LogEvent) -> None:
-    payload = _dict(event.payload)
+    payload = obj(event.payload)
     kind = event.kind
     if kind in _REQUEST_KINDS:
-        inner = _dict(payload.get("payload"))
+        inner = obj(payload.get("payload"))
         st.prompt = _summary(inner)
-        st.agent = _str(payload.get("agent")) or st.agent
-        st.run_id = _str(payload.get("run_id")) or event.headers.get("run_id") or st.run_id
+        st.agent = json_str(payload.get("agent")) or st.agent
+        st.run_id = json_str(payload.get("run_id")) or event.headers.get("run_id") or st.run_id
         st.run_ids = tuple(dict.fromkeys((*st.run_ids, *event_run_ids(event))))
-        st.trace_id = _str(payload.get("trace_id")) or event.headers.get("trace_id") or st.trace_id
-        st.asked_at = _str(payload.get("requested_at")) or st.asked_at
+        st.trace_id = json_str(payload.get("trace_id")) or event.headers.get("trace_id") or st.trace_id
+        st.asked_at = json_str(payload.get("requested_at")) or st.asked_at
         st.asked_event_id = event.event_id
         st.request = payload.get("payload")
         return
-    responded_at = _str(payload.get("responded_at"))
+    responded_at = json_str(payload.get("responded_at"))
     if kind == "hitl.timeout":
-        _resolve(st, event, "timed_out", None, _str(payload.get("timed_out_at")))
+        _resolve(st, event, "timed_out", None, json_str(payload.get("timed_out_at")))
     elif kind.endswith("cancelled"):
         _resolve(st, event, "cancelled", None, responded_at)
     elif kind in ("hitl.approval_approved", "hitl.dual_control_approved"):
@@ -295,7 +289,7 @@ def _apply(st: HitlRequestState, event: LogEvent) -> None:
             event,
             "approved",
             payload.get("record"),
-            _str(_dict(payload.get("record")).get("approved_at")),
+            json_str(obj(payload.get("record")).get("approved_at")),
         )
     elif kind in ("hitl.approval_denied", "hitl.dual_control_denied"):
         _resolve(st, event, "denied", None, responded_at)
@@ -309,7 +303,7 @@ def _apply(st: HitlRequestState, event: LogEvent) -> None:
             _resolve(st, event, "answered", payload.get("answer"), responded_at)
         elif st.kind in ("approval", "dual_control"):
             if payload.get("approved") is True:
-                reviewer = _str(payload.get("reviewer"))
+                reviewer = json_str(payload.get("reviewer"))
                 if reviewer and reviewer not in st.approvals:
                     st.approvals = (*st.approvals, reviewer)
             elif payload.get("approved") is False:

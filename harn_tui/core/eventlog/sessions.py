@@ -17,6 +17,7 @@ from harn_tui.core.eventlog.protocol import (
     agent_events_topic,
 )
 from harn_tui.core.format.errors import EventLogError
+from harn_tui.core.format.schema import json_int
 
 __all__ = [
     "SessionEvent",
@@ -58,9 +59,7 @@ def _session_event(record: LogEvent, session_id: str) -> SessionEvent | None:
         return None
     occurred: int | None = record.occurred_at_ms or None
     if occurred is None:
-        hint = payload.get("index_hint")
-        if isinstance(hint, int) and not isinstance(hint, bool):
-            occurred = hint
+        occurred = json_int(payload.get("index_hint"))
     return SessionEvent(record.event_id, occurred, event, _event_kind(event, record.kind))
 
 
@@ -150,14 +149,10 @@ def _legacy_events(lines: Iterable[bytes], counter: int) -> list[SessionEvent]:
             continue
         if not isinstance(event, dict):
             continue
-        index = event.get("index")
-        if isinstance(index, int) and not isinstance(index, bool):
-            event_id = index + 1
-        else:
-            event_id = counter + 1
+        index = json_int(event.get("index"))
+        event_id = index + 1 if index is not None else counter + 1
         counter = event_id
-        emitted = event.get("emitted_at_ms")
-        occurred = emitted if isinstance(emitted, int) and not isinstance(emitted, bool) else None
+        occurred = json_int(event.get("emitted_at_ms"))
         out.append(SessionEvent(event_id, occurred, event, _event_kind(event, "")))
     return out
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from harn_tui.core.format.schema import json_int, json_number, json_str, str_items
 from harn_tui.core.format.timestamps import sort_key
 
 HANDOFF_TYPE = "handoff_artifact"
@@ -34,30 +35,8 @@ _EVIDENCE_FIELDS = ("artifact_id", "kind", "label", "path", "uri")
 _LINK_FIELDS = ("kind", "label", "run_id", "artifact_id", "path", "href")
 
 
-def _s(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def _opt_s(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
 def _blank_none(value: str | None) -> str | None:
     return None if value is not None and not value.strip() else value
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if math.isfinite(value) else None
-
-
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _strs(value: Any) -> list[str]:
-    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 def parses(value: Any) -> bool:
@@ -80,7 +59,7 @@ def parses(value: Any) -> bool:
     for key in ("id", "label"):
         if target.get(key) is not None and not isinstance(target[key], str):
             return False
-    if value.get("confidence") is not None and _number(value["confidence"]) is None:
+    if value.get("confidence") is not None and json_number(value["confidence"]) is None:
         return False
     for key, fields in (("evidence_refs", _EVIDENCE_FIELDS), ("receipt_links", _LINK_FIELDS)):
         items = value.get(key, [])
@@ -113,20 +92,20 @@ def _string_list(values: list[str]) -> list[str]:
 def normalize_link(link: Any) -> dict[str, Any]:
     """`HandoffReceiptLinkRecord::normalize`."""
     link = link if isinstance(link, dict) else {}
-    kind = _s(link.get("kind"))
+    kind = json_str(link.get("kind"), "")
     out: dict[str, Any] = {"kind": kind if kind.strip() else RUN_RECEIPT}
     for key in _LINK_FIELDS[1:]:
-        out[key] = _blank_none(_opt_s(link.get(key)))
+        out[key] = _blank_none(json_str(link.get(key)))
     return out
 
 
 def _target(value: Any) -> dict[str, Any]:
     value = value if isinstance(value, dict) else {}
-    kind = _s(value.get("kind")).strip()
+    kind = json_str(value.get("kind"), "").strip()
     return {
         "kind": kind if kind in ("human", "persona") else "persona",
-        "id": _blank_none(_opt_s(value.get("id"))),
-        "label": _blank_none(_opt_s(value.get("label"))),
+        "id": _blank_none(json_str(value.get("id"))),
+        "label": _blank_none(json_str(value.get("label"))),
     }
 
 
@@ -140,37 +119,37 @@ def normalize(raw: Any, fallback_id: str) -> dict[str, Any]:
     raw = raw if isinstance(raw, dict) else {}
     budget = raw.get("budget_remaining")
     deadline = raw.get("deadline_checkback")
-    confidence = _number(raw.get("confidence"))
+    confidence = json_number(raw.get("confidence"))
     return {
-        "_type": _s(raw.get("_type")) or HANDOFF_TYPE,
-        "id": _s(raw.get("id")) or fallback_id,
-        "parent_run_id": _opt_s(raw.get("parent_run_id")),
-        "source_persona": _s(raw.get("source_persona")).strip(),
+        "_type": json_str(raw.get("_type"), "") or HANDOFF_TYPE,
+        "id": json_str(raw.get("id"), "") or fallback_id,
+        "parent_run_id": json_str(raw.get("parent_run_id")),
+        "source_persona": json_str(raw.get("source_persona"), "").strip(),
         "target_persona_or_human": _target(raw.get("target_persona_or_human")),
-        "task": _s(raw.get("task")).strip(),
-        "reason": _s(raw.get("reason")).strip(),
+        "task": json_str(raw.get("task"), "").strip(),
+        "reason": json_str(raw.get("reason"), "").strip(),
         "evidence_refs": [
-            {key: _opt_s(item.get(key)) for key in _EVIDENCE_FIELDS}
+            {key: json_str(item.get(key)) for key in _EVIDENCE_FIELDS}
             for item in raw.get("evidence_refs") or []
             if isinstance(item, dict)
         ],
-        **{key: _string_list(_strs(raw.get(key))) for key in _LIST_FIELDS},
+        **{key: _string_list(str_items(raw.get(key))) for key in _LIST_FIELDS},
         "budget_remaining": {
-            "tokens": _int(budget.get("tokens")),
-            "tool_calls": _int(budget.get("tool_calls")),
-            "dollars": _number(budget.get("dollars")),
+            "tokens": json_int(budget.get("tokens")),
+            "tool_calls": json_int(budget.get("tool_calls")),
+            "dollars": json_number(budget.get("dollars")),
         }
         if isinstance(budget, dict)
         else None,
         "deadline_checkback": {
-            "deadline": _opt_s(deadline.get("deadline")),
-            "checkback_at": _opt_s(deadline.get("checkback_at")),
+            "deadline": json_str(deadline.get("deadline")),
+            "checkback_at": json_str(deadline.get("checkback_at")),
         }
         if isinstance(deadline, dict)
         else None,
         "confidence": min(max(confidence, 0.0), 1.0) if confidence is not None else None,
         "receipt_links": [normalize_link(link) for link in raw.get("receipt_links") or []],
-        "created_at": _s(raw.get("created_at")),
+        "created_at": json_str(raw.get("created_at"), ""),
         "metadata": dict(sorted((raw.get("metadata") or {}).items()))
         if isinstance(raw.get("metadata"), dict)
         else {},
@@ -352,7 +331,7 @@ def sync_run_handoffs(run: dict[str, Any]) -> None:
     by_id: dict[str, dict[str, Any]] = {}
     for raw in run["handoffs"]:
         # Harn keys the map by the id before normalizing: all id-less handoffs share "".
-        key = _s(raw.get("id")) if isinstance(raw, dict) else ""
+        key = json_str(raw.get("id"), "") if isinstance(raw, dict) else ""
         by_id[key] = normalize(raw, fresh_id())
     for artifact in run["artifacts"]:
         if artifact.get("kind") != HANDOFF_KIND or artifact.get("data") is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from harn_tui.core.format.derive import dicts, obj
-from harn_tui.core.format.schema import str_list, to_float, to_int
+from harn_tui.core.format.schema import json_int, json_number, json_str, str_list, to_float, to_int
 
 __all__ = ["llm_rows", "price", "pricing_per_million"]
 
@@ -49,10 +49,6 @@ def price(model: str, input_tokens: int, output_tokens: int) -> float:
     return (input_tokens * rates[0] + output_tokens * rates[1]) / 1_000_000
 
 
-def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
 def llm_rows(run: dict[str, Any]) -> list[list[Any]]:
     """[provider, model, calls, input tokens, output tokens, cost USD] per (provider, model)."""
     groups: dict[tuple[str, str], list[Any]] = {}
@@ -60,15 +56,13 @@ def llm_rows(run: dict[str, Any]) -> list[list[Any]]:
         if span.get("kind") != "llm_call":
             continue
         meta = obj(span.get("metadata"))
-        provider = meta["provider"] if isinstance(meta.get("provider"), str) else "unknown"
-        model = meta["model"] if isinstance(meta.get("model"), str) else "unknown"
-        tin, tout = _int(meta.get("input_tokens")), _int(meta.get("output_tokens"))
-        raw = meta.get("cost_usd")
-        cost = (
-            float(raw)
-            if isinstance(raw, int | float) and not isinstance(raw, bool)
-            else price(model, tin, tout)
-        )
+        provider = json_str(meta.get("provider"), "unknown")
+        model = json_str(meta.get("model"), "unknown")
+        tin = json_int(meta.get("input_tokens"), 0)
+        tout = json_int(meta.get("output_tokens"), 0)
+        cost = json_number(meta.get("cost_usd"))
+        if cost is None:
+            cost = price(model, tin, tout)
         if cost <= 0 and tin == 0 and tout == 0:
             continue
         row = groups.setdefault((provider, model), [provider, model, 0, 0, 0, 0.0])

@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 
 from harn_tui.core.format.derive import obj
+from harn_tui.core.format.schema import json_str, str_items
 
 SCHEMA_VERSION = 4
 MISSING = object()
@@ -46,18 +47,6 @@ def usize(value: Any) -> int:
 def opt_bool(value: Any) -> bool | None:
     """serde's `as_bool()`."""
     return value if isinstance(value, bool) else None
-
-
-def opt_str(value: Any) -> str | None:
-    """serde's `as_str()`."""
-    return value if isinstance(value, str) else None
-
-
-def string_array(value: Any) -> list[str]:
-    """Harn's `json_string_array`: the string items of a list, else empty."""
-    if not isinstance(value, list):
-        return []
-    return [item for item in value if isinstance(item, str)]
 
 
 def get(value: Any, key: str) -> Any:
@@ -128,7 +117,7 @@ def run_trace_id(run: dict[str, Any], event: dict[str, Any] | None) -> str | Non
     """The trigger's trace id, else `metadata.trace_id` (Harn's `run_trace_id`)."""
     if event is not None:
         return str(event["trace_id"])
-    return opt_str(obj(run["metadata"]).get("trace_id"))
+    return json_str(obj(run["metadata"]).get("trace_id"))
 
 
 def _trigger_metadata(event: dict[str, Any]) -> dict[str, Any]:
@@ -179,7 +168,7 @@ def _stage_node_metadata(stage: dict[str, Any]) -> dict[str, Any]:
     meta: dict[str, Any] = {"stage_kind": stage["kind"]}
     if stage["branch"] is not None:
         meta["branch"] = stage["branch"]
-    worker_id = opt_str(stage["metadata"].get("worker_id"))
+    worker_id = json_str(stage["metadata"].get("worker_id"))
     if worker_id is not None:
         meta["worker_id"] = worker_id
     return meta
@@ -193,16 +182,16 @@ def task_ledger_summary(value: Any) -> dict[str, Any] | None:
     raw = get(value, "deliverables")
     deliverables = [
         {
-            "id": opt_str(present(get(item, "id"))) or "",
-            "text": opt_str(present(get(item, "text"))) or "",
-            "status": opt_str(present(get(item, "status"))) or "",
-            "note": opt_str(present(get(item, "note"))),
+            "id": json_str(present(get(item, "id"))) or "",
+            "text": json_str(present(get(item, "text"))) or "",
+            "status": json_str(present(get(item, "status"))) or "",
+            "note": json_str(present(get(item, "note"))),
         }
         for item in (raw if isinstance(raw, list) else [])
     ]
-    observations = string_array(present(get(value, "observations")))
-    root_task = opt_str(present(get(value, "root_task"))) or ""
-    rationale = opt_str(present(get(value, "rationale"))) or ""
+    observations = str_items(present(get(value, "observations")))
+    root_task = json_str(present(get(value, "root_task"))) or ""
+    rationale = json_str(present(get(value, "rationale"))) or ""
     if not root_task and not rationale and not deliverables and not observations:
         return None
     return {
@@ -238,7 +227,7 @@ def planner_round(stage: dict[str, Any]) -> dict[str, Any] | None:
     research_facts = list(ledger["observations"]) if ledger else []
     tools = get(payload, "tools")
     calls = get(tools, "calls")
-    tools_used = string_array(present(calls if calls is not MISSING else get(trace, "tools_used")))
+    tools_used = str_items(present(calls if calls is not MISSING else get(trace, "tools_used")))
     record: dict[str, Any] = {
         "stage_id": stage["id"],
         "node_id": stage["node_id"],
@@ -249,7 +238,7 @@ def planner_round(stage: dict[str, Any]) -> dict[str, Any] | None:
     for field, key in _TRACE_COUNTS:
         record[field] = usize(present(get(trace, key)))
     record["tools_used"] = tools_used
-    record["successful_tools"] = string_array(present(get(tools, "successful")))
+    record["successful_tools"] = str_items(present(get(tools, "successful")))
     record["ledger_done_rejections"] = usize(present(get(payload, "ledger_done_rejections")))
     record["task_ledger"] = ledger
     record["research_facts"] = research_facts
@@ -319,7 +308,7 @@ def compaction_events_from_transcript(
     `instruction_source`, `compaction_policy` and the 0.10.x receipt fields only
     where the event's metadata carries them.
     """
-    transcript_id = opt_str(present(get(transcript, "id")))
+    transcript_id = json_str(present(get(transcript, "id")))
     assets = get(transcript, "assets")
     asset_ids = {
         a["id"]
@@ -332,14 +321,14 @@ def compaction_events_from_transcript(
         if get(event, "kind") != "compaction":
             continue
         meta = get(event, "metadata")
-        asset_id = opt_str(present(get(meta, "snapshot_asset_id")))
+        asset_id = json_str(present(get(meta, "snapshot_asset_id")))
         record: dict[str, Any] = {
-            "id": opt_str(present(get(event, "id"))) or "",
+            "id": json_str(present(get(event, "id"))) or "",
             "transcript_id": transcript_id,
             "stage_id": stage_id,
             "node_id": node_id,
-            "mode": opt_str(present(get(meta, "mode"))) or "",
-            "strategy": opt_str(present(get(meta, "strategy"))) or "",
+            "mode": json_str(present(get(meta, "mode"))) or "",
+            "strategy": json_str(present(get(meta, "strategy"))) or "",
             "archived_messages": usize(present(get(meta, "archived_messages"))),
             "estimated_tokens_before": usize(present(get(meta, "estimated_tokens_before"))),
             "estimated_tokens_after": usize(present(get(meta, "estimated_tokens_after"))),
@@ -404,7 +393,7 @@ def derive(run: dict[str, Any], load_path: str | None) -> dict[str, Any]:
     entry = root
     if event is not None:
         trigger_id = f"trigger:{event['id']}"
-        replay_of = opt_str(obj(run["metadata"]).get("replay_of_event_id"))
+        replay_of = json_str(obj(run["metadata"]).get("replay_of_event_id"))
         if replay_of is not None:
             source = f"trigger:{replay_of}"
             nodes.append(
@@ -454,7 +443,7 @@ def derive(run: dict[str, Any], load_path: str | None) -> dict[str, Any]:
                 trace_id,
                 stage_id=stage["id"],
                 node=stage["node_id"],
-                worker_id=opt_str(stage["metadata"].get("worker_id")),
+                worker_id=json_str(stage["metadata"].get("worker_id")),
                 metadata=_stage_node_metadata(stage),
             )
         )

@@ -10,7 +10,7 @@ strings, floats for ints) and never raises.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, overload
 
 # Field specs: a short code, or a (code, schema) pair for nested records.
 #   s  string ("")          s? optional string (None)     s:X string defaulting to X
@@ -39,6 +39,8 @@ def to_str(value: Any, default: str = "") -> str:
 
 def to_int(value: Any, default: int = 0) -> int:
     """Coerce numbers and numeric text to int; anything else gives the default."""
+    if type(value) is int:  # the common case, first
+        return value
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, int):
@@ -96,6 +98,50 @@ def str_list(value: Any) -> list[str]:
         elif item is not None and not isinstance(item, list | dict):
             out.append(to_str(item))
     return out
+
+
+# Strict reads, as Harn's Rust reads a `serde_json::Value` (`as_str`, `as_i64`, `as_f64`):
+# a JSON string is never a number, a bool is never a number, a float is never an int.
+# For free-form maps (metadata, event payloads) that Harn itself reads that way.
+
+
+@overload
+def json_str(value: Any) -> str | None: ...
+@overload
+def json_str(value: Any, default: str) -> str: ...
+def json_str(value: Any, default: str | None = None) -> str | None:
+    """serde's `as_str()`: `value` if it is a JSON string, else `default`."""
+    return value if isinstance(value, str) else default
+
+
+@overload
+def json_int(value: Any) -> int | None: ...
+@overload
+def json_int(value: Any, default: int) -> int: ...
+def json_int(value: Any, default: int | None = None) -> int | None:
+    """serde's `as_i64()`: `value` if it is a JSON integer (not a bool, not a float), else `default`."""
+    if type(value) is int:
+        return value
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+@overload
+def json_number(value: Any) -> float | None: ...
+@overload
+def json_number(value: Any, default: float) -> float: ...
+def json_number(value: Any, default: float | None = None) -> float | None:
+    """serde's `as_f64()`: a finite JSON number (not a bool, not numeric text) as float, else `default`."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return default
+    number = float(value)
+    return number if math.isfinite(number) else default
+
+
+def str_items(value: Any) -> list[str]:
+    """Harn's `json_string_array`: the string items of a JSON list (others dropped, not coerced)."""
+    if not isinstance(value, list):
+        return []
+    return [item for item in value if isinstance(item, str)]
 
 
 def _coerce(spec: Spec, value: Any) -> Any:

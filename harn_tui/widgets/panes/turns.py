@@ -15,6 +15,7 @@ from textual.widgets import Static
 
 from harn_tui.core.analysis.timeline import pretty_json
 from harn_tui.core.format.numbers import fmt_tokens
+from harn_tui.core.format.schema import json_int
 from harn_tui.core.format.sidecar import WAITING
 from harn_tui.core.format.timestamps import format_duration, format_iso, parse_ms
 from harn_tui.messages import Copy, OpenJson, OpenText
@@ -41,7 +42,8 @@ ROLE_STYLES = {
 
 
 def _tok(value: Any) -> str:
-    return fmt_tokens(value) if isinstance(value, int) and not isinstance(value, bool) else "?"
+    tokens = json_int(value)
+    return fmt_tokens(tokens) if tokens is not None else "?"
 
 
 def _s(value: Any) -> str:
