@@ -31,7 +31,7 @@ from harn_tui.text import line
 MAX_HITS = 500
 #: Time budget of a regular expression typed in the app (it runs in a child process).
 REGEX_SECONDS = 3.0
-WHERE_WIDTH = 34
+WHERE_WIDTH = 34  # the location column at 100 columns; a third of the width, 30..46
 
 
 def snippet_text(hit: Hit, width: int = 200, before: int = 40) -> Text:
@@ -42,6 +42,12 @@ def snippet_text(hit: Hit, width: int = 200, before: int = 40) -> Text:
     out.append_text(line(snippet[a:b], "bold reverse", width))
     out.append_text(line(snippet[b:], "", width))
     return out
+
+
+class SearchInput(Input):
+    """The search box: `enter` opens the highlighted hit (and says so in the footer)."""
+
+    BINDINGS = [Binding("enter", "submit", "Open hit")]
 
 
 class SearchScreen(Screen[None]):
@@ -56,7 +62,7 @@ class SearchScreen(Screen[None]):
         Binding("pagedown", "move(10)", "Results page down", show=False),
         Binding("n", "step(1)", "Next hit"),
         Binding("N", "step(-1)", "Prev hit"),
-        Binding("tab", "focus_results", "Results", show=False),
+        Binding("tab", "focus_results", "Results/input"),
         Binding("ctrl+r", "toggle_regex", "Regex"),
         Binding("slash", "focus_input", "Edit search", show=False),
     ]
@@ -76,6 +82,7 @@ class SearchScreen(Screen[None]):
     def __init__(self, text: str = "") -> None:
         super().__init__()
         self.initial = text
+        self.where_width = WHERE_WIDTH
         self.regex = False
         self.hits: list[Hit] = []
         self.rows: list[int | str] = []  # per table row: hit index, or the run path of a header
@@ -87,7 +94,7 @@ class SearchScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="search-title")
-        yield Input(
+        yield SearchInput(
             value=self.initial,
             placeholder='search every run: words "exact phrase" deploy* *substr* in:tool status=failed',
             id="search-input",
@@ -99,7 +106,8 @@ class SearchScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.table
-        table.add_column("where", width=WHERE_WIDTH, key="where")
+        self.where_width = max(30, min(46, self.app.size.width // 3))
+        table.add_column("where", width=self.where_width, key="where")
         table.add_column("text", key="text")
         self.query_one(Input).focus()
         self._title()
@@ -180,9 +188,10 @@ class SearchScreen(Screen[None]):
         elif message.text.strip():
             runs = len({h.path for h in self.hits})
             more = "+" if len(self.hits) >= MAX_HITS else ""
-            self._status(
-                f"{len(self.hits)}{more} hits in {runs} runs · {message.elapsed * 1000:.0f} ms"
-                "  ·  enter open · ↑/↓ move · tab results, n/N next/prev hit · ctrl+r regex")
+            keys = ("⏎ open · ↑↓ move · tab list · n/N hits · ^r regex"
+                    if self.app.size.width >= 100 else "↑↓ move · tab list, n/N hits")
+            self._status(f"{len(self.hits)}{more} hits in {runs} runs"
+                         f" · {message.elapsed * 1000:.0f} ms  ·  {keys}")
         else:
             self._status('words, "exact phrases", prefixes deploy*, substrings *ploy*, '
                          "in:prompt|tool|error|message|hitl|event, query terms status=failed")
@@ -206,7 +215,8 @@ class SearchScreen(Screen[None]):
         app: Any = self.app
         current = None
         # context before the match: a quarter of the text column, so the match is in view
-        before = max(8, min(40, (self.size.width - WHERE_WIDTH - 4) // 4))
+        before = max(8, min(40, (self.size.width - self.where_width - 4) // 4))
+        wide = self.app.size.width >= 100
         for i, hit in enumerate(self.hits):
             if hit.path != current:
                 current = hit.path
@@ -223,8 +233,11 @@ class SearchScreen(Screen[None]):
                 self.rows.append(hit.path)
             where = Text(no_wrap=True, end="")
             where.append("  ")
-            where.append_text(line(hit.describe(), "", WHERE_WIDTH - 11))
-            where.append_text(line(f" {hit.field}", "dim italic", 8))
+            desc = line(hit.describe(), "", self.where_width - (11 if wide else 3))
+            where.append_text(desc)
+            if wide:  # the field, aligned in its own column (narrow: the location matters more)
+                where.append(" " * max(0, self.where_width - 11 - desc.cell_len))
+                where.append_text(line(f" {hit.field}", "dim italic", 8))
             table.add_row(where, snippet_text(hit, 200, before), key=f"h{i}")
             self.rows.append(i)
         same = next((i for i, h in enumerate(self.hits) if (h.path, h.loc) == key), None)
