@@ -393,8 +393,12 @@ class HarnTuiApp(App[int]):
         if touched:
             self.post_message(SearchIndexChanged())
 
-    def search_hits(self, text: str, *, regex: bool = False, limit: int | None = None) -> list[Any]:
-        """Hits for a search typed in the app (any thread; its own connection to the index)."""
+    def search_hits(self, text: str, *, regex: bool = False, limit: int | None = None,
+                    regex_seconds: float = 3.0) -> list[Any]:
+        """Hits for a search typed in the app (any thread; its own connection to the index).
+
+        A regex stopped by `regex_seconds` raises RegexTimeout, its `hits` those found so far.
+        """
         from harn_tui.core.search.query import parse_search, run_search
 
         index = self.search_index
@@ -407,9 +411,11 @@ class HarnTuiApp(App[int]):
         if regex:
             from harn_tui.core.search.engine import _bounded
 
-            result = _bounded(index, query, allowed, limit, 3.0)
+            result = _bounded(index, query, allowed, limit, regex_seconds)
             if result.timed_out:
-                raise RegexTimeout(result.timed_out)
+                stopped = RegexTimeout(result.timed_out)
+                stopped.hits = result.hits  # type: ignore[attr-defined]
+                raise stopped
             return result.hits
         conn = index.reader()
         try:

@@ -153,6 +153,41 @@ def test_regex_is_verified_and_bounded(root: Path, cache: Path) -> None:
         _find(root, cache, "(", regex=True)
 
 
+def test_regex_is_bounded_beside_threads_and_without_a_real_stderr(
+        root: Path, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As in the app: other threads run and sys.stderr has no file descriptor (Textual)."""
+    import threading
+
+    class _Capture:
+        def write(self, text: str) -> int:
+            return len(text)
+
+        def flush(self) -> None:
+            pass
+
+        def fileno(self) -> int:
+            return -1
+
+    from harn_tui.core.search import engine
+
+    def no_fallback(*args: Any) -> Any:  # checked between texts only: one bad text hangs it
+        raise AssertionError("the regex ran in process, not in a child it can stop")
+
+    monkeypatch.setattr(engine, "_in_process", no_fallback)
+    _write(root, "pathological.json", _run("run-aaa", "2026-11-01T10:00:00Z", task="a" * 40 + "b"))
+    monkeypatch.setattr("sys.stderr", _Capture())
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    try:
+        fast = search(root, r"push\s+--f\w+", cache_dir=cache, regex=True, regex_seconds=5)
+        slow = search(root, r"(a+)+$", cache_dir=cache, regex=True, regex_seconds=0.5)
+    finally:
+        stop.set()
+    assert fast.timed_out is None and len(fast.hits) == 3  # a child can answer, too
+    assert slow.timed_out is not None and "stopped after 0.5s" in slow.timed_out
+
+
 def test_sidecar_turns_are_found(root: Path, cache: Path) -> None:
     (hit,) = _find(root, cache, "quokka")
     assert (hit.run_id, hit.location.source, hit.location.line) == ("run-new", "sidecar", 1)

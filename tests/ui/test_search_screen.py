@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -73,8 +74,8 @@ async def _search(pilot: Any, text: str) -> SearchScreen:
 
 
 async def _open_first(pilot: Any, screen: SearchScreen) -> RunScreen:
-    await pilot.press("enter")  # leaves the input for the results
-    await pilot.press("enter")
+    assert screen.query_one("Input").has_focus
+    await pilot.press("enter")  # one enter, from the input, opens the highlighted (first) hit
     app = pilot.app
     await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.landed)
     return app.screen  # type: ignore[return-value]
@@ -127,7 +128,7 @@ async def test_enter_opens_the_json_node_of_a_tool_result(root: Path) -> None:
     app = make_app(root)
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await _search(pilot, "flamingo")
-        await pilot.press("enter", "enter")
+        await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, JsonScreen))
         tree = app.screen.tree  # type: ignore[attr-defined]
         await wait_for(pilot, lambda: tree.cursor_node is not None
@@ -146,8 +147,8 @@ async def test_n_and_N_step_through_hits_across_runs(root: Path) -> None:
     app = make_app(root)
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await _search(pilot, "canary")
-        await pilot.press("enter")
-        assert screen.current_hit() == 0
+        await pilot.press("tab")  # to the results list, where n/N are keys, not text
+        assert screen.table.has_focus and screen.current_hit() == 0
         await pilot.press("n")
         assert screen.current_hit() == 1
         await pilot.press("n")
@@ -223,7 +224,7 @@ async def test_watcher_changes_reach_the_index_and_the_open_search(root: Path) -
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await _search(pilot, "canary")
         assert len(screen.hits) == 2
-        await pilot.press("enter", "n")
+        await pilot.press("tab", "n")
         assert screen.hits[screen.current_hit()].run_id == "run-a"
         rec = _record("run-c", "2026-11-22T10:00:00Z", "gamma")
         (root / "c.json").write_text(json.dumps(rec))
@@ -263,3 +264,139 @@ async def test_reachable_from_every_screen_help_and_palette(root: Path) -> None:
         names = [name for name, _cb, _help in RunCommands(app.screen)._commands()]
         assert "Search all runs…" in names
 
+
+
+async def _type(pilot: Any, text: str) -> None:
+    for ch in text:
+        await pilot.press(ch if ch != " " else "space")
+
+
+async def test_one_enter_from_the_input_opens_the_hit_on_its_pane_and_row(root: Path) -> None:
+    app = make_app(root)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await _search(pilot, "lighthouse")
+        assert screen.query_one("Input").has_focus
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.landed)
+        run = app.screen
+        assert run.path.name == "b.json"  # type: ignore[attr-defined]
+        assert run.landed == "hitl" and _cursor(run, "hitl") == 1  # type: ignore[arg-type]
+        assert run.hit_index == 0  # type: ignore[attr-defined]
+
+
+async def test_down_down_enter_from_the_input_opens_the_third_hit(root: Path) -> None:
+    app = make_app(root)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await _search(pilot, "the")  # stage prompt, tool result, HITL prompt in each run
+        assert len(screen.hits) == 6
+        await pilot.press("down", "down")
+        box = screen.query_one("Input")
+        assert box.has_focus and box.value == "the"  # the highlight moved, the input kept focus
+        assert screen.current_hit() == 2
+        await pilot.press("up")
+        assert screen.current_hit() == 1
+        await pilot.press("down")
+        third = screen.hits[2]
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen is not screen and bool(
+            getattr(app.screen, "landed", "") or getattr(app.screen, "hit_note", None)))
+        # the run (a JSON view may sit on top of it)
+        opened = next(s for s in app.screen_stack if isinstance(s, RunScreen))
+        assert opened.hit_index == 2 and opened.hits[2] is third
+        assert opened.path == root / third.path
+
+
+async def test_enter_before_the_results_arrive_opens_the_first_hit_when_they_do(
+        root: Path) -> None:
+    app = make_app(root)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: app.scanned.is_set() and app.search_ready.is_set())
+        gate = threading.Event()
+        real = app.search_hits
+
+        def held(*args: Any, **kwargs: Any) -> list[Any]:
+            gate.wait(10)
+            return real(*args, **kwargs)
+
+        app.search_hits = held  # type: ignore[method-assign]
+        await pilot.press("ctrl+f")
+        await wait_for(pilot, lambda: isinstance(app.screen, SearchScreen))
+        screen = app.screen
+        await _type(pilot, "lighthouse")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is screen and not screen.hits  # nothing to open yet
+        assert "first hit opens when it arrives" in screen_text(app)
+        gate.set()
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.landed)
+        run = app.screen
+        assert run.landed == "hitl" and run.hit_index == 0  # type: ignore[attr-defined]
+        assert run.path.name == "b.json"  # type: ignore[attr-defined]
+
+
+async def test_enter_before_the_results_of_a_query_without_hits_says_so(root: Path) -> None:
+    app = make_app(root)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: app.scanned.is_set() and app.search_ready.is_set())
+        gate = threading.Event()
+        real = app.search_hits
+
+        def held(*args: Any, **kwargs: Any) -> list[Any]:
+            gate.wait(10)
+            return real(*args, **kwargs)
+
+        app.search_hits = held  # type: ignore[method-assign]
+        await pilot.press("ctrl+f")
+        await wait_for(pilot, lambda: isinstance(app.screen, SearchScreen))
+        screen = app.screen
+        await _type(pilot, "zebrafish")
+        await pilot.press("enter")
+        gate.set()
+        await wait_for_text(pilot, "no hit to open for 'zebrafish'")
+        assert app.screen is screen and screen.query_one("Input").has_focus
+        await pilot.press("enter")  # again, with the (empty) results in: still says so
+        await wait_for_text(pilot, "no hit to open")
+        assert app.screen is screen
+
+
+async def test_a_catastrophic_regex_is_stopped_and_the_screen_stays_responsive(
+        root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from textual.worker import WorkerState
+
+    from harn_tui.screens import search as search_screen
+
+    monkeypatch.setattr(search_screen, "REGEX_SECONDS", 0.5)
+    rec = _record("run-c", "2026-11-22T10:00:00Z", "gamma")
+    rec["task"] = "a" * 40 + "b"  # (a+)+$ backtracks 2^40 ways on this
+    (root / "c.json").write_text(json.dumps(rec))
+    app = make_app(root)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: app.scanned.is_set() and app.search_ready.is_set())
+        await pilot.press("ctrl+f")
+        await wait_for(pilot, lambda: isinstance(app.screen, SearchScreen))
+        screen = app.screen
+        await pilot.press("ctrl+r")
+        await _type(pilot, "(a+)+$")
+        box = screen.query_one("Input")
+        assert box.value == "(a+)+$" and not screen.hits  # a regex runs on enter only
+        await pilot.press("enter")
+        await pilot.press("left")  # handled while the pattern runs in its child process
+        assert box.cursor_position == len("(a+)+$") - 1
+        assert any(w.group == "search-query" and w.state == WorkerState.RUNNING
+                   for w in screen.workers)
+        assert "running the regular expression" in screen_text(app)
+        await wait_for_text(pilot, "regular expression stopped after 0.5s")
+        assert app.screen is screen
+        await pilot.press("end", "ctrl+u")  # a normal query afterwards still works
+        await _type(pilot, "can.ry")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: len(screen.hits) == 3 and screen.shown == ("can.ry", True))
+        assert "stopped" not in screen_text(app)
+        await pilot.press("ctrl+r")  # and a plain search, as you type
+        await wait_for(pilot, lambda: screen.shown == ("can.ry", False))
+        await pilot.press("ctrl+u")
+        await _type(pilot, "lighthouse")
+        await wait_for(pilot, lambda: len(screen.hits) == 3 and screen.shown == ("lighthouse", False))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.landed)
+        assert app.screen.landed == "hitl"  # type: ignore[attr-defined]

@@ -130,63 +130,108 @@ def _in_process(index: SearchIndex, query: SearchQuery, allowed: Iterable[str] |
     return result
 
 
-def _child(db: str, pattern: str, fields: str | None, allowed: list[str] | None,
-           limit: int | None, out: Any) -> None:
+#: How long the child may take to start (import the search module, open the index) before
+#: the regex's own budget starts: the budget bounds the search, not the start-up.
+STARTUP_SECONDS = 15.0
+_READY = "ready"
+_CHILD = "from harn_tui.core.search.engine import _child_main; _child_main()"
+
+
+def _child_main() -> None:
+    """The child process: the request on stdin, READY then one pickled hit each on stdout."""
+    import pickle
+    import sys
+
+    db, pattern, fields, allowed, limit = pickle.load(sys.stdin.buffer)
+    out = sys.stdout.buffer
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     query = parse_search(pattern, regex=True, fields=fields or None)
-    try:
-        for hit in run_search(conn, query, allowed=set(allowed) if allowed is not None else None,
-                              limit=limit):
-            out.send(hit)
-    finally:
-        out.send(None)
-        out.close()
+    pickle.dump(_READY, out)
+    out.flush()
+    for hit in run_search(conn, query, allowed=set(allowed) if allowed is not None else None,
+                          limit=limit):
+        pickle.dump(hit, out)
+        out.flush()
+    pickle.dump(None, out)
+    out.flush()
+
+
+def _child_env() -> dict[str, str]:
+    import os
+
+    import harn_tui
+
+    env = dict(os.environ)
+    src = str(Path(harn_tui.__file__).resolve().parent.parent)  # also from a source checkout
+    env["PYTHONPATH"] = os.pathsep.join(x for x in (src, env.get("PYTHONPATH", "")) if x)
+    return env
 
 
 def _bounded(index: SearchIndex, query: SearchQuery, allowed: Iterable[str] | None,
              limit: int | None, seconds: float) -> SearchResult:
-    import multiprocessing
+    """Run a regex query in a child process, killed once it has searched for `seconds`.
+
+    A plain subprocess rather than multiprocessing: spawn's resource tracker needs a real
+    `sys.stderr` (Textual replaces it) and fork is unsafe beside the app's threads.
+    """
+    import pickle
+    import queue
+    import subprocess
+    import sys
     import threading
 
-    # fork is quickest, but only safe without other threads (the app has several): else spawn.
-    methods = multiprocessing.get_all_start_methods()
-    method = "fork" if "fork" in methods and threading.active_count() == 1 else "spawn"
-    ctx = multiprocessing.get_context(method)
-    recv, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(
-        target=_child,
-        args=(str(index.path), query.text, ",".join(query.fields) or None,
-              sorted(allowed) if allowed is not None else None, limit, send),
-        daemon=True,
-    )
+    request = (str(index.path), query.text, ",".join(query.fields) or None,
+               sorted(allowed) if allowed is not None else None, limit)
     try:
-        proc.start()
-    except (OSError, ValueError, RuntimeError):  # no child process here: check between texts
-        send.close()
-        recv.close()
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, env=_child_env(), close_fds=True)
+    except OSError:  # no child process here: check between texts
         return _in_process(index, query, allowed, limit, seconds)
-    send.close()
+    items: queue.Queue[Any] = queue.Queue()
+
+    def read() -> None:
+        assert proc.stdout is not None
+        try:
+            while True:
+                items.put(pickle.load(proc.stdout))
+        except Exception:  # EOF (the child ended or was killed) or a broken stream
+            items.put(None)
+
+    assert proc.stdin is not None
+    try:
+        pickle.dump(request, proc.stdin)
+        proc.stdin.close()
+    except OSError:
+        pass
+    reader = threading.Thread(target=read, name="search-regex-reader", daemon=True)
+    reader.start()
     result = SearchResult()
-    deadline = time.monotonic() + seconds
+    deadline = time.monotonic() + seconds + STARTUP_SECONDS
+    started = False
     try:
         while True:
             left = deadline - time.monotonic()
-            if left <= 0 or not recv.poll(left):
+            try:
+                item = items.get(timeout=left) if left > 0 else items.get_nowait()
+            except queue.Empty:
                 result.timed_out = (f"regular expression stopped after {seconds:g}s"
                                     f" (too slow: {len(result.hits)} hit(s) so far)")
                 break
-            try:
-                item = recv.recv()
-            except EOFError:
-                break
             if item is None:
+                if not started:  # the child failed before it could search
+                    result.timed_out = "regular expression not run: its child process failed"
                 break
+            if item == _READY and not started:  # the budget starts with the search
+                started = True
+                deadline = time.monotonic() + seconds
+                continue
             result.hits.append(item)
     finally:
-        if proc.is_alive():
-            proc.terminate()
-        proc.join(1)
-        recv.close()
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(5)
+        reader.join(5)
+        if proc.stdout is not None:
+            proc.stdout.close()
     return result
-
-
