@@ -68,7 +68,7 @@ async def explorer():
             await asyncio.sleep(0.002)
         out["first_rows_s"] = time.perf_counter() - t0
         out["first_rows"] = len(table.rows)
-        while not (app.scanned.is_set() and not app.loading_note):
+        while not (app.load.scanned and not app.load.note):
             await asyncio.sleep(0.005)
         await pilot.pause()
         out["all_rows_s"] = time.perf_counter() - t0

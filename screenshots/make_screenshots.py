@@ -66,7 +66,7 @@ class Shooter:
 
     async def loaded(self, pilot: Pilot) -> None:
         app = pilot.app
-        await wait_until(pilot, lambda: app.scanned.is_set() and not app.loading_note and app.event_log_done)
+        await wait_until(pilot, lambda: app.load.ready)
         await wait_until(pilot, lambda: bool(getattr(app.screen, "table", None) and app.screen.table.rows))
         await settle(pilot)
 

@@ -310,7 +310,7 @@ async def test_enter_before_the_results_arrive_opens_the_first_hit_when_they_do(
         root: Path) -> None:
     app = make_app(root)
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_for(pilot, lambda: app.scanned.is_set() and app.search_ready.is_set())
+        await wait_for(pilot, lambda: app.load.scanned and app.search_ready.is_set())
         gate = threading.Event()
         real = app.search_hits
 
@@ -337,7 +337,7 @@ async def test_enter_before_the_results_arrive_opens_the_first_hit_when_they_do(
 async def test_enter_before_the_results_of_a_query_without_hits_says_so(root: Path) -> None:
     app = make_app(root)
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_for(pilot, lambda: app.scanned.is_set() and app.search_ready.is_set())
+        await wait_for(pilot, lambda: app.load.scanned and app.search_ready.is_set())
         gate = threading.Event()
         real = app.search_hits
 
@@ -371,7 +371,7 @@ async def test_a_catastrophic_regex_is_stopped_and_the_screen_stays_responsive(
     (root / "c.json").write_text(json.dumps(rec))
     app = make_app(root)
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_for(pilot, lambda: app.scanned.is_set() and app.search_ready.is_set())
+        await wait_for(pilot, lambda: app.load.scanned and app.search_ready.is_set())
         await pilot.press("ctrl+f")
         await wait_for(pilot, lambda: isinstance(app.screen, SearchScreen))
         screen = app.screen
