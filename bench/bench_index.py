@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import orjson
+from installed import child_env
 
 
 def ensure_corpus(path: Path, n: int) -> Path:
@@ -51,9 +52,7 @@ def floor(root: Path) -> float:
 def run_ls(root: Path, cache: Path) -> tuple[float, int, int]:
     """(seconds, peak RSS in MB so far of any child process, rows) for one real
     `harn-tui ls --json` (the console script: start-up and exit included)."""
-    env = dict(os.environ, HARN_TUI_CACHE_DIR=str(cache))
-    for key in ("HARN_STATE_DIR", "HARN_EVENT_LOG_BACKEND", "HARN_EVENT_LOG_SQLITE_PATH", "HARN_EVENT_LOG_DIR"):
-        env.pop(key, None)
+    env = child_env(HARN_TUI_CACHE_DIR=str(cache))
     binary = str(Path(sys.executable).with_name("harn-tui"))
     t0 = time.perf_counter()
     proc = subprocess.run(

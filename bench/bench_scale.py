@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from installed import child_env
 
 CHILD = r'''
 import asyncio, json, resource, sys, time
@@ -98,10 +99,7 @@ print(json.dumps(asyncio.run(bare() if MODE == "bare" else explorer())))
 
 
 def child(mode: str, root: str, cache: str) -> dict:
-    env = dict(os.environ)
-    for key in ("HARN_STATE_DIR", "HARN_EVENT_LOG_BACKEND", "HARN_EVENT_LOG_SQLITE_PATH",
-                "HARN_EVENT_LOG_DIR"):
-        env.pop(key, None)
+    env = child_env()
     proc = subprocess.run([sys.executable, "-c", CHILD, mode, root, cache], env=env,
                           capture_output=True, text=True, cwd=tempfile.gettempdir(), check=False)
     if proc.returncode:

@@ -38,6 +38,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_index import ensure_corpus, floor
+from installed import child_env
 
 
 def ensure_rg() -> str:
@@ -53,11 +54,7 @@ def ensure_rg() -> str:
 
 
 def env_for(cache: Path) -> dict[str, str]:
-    env = dict(os.environ, HARN_TUI_CACHE_DIR=str(cache))
-    for key in ("HARN_STATE_DIR", "HARN_EVENT_LOG_BACKEND", "HARN_EVENT_LOG_SQLITE_PATH",
-                "HARN_EVENT_LOG_DIR"):
-        env.pop(key, None)
-    return env
+    return child_env(HARN_TUI_CACHE_DIR=str(cache))
 
 
 def timed(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, bytes]:

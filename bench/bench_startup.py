@@ -12,12 +12,13 @@
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from installed import child_env
 
 PAINT = r'''
 import asyncio, sys, time
@@ -70,7 +71,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    env = dict(os.environ, HARN_TUI_CACHE_DIR=tempfile.mkdtemp(prefix="harn-tui-bench-cache-"))
+    env = child_env(HARN_TUI_CACHE_DIR=tempfile.mkdtemp(prefix="harn-tui-bench-cache-"))
     with tempfile.TemporaryDirectory() as tmp:
         from harn_tui.core.demo.corpus import write_bench_root
 

@@ -365,13 +365,14 @@ def cmd_ls(args: argparse.Namespace) -> int:
         listed = filter_controls(listed, args.status, args.workflow, args.query)
     chosen = select(listed, sort=args.sort, limit=args.limit)
     if args.json:
-        # Written piece by piece: joining 100,000 documents first would copy them twice more.
+        # Written piece by piece (the documents are slices of the cache file): joining
+        # 100,000 documents first would copy them twice more.
         out = sys.stdout.buffer
         if chosen:
-            out.write(b"[\n")
-            for i, run in enumerate(chosen):
-                out.write(b",\n" + run.doc if i else run.doc)
-            out.write(b"\n]\n")
+            pieces: list[Any] = [b",\n"] * (2 * len(chosen) + 1)
+            pieces[0], pieces[-1] = b"[\n", b"\n]\n"
+            pieces[1::2] = [run.doc for run in chosen]
+            out.writelines(pieces)
         else:
             out.write(b"[]\n")
         sys.stdout.flush()

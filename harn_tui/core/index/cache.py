@@ -147,32 +147,54 @@ def _encode(entries: dict[str, Entry], root_key: str) -> list[bytes]:
 
 
 class _Columns:
-    """A decoded cache file: its columns, a position per path, and the document blob."""
+    """A decoded cache file: its columns, a position per path, and the document blob.
+
+    Documents stay slices of the file's bytes (memoryviews): a warm listing copies none.
+    """
 
     def __init__(self, rels: list[Any], sizes: list[Any], mtimes: list[Any], offsets: list[Any],
                  lengths: list[Any], light: list[list[Any]], blob: memoryview) -> None:
         self.rels, self.sizes, self.mtimes = rels, sizes, mtimes
-        self.offsets, self.lengths, self.light, self.blob = offsets, lengths, light, blob
+        self.offsets, self.lengths, self.blob = offsets, lengths, blob
         self.pos = dict(zip(rels, range(len(rels)), strict=True))
+        self.light_rows = list(zip(*light, strict=True))
+        self.bad = self._malformed()
+
+    def _sound(self, i: int) -> bool:
+        size, mtime, off, n = self.sizes[i], self.mtimes[i], self.offsets[i], self.lengths[i]
+        if not (type(size) is int and type(mtime) is int and type(off) is int and type(n) is int):
+            return False
+        return off == -1 or 0 <= off <= off + n <= len(self.blob)
+
+    def _malformed(self) -> set[int]:
+        """The rows that cannot be served; checked column by column first (a sound file
+        costs a few C-speed passes), row by row only when something is wrong."""
+        end = len(self.blob)
+        typed = all(all(type(v) is int for v in column)
+                    for column in (self.sizes, self.mtimes, self.offsets, self.lengths))
+        if typed and all(off == -1 or (off >= 0 and n >= 0 and off + n <= end)
+                         for off, n in zip(self.offsets, self.lengths, strict=True)):
+            return set()
+        return {i for i in range(len(self.rels)) if not self._sound(i)}
+
+    def _entry(self, i: int) -> list[Any] | None:
+        off = self.offsets[i]
+        if off == -1:
+            return None
+        return [*self.light_rows[i], self.blob[off : off + self.lengths[i]]]
 
     def row(self, i: int) -> Entry | None:
         """Row `i` as [size, mtime_ns, listing entry or None for "not a run record"];
         None when the row is malformed."""
-        size, mtime, off, n = self.sizes[i], self.mtimes[i], self.offsets[i], self.lengths[i]
-        if not (type(size) is int and type(mtime) is int and type(off) is int and type(n) is int):
+        if i in self.bad:
             return None
-        if off == -1:
-            return [size, mtime, None]
-        if not 0 <= off <= off + n <= len(self.blob):
-            return None
-        return [size, mtime, [*(column[i] for column in self.light), bytes(self.blob[off : off + n])]]
+        return [self.sizes[i], self.mtimes[i], self._entry(i)]
 
     def get(self, rel: str, size: int, mtime_ns: int) -> tuple[bool, list[Any] | None]:
         i = self.pos.get(rel)
-        if i is None or self.sizes[i] != size or self.mtimes[i] != mtime_ns:
+        if i is None or self.sizes[i] != size or self.mtimes[i] != mtime_ns or i in self.bad:
             return False, None
-        row = self.row(i)
-        return (False, None) if row is None else (True, row[2])
+        return True, self._entry(i)
 
     def table(self) -> dict[str, Entry]:
         """Every well-formed row as rel -> [size, mtime_ns, entry]."""

@@ -38,7 +38,7 @@ class Listed(NamedTuple):
     search: str
     hitl_request_ids: list[str]
     broken: bool
-    doc: bytes
+    doc: bytes | memoryview  # a slice of the cache file when served from it
 
     def search_text(self) -> str:
         return self.search
