@@ -155,7 +155,7 @@ class HarnTuiApp(App[int]):
         self.poll = poll
         self.watch_enabled = watch
         self.runs: dict[str, RunSummary] = {}
-        self.index = RunIndex(self.root, cache_dir=cache_dir)
+        self.index = RunIndex(self.root, cache_dir=cache_dir, background=True)
         self.event_log: EventLog | None = None
         self.event_log_error: str | None = None
         #: One line when no event log was found (where it was looked for, the flag to give).
@@ -351,7 +351,7 @@ class HarnTuiApp(App[int]):
         with self.search_lock:
             try:
                 if self.search_index is None:
-                    self.search_index = open_index(self.root, self.cache_dir)
+                    self.search_index = open_index(self.root, self.cache_dir, background=True)
                 if self.root.is_dir():
                     self.search_index.sync(on_progress=progress)
                 self._search_poll_events()

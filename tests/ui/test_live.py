@@ -315,3 +315,12 @@ async def test_a_flood_of_event_log_changes_is_coalesced(tmp_path: Path) -> None
         await wait_for(pilot, lambda: not screen._refreshing, timeout=10)
         assert 1 <= len(shows) <= 3, shows
     log.close()
+
+
+def test_the_explorer_parses_at_a_lower_priority(tmp_path: Path) -> None:
+    """Beside the UI the index pools are background pools; headless ones are not."""
+    from harn_tui.app import HarnTuiApp
+    from harn_tui.core.index.run_index import RunIndex
+
+    assert HarnTuiApp(tmp_path, cache_dir=None).index.background
+    assert not RunIndex(tmp_path).background

@@ -90,8 +90,10 @@ class IndexStats:
 class RunIndex:
     """Summaries of every run file under `root`, keyed by path relative to it."""
 
-    def __init__(self, root: Path, *, cache_dir: Path | None = None, workers: int | None = None):
+    def __init__(self, root: Path, *, cache_dir: Path | None = None, workers: int | None = None,
+                 background: bool = False):
         self.root = Path(root)
+        self.background = background  # parse at a lower priority (a person is using the UI)
         self.cache = SummaryCache(cache_dir, self.root) if cache_dir is not None else None
         self.workers = workers or min(os.cpu_count() or 1, 4)
         self.runs: dict[str, RunSummary] = {}
@@ -195,13 +197,13 @@ class RunIndex:
         for item in errors:
             result = load_summary(item)
             yield item.rel, None if result is None else _summary().listing_entry(result), result
-        from concurrent.futures import ProcessPoolExecutor
+        from harn_tui.core.index.pool import parse_pool
 
         chunks = [
             [(str(i.path), i.rel, i.size, i.mtime_ns) for i in good[n : n + CHUNK]]
             for n in range(0, len(good), CHUNK)
         ]
-        with ProcessPoolExecutor(max_workers=self.workers) as pool:
+        with parse_pool(self.workers, background=self.background) as pool:
             for chunk_result in pool.map(_load_chunk, chunks):
                 batch = []
                 for rel, entry in chunk_result:

@@ -38,16 +38,17 @@ class SearchResult:
     timed_out: str | None = None
 
 
-def open_index(root: Path, cache_dir: Path | None) -> SearchIndex:
-    """The index of `root` (a temporary one when there is no cache dir)."""
+def open_index(root: Path, cache_dir: Path | None, *, background: bool = False) -> SearchIndex:
+    """The index of `root` (a temporary one when there is no cache dir); `background`:
+    built at a lower priority, beside a UI."""
     if cache_dir is None:
         import tempfile
 
         temp = Path(tempfile.mkdtemp(prefix="harn-tui-search-"))
-        index = SearchIndex(temp, root)
+        index = SearchIndex(temp, root, background=background)
         index.owned_dir = temp  # removed on close
         return index
-    return SearchIndex(cache_dir, root)
+    return SearchIndex(cache_dir, root, background=background)
 
 
 def where_paths(root: Path, where: str, cache_dir: Path | None,

@@ -161,8 +161,9 @@ class SearchIndex:
     """Open (creating or rebuilding) the index of one run root."""
 
     def __init__(self, cache_dir: Path, root: Path, *, path: Path | None = None,
-                 workers: int = 2) -> None:
+                 workers: int = 2, background: bool = False) -> None:
         self.workers = workers
+        self.background = background  # extract at a lower priority (a person is using the UI)
         self.root = Path(root)
         self.root_key = str(self.root.resolve())
         self.path = path or search_db_path(cache_dir, root)
@@ -289,11 +290,12 @@ class SearchIndex:
                 yield batch, [extract_file(Path(item[1])) for item in batch]
             return
         from collections import deque
-        from concurrent.futures import ProcessPoolExecutor
+
+        from harn_tui.core.index.pool import parse_pool
 
         # One reader per core beside this writer, and only a few batches in flight, so the
         # results waiting to be written stay small (memory is bounded whatever the corpus).
-        with ProcessPoolExecutor(max_workers=max(1, workers - 1)) as pool:
+        with parse_pool(max(1, workers - 1), background=self.background) as pool:
             pending: deque[Any] = deque()
             for batch in batches:
                 pending.append((batch, pool.submit(_extract_many, [b[1] for b in batch])))
