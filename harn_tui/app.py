@@ -187,6 +187,7 @@ class HarnTuiApp(App[int]):
         #: Theme and sort, remembered across starts in the user config dir (never the run root).
         self.prefs = Preferences(forbidden=self.root).load()
         remembered = self.prefs.get("theme")
+        self._shutting_down = threading.Event()  # set once on unmount: background work stops
         self.search_index: Any = None  # core.search_index.SearchIndex, built after first paint
         self.search_lock = threading.Lock()
         self.search_ready = threading.Event()
@@ -339,6 +340,8 @@ class HarnTuiApp(App[int]):
         from harn_tui.core.search.engine import open_index
 
         self._load.wait_scanned(120)  # the run list first: indexing text never competes with it
+        if self._shutting_down.is_set():
+            return
         last = [0.0]
 
         def progress(done: int, total: int) -> None:
@@ -352,6 +355,8 @@ class HarnTuiApp(App[int]):
             try:
                 if self.search_index is None:
                     self.search_index = open_index(self.root, self.cache_dir, background=True)
+                if self._shutting_down.is_set():
+                    self.search_index.cancel()  # closed while it opened: sync returns at once
                 if self.root.is_dir():
                     self.search_index.sync(on_progress=progress)
                 self._search_poll_events()
@@ -767,7 +772,18 @@ class HarnTuiApp(App[int]):
         self.notify(str(target), title=title, markup=False)
 
     def on_unmount(self) -> None:
-        self.index.save_cache()
+        # Indexing threads stop after their current batch, so quitting never waits for a
+        # cold index of a large root (the process exit joins those threads).
+        self._shutting_down.set()
+        self.index.cancel()
+        if self.search_index is not None:
+            self.search_index.cancel()
+        self._load.scan_done()  # release a search build still waiting for the scan
+        if self.index_lock.acquire(timeout=0.5):  # a cancelled scan saves its own progress
+            try:
+                self.index.save_cache()
+            finally:
+                self.index_lock.release()
         # never close the index under a worker still writing it (the process exit will)
         if self.search_index is not None and self.search_lock.acquire(timeout=0.5):
             try:

@@ -663,14 +663,18 @@ def cmd_grep(args: argparse.Namespace) -> int:
 
 
 def format_hit(hit: Any) -> str:
-    """`RUN  PATH  LOCATION [FIELD]: snippet` with the match between « and »."""
+    """`RUN  PATH  LOCATION [FIELD]: snippet` with each match between « and »."""
     from harn_tui.core.format.textsafe import one_line
 
-    snippet, a, b = hit.snippet()
+    snippet, marks = hit.marked_snippet()
     more = f" (+{hit.more} more)" if hit.more else ""
+    shown, pos = [], 0
+    for a, b in marks:
+        shown.append(f"{snippet[pos:a]}«{snippet[a:b]}»")
+        pos = b
     return (f"{one_line(hit.run_id or '-', 40)}  {one_line(hit.path, 80)}  "
             f"{one_line(hit.describe(), 80)}{more} [{hit.field}]: "
-            f"{snippet[:a]}«{snippet[a:b]}»{snippet[b:]}")
+            f"{''.join(shown)}{snippet[pos:]}")
 
 
 # -- the explorer -----------------------------------------------------------------

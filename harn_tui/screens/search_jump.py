@@ -109,7 +109,8 @@ def _reveal_hit(target: Any, path: tuple[Any, ...], hit: Hit) -> None:
     node = target.tree.cursor_node
     if node is not None:
         label = target.tree.ensure_label(node)
-        label.highlight_words([hit.text[hit.start:hit.end]], "bold reverse", case_sensitive=False)
+        words = {hit.text[a:b] for a, b in hit.marks or ((hit.start, hit.end),)}
+        label.highlight_words(sorted(words), "bold reverse", case_sensitive=False)
         target.tree.refresh()
     note = snippet_text(hit, 160)
     note.append(f"   ({hit.describe()})", style="dim")

@@ -13,7 +13,7 @@ from pathlib import Path
 from harn_tui.core.demo.common import BASE_MS
 from harn_tui.core.demo.corpus import write_bench_root, write_corpus, write_demo
 
-EXPECTED = "6e875a9e78483ae2d09b6d4e769b8647103842b388c031b545ecdf7435398871"
+EXPECTED = "788bbb26be8f7aa0fe1f7d3a3c3d6aab8faebdcc3a95d50146d260458f116986"
 
 
 def _digest(base: Path) -> str:

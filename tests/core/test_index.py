@@ -723,3 +723,21 @@ def test_walk_reports_every_folder_it_meets(tmp_path: Path) -> None:
     folders: set[str] = set()
     assert [f.rel for f in walk(root, folders)] == ["a/r.json"]
     assert folders == {"a", "a/r-llm", "b", "link"}
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_cancelled_scan_keeps_and_caches_what_it_parsed(tmp_path: Path, workers: int) -> None:
+    """The explorer closing during a cold scan: the scan stops soon, the summaries parsed so
+    far are cached, and the next scan parses only the rest."""
+    from harn_tui.core.index.run_index import CHUNK
+
+    root = tmp_path / "runs"
+    count = POOL_THRESHOLD + 3 * CHUNK
+    for i in range(count):
+        write_run(root / f"run{i:04d}.json", f"run-{i}")
+    index = RunIndex(root, cache_dir=tmp_path / "c", workers=workers)
+    partial = index.scan(on_batch=lambda batch: index.cancel())
+    assert 0 < len(partial) < count
+    warm = RunIndex(root, cache_dir=tmp_path / "c", workers=workers)
+    assert len(warm.scan()) == count
+    assert warm.stats.cache_hits == len(partial) and warm.stats.parsed == count - len(partial)

@@ -470,3 +470,56 @@ def test_a_sidecar_that_appears_changes_or_goes_is_followed(root: Path, cache: P
 
     shutil.rmtree(root / "old-llm")
     assert {h.path for h in _find(root, cache, "wombat")} == {"nightly/new.json"}
+
+
+@pytest.mark.parametrize("pooled", [False, True])
+def test_a_cancelled_sync_stops_after_its_batch_and_the_next_goes_on(
+        root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pooled: bool) -> None:
+    """Quitting the explorer while it indexes: sync returns after the batch it is writing,
+    keeps what it wrote, and the next sync indexes only the rest."""
+    for i in range(10):
+        _write(root, f"more/run{i}.json", _run(f"run-{i}", f"2026-11-1{i % 10}T10:00:00Z"))
+    monkeypatch.setattr(search_index, "BATCH", 3)
+    if pooled:
+        monkeypatch.setattr(search_index, "POOL_THRESHOLD", 2)
+    index = SearchIndex(tmp_path / "c", root, workers=2)
+    stats = index.sync(on_progress=lambda done, total: index.cancel())
+    assert stats.indexed == 3  # one batch of the 12 files
+    index.close()
+    again = SearchIndex(tmp_path / "c", root, workers=2)
+    rest = again.sync()
+    assert (rest.unchanged, rest.indexed) == (3, 9)
+
+
+def test_batches_are_cut_by_count_and_by_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search_index, "BATCH", 3)
+    monkeypatch.setattr(search_index, "BATCH_BYTES", 100)
+    todo = [(f"r{i}", f"/r{i}", size, 0, "") for i, size in enumerate([10, 10, 10, 10, 60, 50, 500, 1])]
+    cut = [[item[0] for item in batch] for batch in search_index._batches(todo)]
+    assert cut == [["r0", "r1", "r2"], ["r3", "r4"], ["r5"], ["r6"], ["r7"]]
+    assert search_index._batches([]) == []
+
+
+def test_every_term_is_marked_not_only_the_first(root: Path, cache: Path) -> None:
+    rec = _run("run-marks", "2026-11-24T10:00:00Z")
+    rec["stages"][0]["metadata"]["prompt"] = (
+        "the heron met a crane; later the heron flew off while a quiet crane waited")
+    _write(root, "marks.json", rec)
+    [hit] = _find(root, cache, "crane heron")
+    snippet, marks = hit.marked_snippet()
+    assert [snippet[a:b] for a, b in marks] == ["heron", "crane", "heron", "crane"]
+    assert snippet[hit.snippet()[1]:hit.snippet()[2]] == "heron"  # the JSON's span: the first
+    line = cli.format_hit(hit)
+    assert line.count("«") == 4 and "«heron» met a «crane»" in line
+    [phrase] = _find(root, cache, "quiet crane waited")
+    snippet, marks = phrase.marked_snippet()
+    assert [snippet[a:b] for a, b in marks] == ["crane", "quiet crane waited"]  # neighbours: one
+
+
+def test_marks_beyond_the_snippet_are_left_out(root: Path, cache: Path) -> None:
+    rec = _run("run-far", "2026-11-24T11:00:00Z")
+    rec["stages"][0]["metadata"]["prompt"] = "grebe " + "x " * 400 + "grebe at the end"
+    _write(root, "far.json", rec)
+    [hit] = _find(root, cache, "grebe")
+    snippet, marks = hit.marked_snippet(60)
+    assert [snippet[a:b] for a, b in marks] == ["grebe"] and len(snippet) <= 61

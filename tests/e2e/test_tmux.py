@@ -133,3 +133,35 @@ def test_live_status_change_shows_on_screen(tmp_path: Path, env: dict[str, str])
         term.wait_for("HARN_TUI_EXITED=0")
     finally:
         term.close()
+
+
+def test_quitting_while_the_text_index_builds_exits_at_once(tmp_path: Path, env: dict[str, str]) -> None:
+    """`q` while the full-text index of a large root is still being built: the build stops
+    after its current batch instead of the exit waiting for all of it."""
+    import random
+
+    import orjson
+
+    root = tmp_path / "runs"
+    root.mkdir()
+    words = [f"w{n:05d}" for n in range(20000)]
+    rng = random.Random(7)
+    for i in range(90):  # 90 files of ~1.7 MB of varied text: indexing them takes ~15 s
+        stages = [{"id": f"s{j}", "node_id": f"n{j}", "status": "completed",
+                   "metadata": {"prompt": " ".join(rng.choices(words, k=25000))}} for j in range(10)]
+        record = {"_type": "run_record", "id": f"big-{i}", "workflow_id": "wf", "status": "completed",
+                  "started_at": f"2026-11-20T{i // 60:02d}:{i % 60:02d}:00Z", "stages": stages}
+        (root / f"big{i:02d}.json").write_bytes(orjson.dumps(record))
+    term = Terminal(f"{BIN} {shlex.quote(str(root))}", env)
+    try:
+        term.wait_for("runs  ·", timeout=30)
+        term.keys("C-f")
+        term.wait_for("indexing text", timeout=30)
+        term.keys("Escape")
+        term.wait_for("runs  ·")
+        term.keys("q")
+        started = time.monotonic()
+        term.wait_for("HARN_TUI_EXITED=0", timeout=60)
+        assert time.monotonic() - started < 6, "the exit waited for the text index"
+    finally:
+        term.close()

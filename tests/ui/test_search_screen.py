@@ -400,3 +400,28 @@ async def test_a_catastrophic_regex_is_stopped_and_the_screen_stays_responsive(
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.landed)
         assert app.screen.landed == "hitl"  # type: ignore[attr-defined]
+
+
+async def test_the_demo_tool_result_phrase_lands_on_that_tool_call(tmp_path: Path) -> None:
+    """Tried as a new user on the demo: a phrase said only inside one tool result finds that
+    run alone, and one Enter opens that tool call's result with the phrase highlighted."""
+    from harn_tui.core.demo.corpus import TOOL_RESULT_PHRASE, write_demo
+
+    demo = write_demo(tmp_path / "demo", seed=0)
+    assert demo.tool_result_phrase is not None
+    run_id, index = demo.tool_result_phrase
+    app = make_app(demo.root, demo.state_dir)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await _search(pilot, TOOL_RESULT_PHRASE)
+        assert {h.run_id for h in screen.hits} == {run_id}
+        assert screen.hits[0].field == "tool"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, JsonScreen))
+        tree = app.screen.tree  # type: ignore[attr-defined]
+        await wait_for(pilot, lambda: tree.cursor_node is not None
+                       and tree.cursor_node.data is not None
+                       and tree.cursor_node.data.path == ("tool_recordings", index, "result"))
+        await wait_for(pilot, lambda: hasattr(app.screen, "hit_note"))
+        note = app.screen.hit_note  # type: ignore[attr-defined]
+        marked = [note.plain[s.start:s.end] for s in note.spans if "reverse" in str(s.style)]
+        assert " ".join(marked) == TOOL_RESULT_PHRASE  # its words, each highlighted

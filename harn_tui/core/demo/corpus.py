@@ -52,6 +52,10 @@ class RunInfo:
     sidecar: Path | None = None
 
 
+#: said in one tool result of the failed deploy and nowhere else (try it in search: ctrl+f)
+TOOL_RESULT_PHRASE = "quota exceeded for bucket harn-artifacts-eu"
+
+
 @dataclass
 class Corpus:
     """What :func:`write_corpus` wrote."""
@@ -73,6 +77,8 @@ class Corpus:
     dangling_child_run_id: str = ""
     hitl_log_wins: dict[str, str] = field(default_factory=dict)
     hitl_question_runs: list[str] = field(default_factory=list)
+    #: (run id, tool_recordings index) of the one tool result holding TOOL_RESULT_PHRASE
+    tool_result_phrase: tuple[str, int] | None = None
 
     def by_id(self, run_id: str) -> RunInfo:
         """The run with this id."""
@@ -149,6 +155,11 @@ def write_corpus(
     s2 = sess(t2)
     r2 = make_run(rng, run_id=rid(t2), workflow="deploy", started_ms=t2, n_stages=6,
                   status="failed", ts_format="uuidv7", compactions=1, session_ids=[s2])
+    # what a person hunts for with search: a phrase said only inside one tool result
+    if r2["tool_recordings"]:
+        tool = r2["tool_recordings"][-1]
+        tool["result"] = f"{tool['result']}\n{TOOL_RESULT_PHRASE} (403 AccessDenied)"
+        corpus.tool_result_phrase = (r2["id"], len(r2["tool_recordings"]) - 1)
     p2 = save(start_of(r2, t2), f"{r2['id']}.json", "uuidv7", session=s2)
     # R3: review_captain parent with 3 children (2 files exist, 1 dangles)
     t3 = base_ms - 8 * hour

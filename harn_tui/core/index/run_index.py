@@ -8,6 +8,7 @@ the files named, so a watcher never triggers a rescan.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -98,6 +99,12 @@ class RunIndex:
         self.workers = workers or min(os.cpu_count() or 1, 4)
         self.runs: dict[str, RunSummary] = {}
         self.stats = IndexStats()
+        self._cancelled = threading.Event()
+
+    def cancel(self) -> None:
+        """Stop a scan running in another thread soon (the explorer is closing): files not
+        parsed yet are left out, what was parsed is kept (and cached)."""
+        self._cancelled.set()
 
     # -- building ---------------------------------------------------------------
 
@@ -184,6 +191,8 @@ class RunIndex:
             results = ((item.rel, load_summary(item)) for item in (*errors, *good))
             batch: list[RunSummary] = []
             for rel, result in results:
+                if self._cancelled.is_set():
+                    break
                 entry = None if result is None else _summary().listing_entry(result)
                 if result is not None:
                     batch.append(result)
@@ -205,6 +214,9 @@ class RunIndex:
         ]
         with parse_pool(self.workers, background=self.background) as pool:
             for chunk_result in pool.map(_load_chunk, chunks):
+                if self._cancelled.is_set():
+                    pool.shutdown(wait=False, cancel_futures=True)  # only running chunks finish
+                    break
                 batch = []
                 for rel, entry in chunk_result:
                     result = None

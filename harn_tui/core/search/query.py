@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,6 +78,8 @@ class Hit:
     started_ms: int | None
     topic: str = ""
     more: int = 0  # other places holding the same text
+    #: every match shown in the snippet: each term's, in text order ((start, end) when empty)
+    marks: tuple[tuple[int, int], ...] = ()
 
     @property
     def location(self) -> Location:
@@ -88,18 +90,35 @@ class Hit:
 
     def snippet(self, width: int = SNIPPET_WIDTH, before: int = SNIPPET_BEFORE) -> tuple[str, int, int]:
         """(escaped one-line snippet, match start, match end) within the snippet: about
-        `before` characters of context, then the match, then what fits in `width`."""
+        `before` characters of context, then the first match, then what fits in `width`."""
+        text, marks = self.marked_snippet(width, before)
+        return text, marks[0][0], marks[0][1]
+
+    def marked_snippet(self, width: int = SNIPPET_WIDTH,
+                       before: int = SNIPPET_BEFORE) -> tuple[str, list[tuple[int, int]]]:
+        """Like `snippet`, with every match that fits in `width` marked (each term's, not
+        only the first's): (escaped one-line snippet, [(start, end), ...] within it)."""
+        text = self.text
         lo = max(0, self.start - before)
-        while lo > 0 and lo > self.start - before - 15 and not self.text[lo - 1].isspace():
+        while lo > 0 and lo > self.start - before - 15 and not text[lo - 1].isspace():
             lo -= 1
-        pre = ("…" if lo > 0 else "") + one_line(self.text[lo:self.start])
-        mid = one_line(self.text[self.start:self.end])
-        room = max(0, width - len(pre) - len(mid))
-        rest = self.text[self.end:self.end + room + 1]
+        out = ("…" if lo > 0 else "") + one_line(text[lo:self.start])
+        marks: list[tuple[int, int]] = []
+        pos = self.start
+        for a, b in _joined(text, self.marks or ((self.start, self.end),)):
+            if a < pos or (marks and a - pos + len(out) >= width):
+                continue  # inside the one before, or past what is shown
+            out += one_line(text[pos:a])
+            mid = one_line(text[a:b])
+            marks.append((len(out), len(out) + len(mid)))
+            out += mid
+            pos = b
+        room = max(0, width - len(out))
+        rest = text[pos:pos + room + 1]
         post = one_line(rest)
-        if len(post) > room or self.end + len(rest) < len(self.text):
+        if len(post) > room or pos + len(rest) < len(text):
             post = post[: max(0, room - 1)] + "…"
-        return pre + mid + post, len(pre), len(pre) + len(mid)
+        return out + post, marks
 
     def to_json(self) -> dict[str, Any]:
         snippet, a, b = self.snippet()
@@ -116,6 +135,18 @@ class Hit:
             "match_start": a,
             "match_end": b,
         }
+
+
+def _joined(text: str, marks: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Marks in order, those next to each other (only a space or two between) as one: the
+    words of `quota exceeded` read as one highlighted phrase."""
+    out: list[tuple[int, int]] = []
+    for a, b in marks:
+        if out and a - out[-1][1] <= 2 and not text[out[-1][1]:a].strip():
+            out[-1] = (out[-1][0], max(b, out[-1][1]))
+        else:
+            out.append((a, b))
+    return out
 
 
 # -- parsing ----------------------------------------------------------------------
@@ -421,8 +452,8 @@ def run_search(
         text, fld = row
         if scope and fld not in scope:
             continue
-        span = _verify(query, text)
-        if span is None:
+        marks = _verify(query, text)
+        if marks is None:
             continue
         fid = rowid >> SHIFT
         locs = locations(conn, rowid, cache)
@@ -434,23 +465,41 @@ def run_search(
             loc=locs[0] if locs else "r",
             field=fld,
             text=text,
-            start=span[0],
-            end=span[1],
+            start=marks[0][0],
+            end=marks[0][1],
             started_ms=files.started.get(fid),
             topic=topic,
             more=max(0, len(locs) - 1),
+            marks=marks,
         )
         count += 1
         if limit is not None and count >= limit:
             return
 
 
-def _verify(query: SearchQuery, text: str) -> tuple[int, int] | None:
-    first: tuple[int, int] | None = None
+#: further matches of each term marked after its first, within this many characters
+MARK_REACH = 2 * SNIPPET_WIDTH
+MARKS_PER_TERM = 8
+
+
+def _verify(query: SearchQuery, text: str) -> tuple[tuple[int, int], ...] | None:
+    """None unless every term matches `text`; else the matches to mark, in text order
+    (each term's first, and its next few within reach of the snippet)."""
+    firsts: list[tuple[int, int]] = []
     for matcher in query.matchers:
         span = matcher(text)
         if span is None:
             return None
-        if first is None or span[0] < first[0]:
-            first = span
-    return first
+        firsts.append(span)
+    lo = min(a for a, _b in firsts)
+    marks = set(firsts)
+    for matcher, (_a, b) in zip(query.matchers, firsts, strict=True):
+        window = text[b:lo + MARK_REACH]
+        at = 0
+        for _ in range(MARKS_PER_TERM):
+            span = matcher(window[at:]) if at < len(window) else None
+            if span is None or span[1] == span[0]:
+                break
+            marks.add((b + at + span[0], b + at + span[1]))
+            at += span[1]
+    return tuple(sorted(marks))

@@ -22,6 +22,7 @@ import contextlib
 import hashlib
 import os
 import sqlite3
+import threading
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -44,8 +45,11 @@ SHIFT = 20
 MAX_PIECES = (1 << SHIFT) - 1
 #: pieces per compressed location chunk
 LOC_CHUNK = 32
-#: files per write transaction (and per pool task)
+#: files per write transaction (and per pool task), at most
 BATCH = 50
+#: bytes of run files per batch, at most (one giant file is a batch of its own): a batch is
+#: what stopping waits for and what waits in memory to be written
+BATCH_BYTES = 8 << 20
 #: fewer changed files than this are read in this process
 POOL_THRESHOLD = 200
 #: extraction batches queued ahead of the writer
@@ -157,6 +161,22 @@ def _extract_many(paths: list[str]) -> list[tuple[dict[str, Any], list[Piece]]]:
     return [extract_file(Path(p)) for p in paths]
 
 
+def _batches(todo: list[tuple[str, str, int, int, str]]) -> list[list[tuple[str, str, int, int, str]]]:
+    """`todo` in walk order, cut at BATCH files or BATCH_BYTES of run file."""
+    batches: list[list[tuple[str, str, int, int, str]]] = []
+    batch: list[tuple[str, str, int, int, str]] = []
+    size = 0
+    for item in todo:
+        if batch and (len(batch) >= BATCH or size + item[2] > BATCH_BYTES):
+            batches.append(batch)
+            batch, size = [], 0
+        batch.append(item)
+        size += item[2]
+    if batch:
+        batches.append(batch)
+    return batches
+
+
 class SearchIndex:
     """Open (creating or rebuilding) the index of one run root."""
 
@@ -168,7 +188,13 @@ class SearchIndex:
         self.root_key = str(self.root.resolve())
         self.path = path or search_db_path(cache_dir, root)
         self.owned_dir: Path | None = None  # a temporary cache dir to remove on close
+        self._cancelled = threading.Event()
         self.conn = self._open()
+
+    def cancel(self) -> None:
+        """Stop a `sync` running in another thread after its current batch (the explorer is
+        closing); what was written stays, the next `sync` goes on from there."""
+        self._cancelled.set()
 
     # -- opening ----------------------------------------------------------------
 
@@ -263,7 +289,10 @@ class SearchIndex:
                     self._drop(known[rel][0])
             stats.removed = len(gone)
         done = 0
-        for batch, extracted in self._extracted(todo):
+        batches = self._extracted(todo)
+        for batch, extracted in batches:
+            if self._cancelled.is_set():
+                break
             with self._write():
                 for (rel, path, size, mtime, side), (facts, pieces) in zip(batch, extracted,
                                                                           strict=True):
@@ -273,17 +302,17 @@ class SearchIndex:
             stats.indexed += len(batch)
             if on_progress is not None:
                 on_progress(done, len(todo))
+        batches.close()  # a cancelled sync: the pool drops the batches not started
         if todo or gone:
             with contextlib.suppress(sqlite3.Error):  # a reader may hold the WAL: next time
                 self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return stats
 
-    def _extracted(self, todo: list[tuple[str, str, int, int, str]]) -> Iterable[
+    def _extracted(self, todo: list[tuple[str, str, int, int, str]]) -> Iterator[
             tuple[list[tuple[str, str, int, int, str]], list[tuple[dict[str, Any], list[Piece]]]]]:
         """(batch, extraction per file) in order; many files are read and walked in a process
         pool over the cores while this process writes the index."""
-        step = BATCH
-        batches = [todo[i:i + step] for i in range(0, len(todo), step)]
+        batches = _batches(todo)
         workers = min(self.workers, os.cpu_count() or 1)
         if len(todo) < POOL_THRESHOLD or workers < 2:
             for batch in batches:
@@ -297,14 +326,17 @@ class SearchIndex:
         # results waiting to be written stay small (memory is bounded whatever the corpus).
         with parse_pool(max(1, workers - 1), background=self.background) as pool:
             pending: deque[Any] = deque()
-            for batch in batches:
-                pending.append((batch, pool.submit(_extract_many, [b[1] for b in batch])))
-                if len(pending) >= IN_FLIGHT:
+            try:
+                for batch in batches:
+                    pending.append((batch, pool.submit(_extract_many, [b[1] for b in batch])))
+                    if len(pending) >= IN_FLIGHT:
+                        done, future = pending.popleft()
+                        yield done, future.result()
+                while pending:
                     done, future = pending.popleft()
                     yield done, future.result()
-            while pending:
-                done, future = pending.popleft()
-                yield done, future.result()
+            finally:  # closed early: batches not started are dropped, not waited for
+                pool.shutdown(wait=False, cancel_futures=True)
 
     def update_paths(self, paths: Iterable[Path]) -> list[str]:
         """Re-index the given run files (a watcher's changes); the rels touched."""
