@@ -355,9 +355,7 @@ class HarnTuiApp(App[int]):
             try:
                 if self.search_index is None:
                     self.search_index = open_index(self.root, self.cache_dir, background=True)
-                if self._shutting_down.is_set():
-                    self.search_index.cancel()  # closed while it opened: sync returns at once
-                if self.root.is_dir():
+                if self.root.is_dir() and not self._shutting_down.is_set():
                     self.search_index.sync(on_progress=progress)
                 self._search_poll_events()
                 self.search_note = ""

@@ -666,15 +666,10 @@ def format_hit(hit: Any) -> str:
     """`RUN  PATH  LOCATION [FIELD]: snippet` with each match between « and »."""
     from harn_tui.core.format.textsafe import one_line
 
-    snippet, marks = hit.marked_snippet()
     more = f" (+{hit.more} more)" if hit.more else ""
-    shown, pos = [], 0
-    for a, b in marks:
-        shown.append(f"{snippet[pos:a]}«{snippet[a:b]}»")
-        pos = b
+    shown = "".join(f"«{part}»" if match else part for part, match in hit.marked_segments())
     return (f"{one_line(hit.run_id or '-', 40)}  {one_line(hit.path, 80)}  "
-            f"{one_line(hit.describe(), 80)}{more} [{hit.field}]: "
-            f"{''.join(shown)}{snippet[pos:]}")
+            f"{one_line(hit.describe(), 80)}{more} [{hit.field}]: {shown}")
 
 
 # -- the explorer -----------------------------------------------------------------

@@ -36,14 +36,9 @@ WHERE_WIDTH = 34  # the location column at 100 columns; a third of the width, 30
 
 def snippet_text(hit: Hit, width: int = 200, before: int = 40) -> Text:
     """The hit's snippet, escaped, with every match in it highlighted."""
-    snippet, marks = hit.marked_snippet(width, before)
     out = Text(no_wrap=True, end="")
-    pos = 0
-    for a, b in marks:
-        out.append_text(line(snippet[pos:a], "", width))
-        out.append_text(line(snippet[a:b], "bold reverse", width))
-        pos = b
-    out.append_text(line(snippet[pos:], "", width))
+    for part, match in hit.marked_segments(width, before):
+        out.append_text(line(part, "bold reverse" if match else "", width))
     return out
 
 

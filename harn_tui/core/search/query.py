@@ -106,8 +106,10 @@ class Hit:
         marks: list[tuple[int, int]] = []
         pos = self.start
         for a, b in _joined(text, self.marks or ((self.start, self.end),)):
-            if a < pos or (marks and a - pos + len(out) >= width):
-                continue  # inside the one before, or past what is shown
+            if a < pos:
+                continue  # inside the one before
+            if marks and a - pos + len(out) >= width:
+                break  # this one and the rest are past what is shown
             out += one_line(text[pos:a])
             mid = one_line(text[a:b])
             marks.append((len(out), len(out) + len(mid)))
@@ -119,6 +121,18 @@ class Hit:
         if len(post) > room or pos + len(rest) < len(text):
             post = post[: max(0, room - 1)] + "…"
         return out + post, marks
+
+    def marked_segments(self, width: int = SNIPPET_WIDTH,
+                        before: int = SNIPPET_BEFORE) -> list[tuple[str, bool]]:
+        """The marked snippet as (text, is a match) pieces, in order (for drawing it)."""
+        snippet, marks = self.marked_snippet(width, before)
+        out: list[tuple[str, bool]] = []
+        pos = 0
+        for a, b in marks:
+            out += [(snippet[pos:a], False), (snippet[a:b], True)]
+            pos = b
+        out.append((snippet[pos:], False))
+        return out
 
     def to_json(self) -> dict[str, Any]:
         snippet, a, b = self.snippet()

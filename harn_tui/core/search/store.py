@@ -24,7 +24,7 @@ import os
 import sqlite3
 import threading
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -289,27 +289,28 @@ class SearchIndex:
                     self._drop(known[rel][0])
             stats.removed = len(gone)
         done = 0
-        batches = self._extracted(todo)
-        for batch, extracted in batches:
-            if self._cancelled.is_set():
-                break
-            with self._write():
-                for (rel, path, size, mtime, side), (facts, pieces) in zip(batch, extracted,
-                                                                          strict=True):
-                    stats.broken += not self._store(rel, Path(path), size, mtime, side,
-                                                    known.get(rel, (None,))[0], facts, pieces)
-            done += len(batch)
-            stats.indexed += len(batch)
-            if on_progress is not None:
-                on_progress(done, len(todo))
-        batches.close()  # a cancelled sync: the pool drops the batches not started
+        # closed early (cancelled), the pool drops the batches it has not started
+        with contextlib.closing(self._extracted(todo)) as batches:
+            for batch, extracted in batches:
+                with self._write():
+                    for (rel, path, size, mtime, side), (facts, pieces) in zip(
+                            batch, extracted, strict=True):
+                        stats.broken += not self._store(rel, Path(path), size, mtime, side,
+                                                        known.get(rel, (None,))[0], facts, pieces)
+                done += len(batch)
+                stats.indexed += len(batch)
+                if on_progress is not None:
+                    on_progress(done, len(todo))
+                if self._cancelled.is_set():  # before waiting for the next batch
+                    break
         if todo or gone:
             with contextlib.suppress(sqlite3.Error):  # a reader may hold the WAL: next time
                 self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return stats
 
-    def _extracted(self, todo: list[tuple[str, str, int, int, str]]) -> Iterator[
-            tuple[list[tuple[str, str, int, int, str]], list[tuple[dict[str, Any], list[Piece]]]]]:
+    def _extracted(self, todo: list[tuple[str, str, int, int, str]]) -> Generator[
+            tuple[list[tuple[str, str, int, int, str]], list[tuple[dict[str, Any], list[Piece]]]],
+            None, None]:
         """(batch, extraction per file) in order; many files are read and walked in a process
         pool over the cores while this process writes the index."""
         batches = _batches(todo)
