@@ -67,18 +67,33 @@ def _positive_float(text: str) -> float:
     return value
 
 
+ROOT_HELP = "run directory (default: $HARN_RUN_DIR or ./.harn-runs)"
+
+
+def _add_root(parser: argparse.ArgumentParser, help: str = ROOT_HELP) -> None:
+    parser.add_argument("root", nargs="?", metavar="ROOT", help=help)
+
+
+def _add_events(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--events", metavar="PATH", help="events.sqlite, an events/ dir, or a .harn state root"
+    )
+
+
+def _add_no_cache(
+    parser: argparse.ArgumentParser, help: str = "do not read or write the summary cache"
+) -> None:
+    parser.add_argument("--no-cache", action="store_true", help=help)
+
+
 def build_tui_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="harn-tui",
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "root", nargs="?", metavar="ROOT", help="run directory or a single run file"
-    )
-    parser.add_argument(
-        "--events", metavar="PATH", help="events.sqlite, an events/ dir, or a .harn state root"
-    )
+    _add_root(parser, "run directory or a single run file")
+    _add_events(parser)
     parser.add_argument(
         "--demo",
         nargs="?",
@@ -93,21 +108,14 @@ def build_tui_parser() -> argparse.ArgumentParser:
         help="poll for changes every SECONDS instead of native file events",
     )
     parser.add_argument("--theme", metavar="NAME", help="colour theme (e.g. textual-dark, nord)")
-    parser.add_argument(
-        "--no-cache", action="store_true", help="do not read or write the summary cache"
-    )
+    _add_no_cache(parser)
     parser.add_argument("--version", action="version", version=f"harn-tui {__version__}")
     return parser
 
 
 def build_ls_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="harn-tui ls", description="List the runs under ROOT, newest first.")
-    parser.add_argument(
-        "root",
-        nargs="?",
-        metavar="ROOT",
-        help="run directory (default: $HARN_RUN_DIR or ./.harn-runs)",
-    )
+    _add_root(parser)
     parser.add_argument(
         "--json", action="store_true", help="print a JSON array, one object per run file"
     )
@@ -123,12 +131,8 @@ def build_ls_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--sort", choices=("newest", "oldest", "duration"), default="newest")
     parser.add_argument("--limit", type=_positive_int, metavar="N")
-    parser.add_argument(
-        "--events", metavar="PATH", help="events.sqlite, an events/ dir, or a .harn state root"
-    )
-    parser.add_argument(
-        "--no-cache", action="store_true", help="do not read or write the summary cache"
-    )
+    _add_events(parser)
+    _add_no_cache(parser)
     return parser
 
 
@@ -137,12 +141,12 @@ def build_costs_parser() -> argparse.ArgumentParser:
         prog="harn-tui costs",
         description="What the runs under ROOT cost: totals and one breakdown (llm_call spans, else run usage).",
     )
-    parser.add_argument("root", nargs="?", metavar="ROOT", help="run directory (default: $HARN_RUN_DIR or ./.harn-runs)")
+    _add_root(parser)
     parser.add_argument("--by", choices=("day", "workflow", "model", "provider"), default="model",
                         help="group by (default: model)")
     parser.add_argument("--where", metavar="QUERY", help="only runs matching the query, e.g. 'since=7d workflow=deploy'")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    parser.add_argument("--no-cache", action="store_true", help="do not read or write the summary cache")
+    _add_no_cache(parser)
     return parser
 
 
@@ -152,9 +156,7 @@ def build_show_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("run", metavar="RUN")
     parser.add_argument("--root", metavar="ROOT", help="run directory to find RUN in")
-    parser.add_argument(
-        "--events", metavar="PATH", help="events.sqlite, an events/ dir, or a .harn state root"
-    )
+    _add_events(parser)
     parser.add_argument("--json", action="store_true", help="print the normalized record as JSON")
     return parser
 
@@ -169,8 +171,7 @@ def build_grep_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("pattern", metavar="PATTERN")
-    parser.add_argument("root", nargs="?", metavar="ROOT",
-                        help="run directory (default: $HARN_RUN_DIR or ./.harn-runs)")
+    _add_root(parser)
     parser.add_argument("--json", action="store_true", help="one JSON object per hit, per line")
     parser.add_argument("--in", dest="fields", metavar="FIELD",
                         help="only these fields: prompt tool error message hitl event other (a,b)")
@@ -180,10 +181,8 @@ def build_grep_parser() -> argparse.ArgumentParser:
                         help="PATTERN is a regular expression (stopped after --timeout seconds)")
     parser.add_argument("--timeout", type=_positive_float, default=5.0, metavar="SECONDS",
                         help="time budget of a --regex search (default 5)")
-    parser.add_argument("--events", metavar="PATH",
-                        help="events.sqlite, an events/ dir, or a .harn state root")
-    parser.add_argument("--no-cache", action="store_true",
-                        help="do not keep the search index (build a temporary one)")
+    _add_events(parser)
+    _add_no_cache(parser, "do not keep the search index (build a temporary one)")
     return parser
 
 
@@ -192,7 +191,7 @@ def build_serve_parser() -> argparse.ArgumentParser:
         prog="harn-tui serve",
         description="Serve the explorer in a browser (textual-serve), on 127.0.0.1 by default.",
     )
-    parser.add_argument("root", nargs="?", metavar="ROOT", help="run directory (default: $HARN_RUN_DIR or ./.harn-runs)")
+    _add_root(parser)
     parser.add_argument("--port", type=_port, default=8000, help="port to listen on (default 8000)")
     parser.add_argument(
         "--host", default="127.0.0.1",
@@ -202,7 +201,7 @@ def build_serve_parser() -> argparse.ArgumentParser:
         "--public-url", metavar="URL",
         help="the address browsers use, e.g. behind a proxy (default http://HOST:PORT, this machine's name for 0.0.0.0)",
     )
-    parser.add_argument("--events", metavar="PATH", help="events.sqlite, an events/ dir, or a .harn state root")
+    _add_events(parser)
     parser.add_argument("--poll", type=_positive_float, metavar="SECONDS", help="poll instead of native file events")
     return parser
 
@@ -380,7 +379,7 @@ def cmd_ls(args: argparse.Namespace) -> int:
         from harn_tui.core.index.summary import RunSummary
 
         whole = not sys.stdout.isatty()  # piped: whole ids and paths, for scripts
-        sys.stdout.write(format_table([RunSummary.from_doc(run.doc) for run in chosen], whole=whole))
+        sys.stdout.write(format_table([RunSummary.from_doc(run.doc, run.path) for run in chosen], whole=whole))
     if log_error:
         _fail(log_error if log is None else f"event log: {log_error}")
     return EXIT_OK
@@ -408,7 +407,7 @@ def cmd_costs(args: argparse.Namespace) -> int:
         from harn_tui.core.analysis.query import filter_listed
 
         listed = filter_listed(listed, where, clock.now_ms())
-    report = build_cost_report(RunSummary.from_doc(run.doc) for run in listed if not run.broken)
+    report = build_cost_report(RunSummary.from_doc(run.doc, run.path) for run in listed if not run.broken)
     if args.json:
         write_json(report.to_json(args.by))
         return EXIT_OK

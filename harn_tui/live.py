@@ -134,7 +134,9 @@ class RootWatcher:
                     if not self.root.is_dir():
                         break
             except (FileNotFoundError, RuntimeError, OSError):
-                pass
+                # the watcher stopped (e.g. WatchFailed): what changed meanwhile was not seen
+                if self.root.is_dir():
+                    await asyncio.to_thread(self.rescan)
             await asyncio.sleep(0.05 if self.root.is_dir() else ROOT_POLL_SECONDS)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import marshal
 import os
 import shutil
 from dataclasses import asdict
@@ -293,6 +294,19 @@ def test_same_mtime_new_size_is_reparsed(cached_root: tuple[Path, Path]) -> None
     assert index.runs["r2.json"].status == "failed"
 
 
+def _framed(header: object) -> bytes:
+    """A cache file of this format holding `header` (and no documents)."""
+    head = marshal.dumps(header)
+    return MAGIC + len(head).to_bytes(8, "little") + head
+
+
+def _unframed(raw: bytes) -> tuple[Any, bytes]:
+    """(header, the documents) of a cache file."""
+    start = len(MAGIC) + 8
+    end = start + int.from_bytes(raw[len(MAGIC) : start], "little")
+    return marshal.loads(raw[start:end]), raw[end:]
+
+
 @pytest.mark.parametrize(
     "content",
     [
@@ -305,10 +319,17 @@ def test_same_mtime_new_size_is_reparsed(cached_root: tuple[Path, Path]) -> None
             {"format": CACHE_FORMAT, "version": SUMMARY_VERSION, "root": "/x", "entries": []}
         ),
         MAGIC + b"{not json\n",
-        MAGIC + orjson.dumps({"format": CACHE_FORMAT, "version": SUMMARY_VERSION, "blob": 99,
-                              "columns": []}) + b"\nshort",
+        _framed({"format": CACHE_FORMAT, "version": SUMMARY_VERSION, "blob": 99, "columns": []})
+        + b"short",
+        _framed(["not", "a", "dict"]),
+        _framed({"format": CACHE_FORMAT})[:-3],
+        MAGIC + (2).to_bytes(8, "little") + b"\xff\xfe",
+        MAGIC.replace(b" py", b" py9") + _framed({"format": CACHE_FORMAT})[len(MAGIC) :],
+        b"HARN-TUI-CACHE\n" + orjson.dumps({"format": "harn-tui-summary-cache-2"}) + b"\n",
     ],
-    ids=["binary", "empty", "list", "foreign", "old-version", "bad-entries", "bad-header", "bad-blob"],
+    ids=["binary", "empty", "list", "foreign", "old-version", "bad-entries", "bad-header",
+         "bad-blob", "header-not-a-dict", "truncated-header", "bad-marshal",
+         "other-python", "json-header-format"],
 )
 def test_corrupt_or_foreign_cache_is_rebuilt(
     cached_root: tuple[Path, Path], content: bytes
@@ -359,21 +380,20 @@ def test_malformed_cache_entries_are_ignored(cached_root: tuple[Path, Path]) -> 
     first.scan()
     assert first.cache is not None
     raw = first.cache.path.read_bytes()
-    end = raw.index(b"\n", len(MAGIC))
-    data = orjson.loads(raw[len(MAGIC) : end])
+    data, docs = _unframed(raw)
     rels, sizes, mtimes, offsets, lengths, _light = data["columns"]
     sizes[rels.index("r0.json")] = "big"
     mtimes[rels.index("r1.json")] = None
     offsets[rels.index("r2.json")] = len(raw)  # past the end of the documents
     lengths[rels.index("r3.json")] = "long"
-    first.cache.path.write_bytes(MAGIC + orjson.dumps(data) + raw[end:])
+    first.cache.path.write_bytes(_framed(data) + docs)
     index = RunIndex(root, cache_dir=cache_dir)
     index.scan()
     assert index.stats.cache_hits == 4 and index.stats.parsed == 4
     assert {"r0.json", "r1.json", "r2.json", "r3.json"} <= set(index.runs)
     # ...and so are damaged columns: the whole cache is rebuilt
     data["columns"][5] = data["columns"][5][:-1]
-    first.cache.path.write_bytes(MAGIC + orjson.dumps(data) + raw[end:])
+    first.cache.path.write_bytes(_framed(data) + docs)
     index = RunIndex(root, cache_dir=cache_dir)
     index.scan()
     assert index.stats.cache_hits == 0 and index.stats.parsed == 8
@@ -741,3 +761,17 @@ def test_a_cancelled_scan_keeps_and_caches_what_it_parsed(tmp_path: Path, worker
     warm = RunIndex(root, cache_dir=tmp_path / "c", workers=workers)
     assert len(warm.scan()) == count
     assert warm.stats.cache_hits == len(partial) and warm.stats.parsed == count - len(partial)
+
+
+def test_a_file_name_that_is_not_utf8_is_cached_like_any_other(tmp_path: Path) -> None:
+    root, cache_dir = tmp_path / "runs", tmp_path / "cache"
+    write_run(root / "plain.json", "plain")
+    odd = os.fsencode(root) + b"/run-\xff\xfe.json"
+    with open(odd, "wb") as handle:
+        handle.write((root / "plain.json").read_bytes().replace(b'"plain"', b'"odd"'))
+    cold = RunIndex(root, cache_dir=cache_dir)
+    assert {r.id for r in cold.scan()} == {"plain", "odd"}
+    warm = RunIndex(root, cache_dir=cache_dir)
+    listed = warm.scan_listing()
+    assert warm.stats.cache_hits == 2 and warm.stats.parsed == 0
+    assert os.fsdecode(b"run-\xff\xfe.json") in {row.path for row in listed}

@@ -15,7 +15,7 @@ from harn_tui import cli
 from harn_tui.core.analysis.query import parse_query
 from harn_tui.core.format.errors import UsageError
 from harn_tui.core.search import store as search_index
-from harn_tui.core.search.engine import paths_matching, search
+from harn_tui.core.search.engine import paths_matching, search, where_paths
 from harn_tui.core.search.extract import parse_location, record_pieces
 from harn_tui.core.search.query import parse_search, run_search
 from harn_tui.core.search.store import SearchIndex
@@ -523,3 +523,28 @@ def test_marks_beyond_the_snippet_are_left_out(root: Path, cache: Path) -> None:
     [hit] = _find(root, cache, "grebe")
     snippet, marks = hit.marked_snippet(60)
     assert [snippet[a:b] for a, b in marks] == ["grebe"] and len(snippet) <= 61
+
+
+def test_a_file_name_that_is_not_utf8_is_indexed_found_and_printed(
+        root: Path, cache: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    name = os.fsdecode(b"odd-\xff.json")  # a surrogate: SQLite and JSON cannot hold it as is
+    rec = _run("run-odd", "2026-11-23T10:00:00Z")
+    rec["tool_recordings"][0]["result"] = "a wombat in the pipeline"
+    _write(root, name, rec)
+    assert {h.path for h in _find(root, cache, "wombat")} == {name}
+    assert cli.main(["grep", "wombat", str(root), "--json"]) == 0
+    (line,) = capsys.readouterr().out.splitlines()
+    assert json.loads(line)["path"] == "odd-\ufffd.json"
+    assert cli.main(["grep", "wombat", str(root)]) == 0
+    (line,) = capsys.readouterr().out.splitlines()
+    assert line.startswith("run-odd  odd-") and "\udcff" not in line
+    # a watcher's change re-indexes it in place; the next sync finds nothing to do
+    rec["tool_recordings"][0]["result"] = "a platypus in the pipeline"
+    _write(root, name, rec)
+    index = SearchIndex(cache, root)
+    assert index.update_paths([root / name]) == [name]
+    assert index.sync().indexed == 0
+    assert where_paths(root, 'text~"platypus"', cache, index) == {name}
+    index.close()
+    assert {h.path for h in _find(root, cache, "platypus")} == {name}
+    assert _find(root, cache, "wombat") == []

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from harn_tui.core.format.textsafe import cut, one_line
+import os
+
+from harn_tui.core.format.textsafe import cut, one_line, visible
 
 
 def test_cut_keeps_text_that_fits_and_ends_cut_text_with_an_ellipsis() -> None:
@@ -24,3 +26,13 @@ def test_compare_cuts_unrecorded_arguments_by_the_one_rule() -> None:
     call = ToolCall("session", "grep", long_args, "ok", "r", "c1", 0, 1, 1, raw={})
     row = ToolDiff(0, "session", "grep", long_args, 1, call, None, (), "only_a")
     assert row.shown_args == cut(long_args, 60)
+
+
+def test_bytes_of_a_file_name_that_are_not_utf8_are_shown_as_escapes() -> None:
+    from harn_tui.core.format.textsafe import utf8_clean
+
+    name = os.fsdecode(b"odd-\xff\x9b.json")  # \x9b: an 8-bit CSI if written raw
+    assert visible(name) == one_line(name) == "odd-\\xff\\x9b.json"
+    assert visible("lone \ud800 high") == "lone \\ud800 high"
+    assert utf8_clean(name) == "odd-\ufffd\ufffd.json"
+    assert utf8_clean("plain") == "plain" and utf8_clean("é ok") == "é ok"

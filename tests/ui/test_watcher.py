@@ -94,3 +94,55 @@ async def test_index_ready_reaches_a_screen_that_asks_before_and_after(
         app.index_ready.publish(None)
         await pilot.pause()
         assert calls == ["late", "early"]  # once
+
+
+async def test_a_file_name_that_is_not_utf8_stops_the_watch_with_a_plain_error(tmp_path: Path) -> None:
+    import asyncio
+    import os
+
+    from harn_tui.core.index.watch import WatchFailed, watch_root
+
+    odd = os.fsencode(tmp_path) + b"/odd-\xff.json"
+
+    async def first_batch() -> object:
+        async for batch in watch_root(tmp_path):
+            return batch
+        return None
+
+    task = asyncio.create_task(first_batch())
+    await asyncio.sleep(0.3)  # the watch is set up
+    with open(odd, "wb") as handle:
+        handle.write(orjson.dumps(RUN))
+    with pytest.raises(WatchFailed, match="decode"):  # not an ExceptionGroup: callers catch it
+        await asyncio.wait_for(task, 10)
+
+
+async def test_after_the_watch_stops_the_root_is_rescanned_and_watched_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    from harn_tui.core.index import watch
+
+    (tmp_path / "r.json").write_bytes(orjson.dumps(RUN))
+    watcher, posted = _watcher(tmp_path)
+    starts: list[int] = []
+
+    async def failing(root: Path, **_kw: object):  # type: ignore[no-untyped-def]
+        starts.append(1)
+        if len(starts) == 1:
+            (tmp_path / "new.json").write_bytes(orjson.dumps({**RUN, "id": "run-2"}))
+            raise watch.WatchFailed("Unable to decode path")
+        await asyncio.sleep(3600)
+        yield  # pragma: no cover - an async generator that never yields
+
+    monkeypatch.setattr(watch, "watch_root", failing)
+    task = asyncio.create_task(watcher.run())
+    for _ in range(100):
+        if len(starts) >= 2:
+            break
+        await asyncio.sleep(0.02)
+    task.cancel()
+    assert len(starts) == 2  # watched again
+    rescans = [m for m in posted if isinstance(m, RunsChanged) and m.done]
+    assert rescans and {s.id for s in rescans[-1].changed} == {"run-1", "run-2"}  # nothing missed

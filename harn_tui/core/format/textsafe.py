@@ -2,17 +2,20 @@
 
 Run records hold model output. Escape sequences (CSI, OSC, DCS), C1 controls,
 bidi overrides and zero-width characters must never reach the terminal as such;
-they are replaced by readable escapes like `\\x1b` or `\\u202e`.
+they are replaced by readable escapes like `\\x1b` or `\\u202e`. So are lone surrogates:
+a file name's bytes that are not UTF-8 (`\\xff`, or `\\x9b`, an 8-bit CSI) would otherwise
+be written to the terminal as raw bytes, or fail to print at all.
 """
 
 from __future__ import annotations
 
 import re
 
-# C0 controls except tab/newline, DEL, C1 controls, bidi controls, zero-width and BOM chars.
+# C0 controls except tab/newline, DEL, C1 controls, bidi controls, zero-width and BOM chars,
+# surrogates.
 _UNSAFE = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064"
-    "\u2066-\u2069\ufeff\ufff9-\ufffb]"
+    "\u2066-\u2069\ufeff\ufff9-\ufffb\ud800-\udfff]"
 )
 _UNSAFE_INLINE = re.compile(_UNSAFE.pattern[:-1] + "\t\n]")
 
@@ -24,6 +27,8 @@ def _escape(match: re.Match[str]) -> str:
     if ch == "\n":
         return "\\n"
     code = ord(ch)
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8 (surrogateescape): that byte
+        code -= 0xDC00
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
@@ -49,3 +54,11 @@ def truncate(text: str, limit: int) -> tuple[str, bool]:
     if len(text) <= limit:
         return text, False
     return text[:limit], True
+
+
+def utf8_clean(text: str) -> str:
+    """`text` with stray surrogates (a file name's bytes that are not UTF-8) as U+FFFD: what
+    JSON and SQLite can hold."""
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")

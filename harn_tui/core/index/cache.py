@@ -8,15 +8,15 @@ harn-tui writes only here, never into the run root.
 from __future__ import annotations
 
 import hashlib
+import marshal
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from harn_tui.core.index.listing import ENTRY_LEN, FIELDS, SUMMARY_VERSION
 
-CACHE_FORMAT = "harn-tui-summary-cache-2"  # 2: column per listing field
+CACHE_FORMAT = "harn-tui-summary-cache-3"  # 2: column per listing field; 3: marshal header
 
 #: entry: [size, mtime_ns, listing entry (summary.listing_entry) or None for "not a run record"]
 Entry = list[Any]
@@ -56,7 +56,7 @@ class SummaryCache:
         try:
             self._columns = _decode(data, self.root_key)
             self._entries = None
-        except (ValueError, TypeError, KeyError, IndexError, orjson.JSONDecodeError):
+        except (ValueError, TypeError, KeyError, IndexError, EOFError):
             self.dirty = True
 
     def get(self, rel: str, size: int, mtime_ns: int) -> tuple[bool, list[Any] | None]:
@@ -103,11 +103,16 @@ class SummaryCache:
         self.dirty = False
 
 
-# On disk: MAGIC, one JSON header line, then the documents back to back. The header holds
-# one list per column (path, size, mtime, each listing field, the document's offset and
-# length; offset -1 for a file that is not a run record), which parses into far fewer
-# objects than a list per entry; the documents are sliced out as bytes, ready to print.
-MAGIC = b"HARN-TUI-CACHE\n"
+# On disk: MAGIC, the header's length (8 bytes, little-endian), the header, then the
+# documents back to back. The header holds one list per column (path, size, mtime, each
+# listing field, the document's offset and length; offset -1 for a file that is not a run
+# record), which decodes into far fewer objects than a list per entry; the documents are
+# sliced out as bytes, ready to print. The header is `marshal` data: built into the
+# interpreter, so a warm listing imports no JSON library (orjson's import alone is ~10% of a
+# warm `ls`), and it keeps any path string, surrogates included. Its format belongs to one
+# Python version, so MAGIC names it: another interpreter's cache is rebuilt, not misread.
+MAGIC = b"HARN-TUI-CACHE py%d.%d m%d\n" % (*sys.version_info[:2], marshal.version)
+_LEN = 8
 #: Listing fields kept in the header: every `Listed` field but path, mtime and the document.
 LIGHT = ENTRY_LEN - 1
 
@@ -138,12 +143,13 @@ def _encode(entries: dict[str, Entry], root_key: str) -> list[bytes]:
     header = {
         "format": CACHE_FORMAT,
         "version": SUMMARY_VERSION,
-        "fields": FIELDS,
+        "fields": list(FIELDS),
         "root": root_key,
         "blob": at,
         "columns": [rels, sizes, mtimes, offsets, lengths, light],
     }
-    return [MAGIC, orjson.dumps(header), b"\n", *docs]
+    head = marshal.dumps(header)
+    return [MAGIC, len(head).to_bytes(_LEN, "little"), head, *docs]
 
 
 class _Columns:
@@ -205,9 +211,12 @@ class _Columns:
 def _decode(data: bytes, root_key: str) -> _Columns:
     if not data.startswith(MAGIC):
         raise ValueError("not a harn-tui cache")
-    end = data.index(b"\n", len(MAGIC))
-    header = orjson.loads(memoryview(data)[len(MAGIC) : end])
-    blob = memoryview(data)[end + 1 :]  # no copy of the whole blob; each doc is sliced once
+    start = len(MAGIC) + _LEN
+    end = start + int.from_bytes(data[len(MAGIC) : start], "little")
+    if len(data) < end:
+        raise ValueError("truncated cache")
+    header = marshal.loads(memoryview(data)[start:end])
+    blob = memoryview(data)[end:]  # no copy of the whole blob; each doc is sliced once
     if (
         not isinstance(header, dict)
         or header.get("format") != CACHE_FORMAT

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from harn_tui.core.format.errors import LoadError
 from harn_tui.core.format.gcpause import gc_paused
-from harn_tui.core.format.jsonload import decode_json, read_bytes, type_name
 from harn_tui.core.index.cache import SummaryCache
 from harn_tui.core.index.discovery import (
     FoundFile,
@@ -48,6 +47,9 @@ def load_summary(found: FoundFile) -> RunSummary | None:
     """Summarize one file; None when it is JSON but not a run record. Never raises."""
     if found.error:
         return _summary().broken(found.rel, found.error, found.size, found.mtime_ns)
+    # The reader (and orjson) only when a file is parsed: a warm listing never needs them.
+    from harn_tui.core.format.jsonload import decode_json, read_bytes, type_name
+
     try:
         data = decode_json(read_bytes(found.path))
     except LoadError as exc:
@@ -117,7 +119,7 @@ class RunIndex:
                 if fresh is not None:
                     runs[item.rel] = fresh
                 elif entry is not None:
-                    summary = _summary().RunSummary.from_doc(entry[-1])
+                    summary = _summary().RunSummary.from_doc(entry[-1], item.rel)
                     runs[item.rel] = summary
                     hits.append(summary)
                     if on_batch and len(hits) >= 4 * CHUNK:
@@ -221,7 +223,7 @@ class RunIndex:
                 for rel, entry in chunk_result:
                     result = None
                     if entry is not None and want_summaries:
-                        result = _summary().RunSummary.from_doc(entry[-1])
+                        result = _summary().RunSummary.from_doc(entry[-1], rel)
                         batch.append(result)
                     yield rel, entry, result
                 if on_batch and batch:

@@ -14,6 +14,7 @@ from harn_tui.core.index.listing import ENTRY_LEN, FIELDS, SUMMARY_VERSION, List
 
 __all__ = ["ENTRY_LEN", "FIELDS", "SUMMARY_VERSION", "Listed", "RunSummary", "broken", "listing_entry", "summarize"]
 from harn_tui.core.format.schema import str_list, to_str
+from harn_tui.core.format.textsafe import utf8_clean
 from harn_tui.core.format.timestamps import parse_ms
 
 TASK_PREVIEW_CHARS = 240
@@ -91,12 +92,25 @@ class RunSummary:
         ).lower()
 
     def to_doc(self) -> bytes:
-        """The summary as one compact JSON object (what `ls --json` prints per run)."""
-        return orjson.dumps(dict(zip(FIELDS, _getter(self), strict=True)))
+        """The summary as one compact JSON object (what `ls --json` prints per run).
+
+        A file name's bytes that are not UTF-8 (surrogates in `path`) cannot be JSON: the
+        document shows U+FFFD in their place, and the index keeps the real path beside it
+        (`from_doc(doc, path)`)."""
+        values = dict(zip(FIELDS, _getter(self), strict=True))
+        try:
+            return orjson.dumps(values)
+        except TypeError:
+            values["path"] = utf8_clean(self.path)
+            return orjson.dumps(values)
 
     @classmethod
-    def from_doc(cls, doc: bytes | str) -> RunSummary:
-        return cls(**orjson.loads(doc))
+    def from_doc(cls, doc: bytes | str, path: str | None = None) -> RunSummary:
+        """The summary a document holds; `path`, when given, is the file's real one."""
+        summary = cls(**orjson.loads(doc))
+        if path is not None and summary.path != path:
+            summary.path = path
+        return summary
 
     def listing(self) -> Listed:
         """The light listing row (sort and filter keys plus the JSON document)."""

@@ -20,6 +20,19 @@ RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8)
 STEP_MS = 15
 
 
+class WatchFailed(RuntimeError):
+    """The native watcher stopped: watchfiles raises (inside an exception group) for an
+    event it cannot report, such as a file name that is not UTF-8. Changes of that batch
+    were not seen; the caller rescans and watches again."""
+
+
+def _unwrapped(group: ExceptionGroup) -> WatchFailed:
+    first: BaseException = group
+    while isinstance(first, BaseExceptionGroup):
+        first = first.exceptions[0]
+    return WatchFailed(str(first))
+
+
 @dataclass
 class ChangeBatch:
     """Run files that changed (or were deleted), and whether anything else moved."""
@@ -82,10 +95,13 @@ async def watch_root(
         kwargs["poll_delay_ms"] = max(int(poll_seconds * 1000), 10)
     if stop_event is not None:
         kwargs["stop_event"] = stop_event
-    async for changes in awatch(root, **kwargs):  # type: ignore[arg-type]
-        batch = classify(changes, root)
-        if batch.changed or batch.deleted or batch.dirs_changed:
-            yield batch
+    try:
+        async for changes in awatch(root, **kwargs):  # type: ignore[arg-type]
+            batch = classify(changes, root)
+            if batch.changed or batch.deleted or batch.dirs_changed:
+                yield batch
+    except ExceptionGroup as group:
+        raise _unwrapped(group) from group
 
 
 async def watch_files(
@@ -110,5 +126,8 @@ async def watch_files(
         kwargs["poll_delay_ms"] = max(int(poll_seconds * 1000), 10)
     if stop_event is not None:
         kwargs["stop_event"] = stop_event
-    async for changes in awatch(*folders, **kwargs):  # type: ignore[arg-type]
-        yield {Path(raw) for _change, raw in changes}
+    try:
+        async for changes in awatch(*folders, **kwargs):  # type: ignore[arg-type]
+            yield {Path(raw) for _change, raw in changes}
+    except ExceptionGroup as group:
+        raise _unwrapped(group) from group

@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harn_tui.core.format.errors import UsageError
-from harn_tui.core.format.textsafe import one_line
+from harn_tui.core.format.textsafe import one_line, utf8_clean
 from harn_tui.core.search.extract import FIELDS, Location, describe, parse_location
-from harn_tui.core.search.store import SHIFT, TOPIC_PREFIX, locations
+from harn_tui.core.search.store import SHIFT, TOPIC_PREFIX, fs_rel, locations
 
 __all__ = ["Hit", "RegexTimeout", "SearchQuery", "parse_search", "run_search"]
 
@@ -142,7 +142,7 @@ class Hit:
             loc["topic"] = self.topic
         return {
             "run_id": self.run_id,
-            "path": self.path,
+            "path": utf8_clean(self.path),
             "location": loc,
             "field": self.field,
             "snippet": snippet,
@@ -405,8 +405,8 @@ def _files(conn: sqlite3.Connection, fids: set[int]) -> _Files:
     run_id: dict[int, str] = {}
     session_run: dict[str, int] = {}
     topics: list[tuple[int, str]] = []
-    for fid, path, rid, ms, sessions in _file_rows(conn, fids):
-        rel[fid] = path
+    for fid, stored, rid, ms, sessions in _file_rows(conn, fids):
+        rel[fid] = path = fs_rel(stored)
         if path.startswith(TOPIC_PREFIX):
             topics.append((fid, sessions or ""))
             continue

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from harn_tui.core.format.textsafe import utf8_clean
 from harn_tui.core.index.discovery import walk
 from harn_tui.core.search.extract import Piece, event_pieces, record_pieces, sidecar_pieces
 
@@ -74,6 +75,29 @@ CREATE VIRTUAL TABLE tri USING fts5(
 );
 CREATE TABLE locs(fid INTEGER, start INTEGER, data BLOB, PRIMARY KEY(fid, start));
 """
+
+
+#: How a stored path says it holds a file name's raw bytes (no relative path starts with "/").
+_RAW = "/x:"
+
+
+def db_rel(rel: str) -> str:
+    """`rel` as SQLite text can hold it: a name whose bytes are not UTF-8 (surrogates,
+    from the file system) is kept as `/x:` + the hex of its bytes."""
+    if rel.isascii():
+        return rel
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        return _RAW + rel.encode("utf-8", "surrogateescape").hex()
+    return rel
+
+
+def fs_rel(stored: str) -> str:
+    """The path `db_rel` stored."""
+    if stored.startswith(_RAW):
+        return bytes.fromhex(stored[len(_RAW) :]).decode("utf-8", "surrogateescape")
+    return stored
 
 
 def search_db_path(cache_dir: Path, root: Path) -> Path:
@@ -261,7 +285,7 @@ class SearchIndex:
             "SELECT rel, id, size, mtime_ns, side FROM files WHERE rel NOT LIKE ?",
             (TOPIC_PREFIX + "%",),
         )
-        return {rel: (fid, size, mtime, side or "") for rel, fid, size, mtime, side in rows}
+        return {fs_rel(rel): (fid, size, mtime, side or "") for rel, fid, size, mtime, side in rows}
 
     def sync(self, on_progress: Callable[[int, int], None] | None = None) -> SyncStats:
         """Bring every run file up to date: index new and changed files, drop gone ones."""
@@ -412,8 +436,9 @@ class SearchIndex:
             " mtime_ns=excluded.mtime_ns, side=excluded.side, run_id=excluded.run_id,"
             " started_ms=excluded.started_ms, sessions=excluded.sessions, pieces=excluded.pieces,"
             " error=excluded.error RETURNING id",
-            (fid, rel, size, mtime, side, facts.get("run_id") or "", facts.get("started_ms"),
-             facts.get("sessions") or "", len(pieces), facts.get("error")),
+            (fid, db_rel(rel), size, mtime, side, facts.get("run_id") or "",
+             facts.get("started_ms"), facts.get("sessions") or "", len(pieces),
+             None if facts.get("error") is None else utf8_clean(facts["error"])),
         )
         fid = cur.fetchone()[0]
         self._insert(fid, 0, pieces)

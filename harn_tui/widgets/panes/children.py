@@ -7,6 +7,7 @@ index, elsewhere through a watcher of its own.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -168,8 +169,14 @@ class ChildrenPane(Pane):
     async def _watch_loop(self, paths: frozenset[Path]) -> None:
         from harn_tui.core.index.watch import watch_files
 
-        async for _changed in watch_files(sorted(paths), poll_seconds=self.context.poll):
-            self.rerender()
+        while True:
+            try:
+                async for _changed in watch_files(sorted(paths), poll_seconds=self.context.poll):
+                    self.rerender()
+                return
+            except (RuntimeError, OSError):  # the watcher stopped (WatchFailed): look again
+                self.rerender()
+                await asyncio.sleep(0.5)
 
     def _build_lineage(self, detail) -> None:  # type: ignore[no-untyped-def]
         """Root run → this run → its children (the breadcrumb trail gives the ancestors)."""
