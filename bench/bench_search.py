@@ -26,7 +26,6 @@ import itertools
 import os
 import random
 import re
-import resource
 import shutil
 import subprocess
 import sys
@@ -38,7 +37,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_index import ensure_corpus, floor
-from installed import child_env
+from installed import child_env, run_measured
 
 
 def ensure_rg() -> str:
@@ -134,8 +133,8 @@ def main() -> int:
     cache = Path(tempfile.mkdtemp(prefix="harn-tui-bench-search-"))
     env = env_for(cache)
     try:
-        build, _ = timed([binary, "grep", word, str(root), "--limit", "1"], env)
-        rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
+        build, _out, _err, _code, rss = run_measured(
+            [binary, "grep", word, str(root), "--limit", "1"], env)
         from harn_tui.core.search.store import SearchIndex
 
         index = SearchIndex(cache, root)

@@ -26,3 +26,32 @@ def child_env(**extra: str) -> dict[str, str]:
     for key in HARN_VARS:
         env.pop(key, None)
     return env
+
+
+# A small process that starts the measured one and reports its seconds and peak RSS. Linux
+# counts the RSS of the process a child was forked from (until exec) in the child's peak, so
+# measured from the benchmark itself (hundreds of MB of earlier output), the figure is the
+# benchmark's, not harn-tui's.
+_LAUNCHER = r"""
+import resource, subprocess, sys, time
+t0 = time.perf_counter()
+code = subprocess.call(sys.argv[2:])
+seconds = time.perf_counter() - t0
+with open(sys.argv[1], "w") as out:
+    out.write(f"{seconds} {code} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}")
+"""
+
+
+def run_measured(argv: list[str], env: dict[str, str],
+                 cwd: str | None = None) -> tuple[float, bytes, bytes, int, int]:
+    """(seconds, stdout, stderr, exit code, peak RSS in MB) of one child process, both
+    measured by a small launcher process (see `_LAUNCHER`)."""
+    import subprocess
+    import sys
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("r", suffix=".txt") as report:
+        proc = subprocess.run([sys.executable, "-c", _LAUNCHER, report.name, *argv], env=env,
+                              cwd=cwd or tempfile.gettempdir(), capture_output=True, check=False)
+        seconds, code, rss_kb = report.read().split()
+    return float(seconds), proc.stdout, proc.stderr, int(code), int(rss_kb) // 1024
