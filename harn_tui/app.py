@@ -179,6 +179,8 @@ class HarnTuiApp(App[int]):
         self.event_log_changed: Signal[EventLogChanged] = Signal(self, "event-log-changed")
         #: Published once, when `load.ready` turns true.
         self.index_ready: Signal[None] = Signal(self, "index-ready")
+        #: The full-text index took in changes: SearchScreen, RunsScreen (`text~` queries).
+        self.search_changed: Signal[None] = Signal(self, "search-changed")
         self._log_appeared = False
         #: id(key event) -> the widget it was sent to (see `on_event`).
         self._key_targets: dict[int, object] = {}
@@ -449,14 +451,7 @@ class HarnTuiApp(App[int]):
             conn.close()
 
     def on_search_index_changed(self, message: SearchIndexChanged) -> None:
-        from harn_tui.screens.runs import RunsScreen
-        from harn_tui.screens.search import SearchScreen
-
-        for screen in self.screen_stack:
-            if isinstance(screen, SearchScreen) and screen.is_mounted:
-                screen.index_changed()
-            if isinstance(screen, RunsScreen) and screen.is_mounted:
-                screen.text_index_changed()
+        self.search_changed.publish(None)
 
     def action_search(self) -> None:
         from harn_tui.screens.search import SearchScreen

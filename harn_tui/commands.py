@@ -49,24 +49,24 @@ class RunCommands(Provider):
         out += palette_commands(app)
         return out
 
-    def _runs_action(self, action: str) -> None:
+    def _run_list(self) -> Any:
+        """Back to the run list (closing the screens above it); the list, or None."""
         from harn_tui.screens.runs import RunsScreen
 
         app: Any = self.app
         while not isinstance(app.screen, RunsScreen) and len(app.screen_stack) > 2:
             app.pop_screen()
-        if isinstance(app.screen, RunsScreen):
-            getattr(app.screen, f"action_{action}")()
+        return app.screen if isinstance(app.screen, RunsScreen) else None
+
+    def _runs_action(self, action: str) -> None:
+        if (runs := self._run_list()) is not None:
+            getattr(runs, f"action_{action}")()
 
     def _costs(self, range_key: str) -> None:
         from harn_tui.screens.costs import CostsScreen
-        from harn_tui.screens.runs import RunsScreen
 
-        app: Any = self.app
-        while not isinstance(app.screen, RunsScreen) and len(app.screen_stack) > 2:
-            app.pop_screen()
-        if isinstance(app.screen, RunsScreen):
-            app.push_screen(CostsScreen(app.screen, range_key=range_key))
+        if (runs := self._run_list()) is not None:
+            self.app.push_screen(CostsScreen(runs, range_key=range_key))
 
     def _run_pane(self, pane: str) -> None:
         from harn_tui.screens.run import RunScreen
@@ -75,13 +75,8 @@ class RunCommands(Provider):
             self.app.screen.action_pane(pane)
 
     def _set(self, attr: str, value: Any) -> None:
-        from harn_tui.screens.runs import RunsScreen
-
-        app: Any = self.app
-        while not isinstance(app.screen, RunsScreen) and len(app.screen_stack) > 2:
-            app.pop_screen()
-        if isinstance(app.screen, RunsScreen):
-            setattr(app.screen, attr, value)
+        if (runs := self._run_list()) is not None:
+            setattr(runs, attr, value)
 
     async def discover(self) -> Hits:
         for name, callback, help_text in self._commands():
@@ -117,14 +112,10 @@ class RunCommands(Provider):
         )
 
     def _runs_query(self, text: str) -> None:
-        from harn_tui.screens.runs import RunsScreen
         from harn_tui.widgets.query_bar import QueryBar
 
-        app: Any = self.app
-        while not isinstance(app.screen, RunsScreen) and len(app.screen_stack) > 2:
-            app.pop_screen()
-        if isinstance(app.screen, RunsScreen):
-            app.screen.query_one(QueryBar).value = text
+        if (runs := self._run_list()) is not None:
+            runs.query_one(QueryBar).value = text
 
     async def search(self, query: str) -> Hits:
         app: Any = self.app

@@ -103,6 +103,7 @@ class RunsScreen(TerminalOnlyKeys, Screen[None]):
         self.recompute_rows()
         self.set_interval(30, self._refresh_relative)
         self.app.runs_changed.subscribe(self, lambda _: self.refresh_rows(), immediate=True)  # type: ignore[attr-defined]
+        self.app.search_changed.subscribe(self, lambda _: self.text_index_changed(), immediate=True)  # type: ignore[attr-defined]
 
     def _refresh_relative(self) -> None:
         """Relative times ("3m ago") and `since=` queries move with the clock."""

@@ -109,6 +109,7 @@ class SearchScreen(Screen[None]):
         table.add_column("text", key="text")
         self.query_one(Input).focus()
         self._title()
+        self.app.search_changed.subscribe(self, lambda _: self.index_changed(), immediate=True)  # type: ignore[attr-defined]
         if self.initial:
             self.run_query(self.initial, self.regex)
 

@@ -108,19 +108,28 @@ def _stream_lines(handle: BinaryIO) -> Iterator[tuple[bytes, int, bool]]:
         yield tail, pos, True
 
 
-def _take(out: SidecarLines, line: bytes, *, last: bool) -> None:
+def _record(out: SidecarLines | SidecarData, line: bytes, *, last: bool) -> dict[str, Any] | None:
+    """The JSON object on one line; else None, with what the line was counted on `out` (a
+    blank line is nothing, a last line that is not JSON is half-written, others skipped)."""
     if not line.strip():
-        return
+        return None
     try:
         value = orjson.loads(line)
     except orjson.JSONDecodeError:
         value = None
     if isinstance(value, dict):
-        out.lines.append(value)
-    elif last and value is None:
+        return value
+    if last and value is None:
         out.partial_tail = True
     else:
         out.skipped += 1
+    return None
+
+
+def _take(out: SidecarLines, line: bytes, *, last: bool) -> None:
+    value = _record(out, line, last=last)
+    if value is not None:
+        out.lines.append(value)
 
 
 def daemon_events(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -463,23 +472,15 @@ def load_sidecar(path: Path) -> SidecarData:
 def _feed(
     out: SidecarData, builder: _TurnBuilder, store: Any, line: bytes, pos: int, *, last: bool
 ) -> None:
-    if not line.strip():
+    value = _record(out, line, last=last)
+    if value is None:
         return
-    try:
-        value = orjson.loads(line)
-    except orjson.JSONDecodeError:
-        value = None
-    if isinstance(value, dict):
-        kind = value.get("type")
-        if kind == "daemon_event":
-            out.daemon_events.extend(daemon_events([value]))
-        elif kind == "message" and store is not None:
-            store.add(pos, pos + len(line))
-        elif kind == "provider_raw_capture":  # one record, in the list and with its turn
-            out.raw_captures.append(builder.capture(value))
-        else:
-            builder.feed(value)
-    elif last and value is None:
-        out.partial_tail = True
+    kind = value.get("type")
+    if kind == "daemon_event":
+        out.daemon_events.extend(daemon_events([value]))
+    elif kind == "message" and store is not None:
+        store.add(pos, pos + len(line))
+    elif kind == "provider_raw_capture":  # one record, in the list and with its turn
+        out.raw_captures.append(builder.capture(value))
     else:
-        out.skipped += 1
+        builder.feed(value)
