@@ -41,6 +41,9 @@ from harn_tui.widgets.textual_compat import forward_key, refresh_truecolor_filte
 if TYPE_CHECKING:
     from harn_tui.core.eventlog.protocol import EventLog
 
+#: The text index waits until the keys and the mouse have been still this long.
+USER_QUIET_SECONDS = 1.0
+
 
 def read_only_copy(path: Path, root: Path) -> Path:
     """A copy of `path` in a new temp folder outside `root`, with its mode set read-only."""
@@ -182,6 +185,8 @@ class HarnTuiApp(App[int]):
         #: The full-text index took in changes: SearchScreen, RunsScreen (`text~` queries).
         self.search_changed: Signal[None] = Signal(self, "search-changed")
         self._log_appeared = False
+        #: When a key or the mouse was last used (the text index waits meanwhile).
+        self._last_input = 0.0
         #: id(key event) -> the widget it was sent to (see `on_event`).
         self._key_targets: dict[int, object] = {}
         from harn_tui.core.config.prefs import Preferences
@@ -229,6 +234,9 @@ class HarnTuiApp(App[int]):
         `/` moves focus to the filter. A key that comes back unhandled from a widget that
         has lost focus since is sent again to the widget that has it now.
         """
+        if isinstance(event, (events.Key, events.MouseDown, events.MouseScrollDown,
+                              events.MouseScrollUp)):
+            self._last_input = time.monotonic()
         if isinstance(event, events.Key):
             if not event.is_forwarded:
                 if len(self._key_targets) > 256:
@@ -342,6 +350,10 @@ class HarnTuiApp(App[int]):
         from harn_tui.core.search.engine import open_index
 
         self._load.wait_scanned(120)  # the run list first: indexing text never competes with it
+        deadline = time.monotonic() + 10
+        while not self._load.ready and time.monotonic() < deadline:  # ...nor with its drawing
+            if self._shutting_down.wait(0.05):
+                return
         if self._shutting_down.is_set():
             return
         last = [0.0]
@@ -358,7 +370,7 @@ class HarnTuiApp(App[int]):
                 if self.search_index is None:
                     self.search_index = open_index(self.root, self.cache_dir, background=True)
                 if self.root.is_dir() and not self._shutting_down.is_set():
-                    self.search_index.sync(on_progress=progress)
+                    self.search_index.sync(on_progress=progress, pause=self._yield_to_user)
                 self._search_poll_events()
                 self.search_note = ""
             except Exception as exc:  # the explorer works without search
@@ -371,6 +383,13 @@ class HarnTuiApp(App[int]):
         if stale:
             self.search_update(stale)
         self.post_message(SearchIndexChanged())
+
+    def _yield_to_user(self) -> None:
+        """Hold the text index while the app is being used (a key or the mouse in the last
+        USER_QUIET_SECONDS): its writes would take the GIL from the keys and the filter."""
+        while time.monotonic() - self._last_input < USER_QUIET_SECONDS:
+            if self._shutting_down.wait(0.05):
+                return
 
     def _search_poll_events(self) -> None:
         if self.event_log is not None and self.search_index is not None:

@@ -36,6 +36,10 @@ STATUS_CYCLE = ("all", "active", "completed", "failed")
 #: While the first scan streams rows in, the list refreshes at most this often (seconds), so a
 #: key never waits behind a refresh per batch.
 INDEXING_REFRESH_EVERY = 0.3
+#: From this many runs, the `/` filter applies once typing pauses for FILTER_SETTLE seconds
+#: (a pass over 100,000 runs takes a noticeable moment; one per keystroke queues the keys).
+FILTER_SETTLE_FROM = 20_000
+FILTER_SETTLE = 0.15
 
 
 class TableHeader(Widget):
@@ -232,7 +236,14 @@ class RunsScreen(TerminalOnlyKeys, Screen[None]):
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        self.search = event.value
+        timer = getattr(self, "_filter_timer", None)
+        if timer is not None:
+            timer.stop()
+        if len(self.app.runs) < FILTER_SETTLE_FROM:  # type: ignore[attr-defined]
+            self.search = event.value
+            return
+        value = event.value
+        self._filter_timer = self.set_timer(FILTER_SETTLE, lambda: setattr(self, "search", value))
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self) -> None:

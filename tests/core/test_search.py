@@ -548,3 +548,12 @@ def test_a_file_name_that_is_not_utf8_is_indexed_found_and_printed(
     index.close()
     assert {h.path for h in _find(root, cache, "platypus")} == {name}
     assert _find(root, cache, "wombat") == []
+
+
+def test_sync_pauses_before_writing_each_file(root: Path, cache: Path) -> None:
+    calls: list[int] = []
+    index = SearchIndex(cache, root)
+    stats = index.sync(pause=lambda: calls.append(1))
+    assert stats.indexed == 2 and len(calls) == 2  # the app holds the writer there while in use
+    assert index.sync(pause=lambda: calls.append(1)).indexed == 0 and len(calls) == 2
+    index.close()

@@ -279,3 +279,25 @@ async def test_exports_never_land_in_the_run_root(tmp_path: Path, monkeypatch: p
     assert sorted(p.name for p in root.iterdir()) == ["hostile.json"]
     markdown = (tmp_path / "home" / "harn-run-hostile-run.md").read_text()
     assert "# hostile[bold]" in markdown and "\x1b" not in markdown
+
+
+async def test_on_a_large_list_the_filter_applies_once_typing_settles(
+    corpus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from harn_tui.screens import runs as runs_screen
+
+    monkeypatch.setattr(runs_screen, "FILTER_SETTLE_FROM", 1)  # this small list counts as large
+    applied: list[str] = []
+    app = make_app(corpus.root, corpus.state_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await _loaded(pilot)
+        screen = app.screen
+        assert isinstance(screen, RunsScreen)
+        total = len(screen.table.rows)
+        original = screen.recompute_rows
+        monkeypatch.setattr(screen, "recompute_rows", lambda: (applied.append(screen.search), original()))
+        await pilot.press("slash", *"verify")
+        assert len(screen.table.rows) == total and applied == []  # not once per keystroke
+        await wait_for(pilot, lambda: len(screen.table.rows) < total)
+        assert applied == ["verify"]  # one pass, for the whole word
+        assert all("verify" in r.search_text() for r in screen.table.rows)

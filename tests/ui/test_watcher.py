@@ -146,3 +146,36 @@ async def test_after_the_watch_stops_the_root_is_rescanned_and_watched_again(
     assert len(starts) == 2  # watched again
     rescans = [m for m in posted if isinstance(m, RunsChanged) and m.done]
     assert rescans and {s.id for s in rescans[-1].changed} == {"run-1", "run-2"}  # nothing missed
+
+
+def test_the_text_index_waits_while_keys_or_the_mouse_are_in_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from harn_tui import app as app_module
+
+    monkeypatch.setattr(app_module, "USER_QUIET_SECONDS", 0.3)
+    app = make_app(tmp_path)
+    start = time.monotonic()
+    app._yield_to_user()  # nobody has pressed anything: no wait
+    assert time.monotonic() - start < 0.2
+    app._last_input = time.monotonic()
+    start = time.monotonic()
+    app._yield_to_user()
+    assert time.monotonic() - start >= 0.25  # until the keys have been still for the quiet time
+    app._last_input = time.monotonic()
+    app._shutting_down.set()
+    start = time.monotonic()
+    app._yield_to_user()  # quitting never waits
+    assert time.monotonic() - start < 0.2
+
+
+async def test_a_key_marks_the_app_in_use(tmp_path: Path) -> None:
+    (tmp_path / "r.json").write_bytes(orjson.dumps(RUN))
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_ready(pilot)
+        before = app._last_input
+        await pilot.press("j")
+        assert app._last_input > before

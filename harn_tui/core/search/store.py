@@ -287,8 +287,11 @@ class SearchIndex:
         )
         return {fs_rel(rel): (fid, size, mtime, side or "") for rel, fid, size, mtime, side in rows}
 
-    def sync(self, on_progress: Callable[[int, int], None] | None = None) -> SyncStats:
-        """Bring every run file up to date: index new and changed files, drop gone ones."""
+    def sync(self, on_progress: Callable[[int, int], None] | None = None,
+             pause: Callable[[], None] | None = None) -> SyncStats:
+        """Bring every run file up to date: index new and changed files, drop gone ones.
+        `pause` is called before each file is written (the app waits there while it is
+        being used: the writes hold the GIL for long stretches)."""
         stats = SyncStats()
         known = self.known()
         seen: set[str] = set()
@@ -319,6 +322,8 @@ class SearchIndex:
                 with self._write():
                     for (rel, path, size, mtime, side), (facts, pieces) in zip(
                             batch, extracted, strict=True):
+                        if pause is not None:
+                            pause()
                         stats.broken += not self._store(rel, Path(path), size, mtime, side,
                                                         known.get(rel, (None,))[0], facts, pieces)
                 done += len(batch)
