@@ -775,3 +775,29 @@ def test_a_file_name_that_is_not_utf8_is_cached_like_any_other(tmp_path: Path) -
     listed = warm.scan_listing()
     assert warm.stats.cache_hits == 2 and warm.stats.parsed == 0
     assert os.fsdecode(b"run-\xff\xfe.json") in {row.path for row in listed}
+
+
+def test_after_a_scan_the_cache_lets_go_and_merges_later_changes_on_save(
+    cached_root: tuple[Path, Path],
+) -> None:
+    root, cache_dir = cached_root
+    index = RunIndex(root, cache_dir=cache_dir)
+    index.scan()
+    assert index.cache is not None
+    assert index.cache.get("r1.json", *_size_mtime(root / "r1.json")) == (False, None)  # let go
+    write_run(root / "r2.json", "r2", status="failed")
+    write_run(root / "r9.json", "r9")
+    index.update([root / "r2.json", root / "r9.json"])
+    index.save_cache()
+    saved = SummaryCache(cache_dir, root)
+    saved.load()
+    assert len(saved.entries) == 9  # every file of the scan, the changed one, the new one
+    warm = RunIndex(root, cache_dir=cache_dir)
+    runs = {r.path: r for r in warm.scan()}
+    assert warm.stats.parsed == 0 and warm.stats.cache_hits == 9
+    assert runs["r2.json"].status == "failed" and "r9.json" in runs
+
+
+def _size_mtime(path: Path) -> tuple[int, int]:
+    st = path.stat()
+    return st.st_size, st.st_mtime_ns

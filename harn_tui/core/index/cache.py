@@ -26,7 +26,9 @@ class SummaryCache:
     """Load and save the summaries of one run root.
 
     A loaded cache stays in its columns: an entry is assembled only when asked for, so a
-    warm listing that finds every file unchanged never builds a per-entry table.
+    warm listing that finds every file unchanged never builds a per-entry table. Once a
+    scan has what it needs, `release` lets the whole file go (at 100,000 runs it is 130 MB
+    of documents); entries put after that are kept aside and merged into the file on save.
     """
 
     def __init__(self, cache_dir: Path, root: Path) -> None:
@@ -35,6 +37,8 @@ class SummaryCache:
         self.path = Path(cache_dir) / f"index-{digest}.cache"
         self._columns: _Columns | None = None
         self._entries: dict[str, Entry] | None = {}
+        #: After `release`: the entries put since, to merge into the file on `save`.
+        self._pending: dict[str, Entry] | None = None
         self.dirty = False
 
     @property
@@ -46,9 +50,14 @@ class SummaryCache:
             self._columns = None
         return self._entries
 
+    def release(self) -> None:
+        """Forget what was loaded (written first if it changed); later puts are kept aside."""
+        self.save()
+        self._columns, self._entries, self._pending = None, {}, {}
+
     def load(self) -> None:
         """Read the cache file; anything unexpected means an empty cache."""
-        self._columns, self._entries = None, {}
+        self._columns, self._entries, self._pending = None, {}, None
         try:
             data = self.path.read_bytes()
         except OSError:
@@ -69,7 +78,8 @@ class SummaryCache:
         return True, entry[2]
 
     def put(self, rel: str, size: int, mtime_ns: int, summary: list[Any] | None) -> None:
-        self.entries[rel] = [size, mtime_ns, summary]
+        target = self.entries if self._pending is None else self._pending
+        target[rel] = [size, mtime_ns, summary]
         self.dirty = True
 
     def retain(self, rels: set[str]) -> None:
@@ -87,7 +97,12 @@ class SummaryCache:
             return
         import tempfile
 
+        pending = self._pending
+        if pending is not None:  # released: the file as it is now, with what was put since
+            self.load()
+            self.entries.update(pending)
         payload = _encode(self.entries, self.root_key)
+        written = False
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=".index-", suffix=".tmp", dir=self.path.parent)
@@ -95,11 +110,16 @@ class SummaryCache:
                 with os.fdopen(fd, "wb") as handle:
                     handle.writelines(payload)
                 os.replace(tmp, self.path)
+                written = True
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
                 raise
         except OSError:
             return
+        finally:
+            if pending is not None:  # released again; what could not be written waits
+                self._columns, self._entries = None, {}
+                self._pending = {} if written else pending
         self.dirty = False
 
 

@@ -182,7 +182,7 @@ class RunIndex:
             out.append((item, entry, result))
         if cache is not None:
             cache.retain({item.rel for item in found})
-            cache.save()
+            cache.release()  # saved; the loaded file is not held for the rest of the session
         return out
 
     def _parse(
