@@ -64,11 +64,6 @@ class SearchScreen(Screen[None]):
         Binding("ctrl+r", "toggle_regex", "Regex"),
         Binding("slash", "focus_input", "Edit search", show=False),
     ]
-    DEFAULT_CSS = """
-    SearchScreen #search-title { height: 1; background: $panel; padding: 0 1; }
-    SearchScreen #search-results { height: 1fr; }
-    SearchScreen #search-status { height: 1; padding: 0 1; color: $text-muted; }
-    """
 
     class Results(Message):
         def __init__(self, text: str, regex: bool, hits: list[Hit], error: str | None,

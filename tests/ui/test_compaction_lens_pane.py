@@ -10,7 +10,7 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer
-from uitools import screen_text, wait_for, wait_for_text
+from uitools import APP_CSS, screen_text, wait_for, wait_for_text
 
 from harn_tui.core.demo.common import BASE_MS
 from harn_tui.core.demo.corpus import Corpus, RunInfo, write_corpus
@@ -42,6 +42,8 @@ class LensScreen(Screen[None]):
 
 class Host(App[None]):
     """A minimal App: records the texts the pane asks to open (and opens them)."""
+
+    CSS_PATH = APP_CSS
 
     def __init__(self, detail: RunDetail) -> None:
         super().__init__()

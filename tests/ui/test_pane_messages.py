@@ -10,7 +10,7 @@ import orjson
 from textual.app import App, ComposeResult
 from textual.message import Message
 from textual.screen import Screen
-from uitools import wait_for, wait_ready
+from uitools import APP_CSS, wait_for, wait_ready
 
 import harn_tui
 from harn_tui.app import HarnTuiApp
@@ -48,6 +48,8 @@ class PaneScreen(Screen[None]):
 
 class Recorder(App[None]):
     """Nothing but the pane's screen; every request message that reaches it is kept."""
+
+    CSS_PATH = APP_CSS
 
     def __init__(self, pane: Pane) -> None:
         super().__init__()

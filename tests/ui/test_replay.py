@@ -10,7 +10,7 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.screen import Screen
 from textual.widgets import Select, Static
-from uitools import screen_text, wait_for
+from uitools import APP_CSS, screen_text, wait_for
 
 from harn_tui.core.eventlog.sessions import SessionEvent
 from harn_tui.core.format.normalize import RunDetail, load_run
@@ -108,6 +108,8 @@ class PaneScreen(Screen[None]):
 
 class Host(App[None]):
     """A minimal App: records the raw-view, text-view and copy messages the pane posts."""
+
+    CSS_PATH = APP_CSS
 
     def __init__(self, pane: Any) -> None:
         super().__init__()

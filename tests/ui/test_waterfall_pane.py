@@ -11,7 +11,7 @@ from rich.style import Style
 from textual.app import App, ComposeResult
 from textual.screen import Screen
 from textual.widgets import Static
-from uitools import screen_text, wait_for
+from uitools import APP_CSS, screen_text, wait_for
 
 from harn_tui.core.analysis.waterfall import Bar, Waterfall
 from harn_tui.core.format.normalize import RunDetail, load_run
@@ -88,6 +88,8 @@ class PaneScreen(Screen[None]):
 
 class Host(App[None]):
     """A minimal App: records the raw-view messages the pane posts."""
+
+    CSS_PATH = APP_CSS
 
     def __init__(self, pane: Any, detail: RunDetail | None = None) -> None:
         super().__init__()
@@ -344,6 +346,8 @@ def test_snapshot(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-unty
 
 class TabbedHost(App[None]):
     """The pane on a second, inactive tab (as RunScreen hosts it)."""
+
+    CSS_PATH = APP_CSS
 
     def __init__(self, pane: WaterfallPane) -> None:
         super().__init__()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import inspect
 import io
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +13,9 @@ from rich.console import Console
 from textual.app import App
 
 from harn_tui.app import HarnTuiApp
+
+#: The app's one stylesheet: hosts of a single pane load it, so the pane is laid out as in the app.
+APP_CSS = str(Path(inspect.getfile(HarnTuiApp)).with_name(str(HarnTuiApp.CSS_PATH)))
 
 
 def screen_text(app: App) -> str:

@@ -111,9 +111,6 @@ def rounds_text(detail: RunDetail) -> Text:
 
 class ActionGraphPane(Pane):
     title = "Graph"
-    DEFAULT_CSS = """
-    ActionGraphPane #graph-rounds-box { height: 1fr; border-top: solid $primary 50%; padding: 0 1; }
-    """
 
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None):
         super().__init__(name=name, id=id, classes=classes)

@@ -157,12 +157,6 @@ class CompactionLens(Pane):
 
     BINDINGS = [Binding("d", "open_diff", "Diff")]
 
-    DEFAULT_CSS = """
-    CompactionLens #lens-plot { height: auto; padding: 0 1; }
-    CompactionLens #lens-empty { height: auto; }
-    CompactionLens #lens-diff-box { height: 1fr; border-top: solid $primary 50%; padding: 0 1; }
-    CompactionLens #lens-diff { height: auto; }
-    """
 
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None):
         super().__init__(name=name, id=id, classes=classes)

@@ -114,15 +114,6 @@ class ReplayPane(Pane):
         Binding("r", "raw", "Raw JSON"),
         Binding("y", "copy", "Copy JSON"),
     ]
-    DEFAULT_CSS = """
-    ReplayPane #replay-top { height: 1; }
-    ReplayPane #replay-session { width: 50; }
-    ReplayPane #replay-status { width: 1fr; padding: 0 1; color: $text-muted; }
-    ReplayPane #replay-empty { padding: 1 2; }
-    ReplayPane #replay-body { height: 1fr; }
-    ReplayPane #replay-list { width: 3fr; }
-    ReplayPane #replay-detail-box { width: 2fr; border-left: solid $primary 50%; padding: 0 1; }
-    """
 
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None):
         super().__init__(name=name, id=id, classes=classes)

@@ -277,12 +277,6 @@ class TurnsPane(Pane):
         Binding("y", "copy", "Copy response"),
         Binding("w", "open_capture", "Raw capture"),
     ]
-    DEFAULT_CSS = """
-    TurnsPane #turns-empty { padding: 1 2; }
-    TurnsPane #turns-body { height: 1fr; }
-    TurnsPane #turns-list { width: 2fr; }
-    TurnsPane #turns-detail-box { width: 3fr; border-left: solid $primary 50%; padding: 0 1; }
-    """
 
     def __init__(
         self, *, name: str | None = None, id: str | None = None, classes: str | None = None

@@ -291,13 +291,6 @@ class WaterfallPane(Pane):
         Binding("c", "toggle_metric", "Heat: tokens/cost", show=False),
         Binding("r", "open", "Raw JSON"),
     ]
-    DEFAULT_CSS = """
-    WaterfallPane #waterfall-status { height: 1; color: $text-muted; padding: 0 1; }
-    WaterfallPane #waterfall-axis { padding: 0 0; }
-    WaterfallPane #waterfall-list { height: 1fr; }
-    WaterfallPane #waterfall-detail { height: 2; padding: 0 1; border-top: none; background: $boost; }
-    WaterfallPane #waterfall-empty { padding: 1 2; }
-    """
 
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None):
         super().__init__(name=name, id=id, classes=classes)
