@@ -25,6 +25,7 @@ import sqlite3
 import threading
 import zlib
 from collections.abc import Callable, Generator, Iterable, Iterator
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -361,12 +362,25 @@ class SearchIndex:
                     pending.append((batch, pool.submit(_extract_many, [b[1] for b in batch])))
                     if len(pending) >= IN_FLIGHT:
                         done, future = pending.popleft()
-                        yield done, future.result()
+                        if (result := self._result(future)) is None:
+                            return
+                        yield done, result
                 while pending:
                     done, future = pending.popleft()
-                    yield done, future.result()
+                    if (result := self._result(future)) is None:
+                        return
+                    yield done, result
             finally:  # closed early: batches not started are dropped, not waited for
                 pool.shutdown(wait=False, cancel_futures=True)
+
+    def _result(self, future: Any) -> Any:
+        """A worker's result, or None once `cancel` is called (never waits past it)."""
+        while not self._cancelled.is_set():
+            try:
+                return future.result(timeout=0.1)
+            except FutureTimeout:
+                continue
+        return None
 
     def update_paths(self, paths: Iterable[Path]) -> list[str]:
         """Re-index the given run files (a watcher's changes); the rels touched."""

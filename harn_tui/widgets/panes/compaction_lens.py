@@ -238,6 +238,7 @@ class CompactionLens(Pane):
         return [s.node_id or f"stage {i + 1}" for i, s in enumerate(self.detail.record.stages)]
 
     def _render_plot(self) -> None:
+        self._drawn_at = (self.size.width, self.size.height)
         width = self.size.width or 100
         rows = PLOT_ROWS if (self.size.height or 40) >= TALL else SHORT_PLOT_ROWS
         self.query_one("#lens-plot", Static).update(
@@ -250,6 +251,10 @@ class CompactionLens(Pane):
             self.call_after_refresh(self._rerender)
 
     def _rerender(self) -> None:
+        """Draw again for a new size; a tab shown again at the size it had draws nothing."""
+        size = (self.size.width, self.size.height)
+        if size == getattr(self, "_drawn_at", None) or not all(size):
+            return
         self._render_plot()
         self._render_diff()
 
