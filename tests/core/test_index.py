@@ -801,3 +801,30 @@ def test_after_a_scan_the_cache_lets_go_and_merges_later_changes_on_save(
 def _size_mtime(path: Path) -> tuple[int, int]:
     st = path.stat()
     return st.st_size, st.st_mtime_ns
+
+
+def test_a_gc_pause_ends_only_when_the_last_open_one_does_on_any_thread() -> None:
+    import gc
+    import threading
+
+    from harn_tui.core.format.gcpause import gc_paused
+
+    was_enabled = gc.isenabled()  # an in-process `ls` of another test may have turned it off
+    gc.enable()
+    inside, leave = threading.Event(), threading.Event()
+
+    def short_pause() -> None:
+        with gc_paused():
+            inside.set()
+            leave.wait(5)
+
+    worker = threading.Thread(target=short_pause)
+    worker.start()
+    inside.wait(5)  # a short pause has begun on another thread...
+    with gc_paused():  # ...then a long load here...
+        leave.set()
+        worker.join()  # ...and the short one ends first
+        assert not gc.isenabled()  # still paused: the load is not over
+    assert gc.isenabled()
+    if not was_enabled:
+        gc.disable()

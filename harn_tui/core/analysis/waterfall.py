@@ -17,12 +17,10 @@ duplicated; stages may lack parseable times (they are then laid end to end by
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from harn_tui.core.format.gcpause import gc_paused
 from harn_tui.core.format.records import RunRecord, TraceSpan
 from harn_tui.core.format.schema import json_int, json_number, json_str, to_float, to_int, to_str
 from harn_tui.core.format.timestamps import parse_ms
@@ -125,21 +123,9 @@ def _record(detail: Any) -> RunRecord:
     return RunRecord({})
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Hold off the cyclic GC while tens of thousands of rows (no cycles) are created."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def build_waterfall(detail: Any) -> Waterfall:
     """The waterfall of a run (a RunDetail, a RunRecord view or a run dict)."""
-    with _gc_paused():
+    with gc_paused():
         return _build(_record(detail))
 
 
