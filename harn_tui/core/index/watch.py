@@ -6,7 +6,7 @@ Native events by default (watchfiles' Rust notify backend, no busy polling);
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,6 +75,19 @@ def classify(changes: set[tuple[object, str]], root: Path) -> ChangeBatch:
     return batch
 
 
+def _awatch_options(watch_filter: Callable[[object, str], bool], recursive: bool,
+                    poll_seconds: float | None, stop_event: object | None) -> dict[str, object]:
+    """watchfiles' `awatch` settings: native events, or polling every `poll_seconds`."""
+    kwargs: dict[str, object] = {"watch_filter": watch_filter, "debounce": DEBOUNCE_MS,
+                                 "step": STEP_MS, "recursive": recursive}
+    if poll_seconds is not None:
+        kwargs["force_polling"] = True
+        kwargs["poll_delay_ms"] = max(int(poll_seconds * 1000), 10)
+    if stop_event is not None:
+        kwargs["stop_event"] = stop_event
+    return kwargs
+
+
 async def watch_root(
     root: Path, *, poll_seconds: float | None = None, stop_event: object | None = None
 ) -> AsyncIterator[ChangeBatch]:
@@ -84,17 +97,7 @@ async def watch_root(
     from harn_tui.core.format.locations import absolute_path
 
     root = absolute_path(root)  # events arrive as absolute paths
-    kwargs: dict[str, object] = {
-        "watch_filter": run_file_filter,
-        "debounce": DEBOUNCE_MS,
-        "step": STEP_MS,
-        "recursive": True,
-    }
-    if poll_seconds is not None:
-        kwargs["force_polling"] = True
-        kwargs["poll_delay_ms"] = max(int(poll_seconds * 1000), 10)
-    if stop_event is not None:
-        kwargs["stop_event"] = stop_event
+    kwargs = _awatch_options(run_file_filter, True, poll_seconds, stop_event)
     try:
         async for changes in awatch(root, **kwargs):  # type: ignore[arg-type]
             batch = classify(changes, root)
@@ -114,18 +117,11 @@ async def watch_files(
     folders = sorted({p if p.is_dir() else p.parent for p in wanted if p.exists() or p.parent.exists()})
     if not folders:
         return
-    kwargs: dict[str, object] = {
-        "debounce": DEBOUNCE_MS,
-        "step": STEP_MS,
-        "recursive": False,
-        "watch_filter": lambda change, path: Path(path).resolve() in wanted
-        or any(Path(path).resolve().is_relative_to(w) for w in wanted if w.is_dir()),
-    }
-    if poll_seconds is not None:
-        kwargs["force_polling"] = True
-        kwargs["poll_delay_ms"] = max(int(poll_seconds * 1000), 10)
-    if stop_event is not None:
-        kwargs["stop_event"] = stop_event
+    def wanted_path(_change: object, path: str) -> bool:
+        resolved = Path(path).resolve()
+        return resolved in wanted or any(resolved.is_relative_to(w) for w in wanted if w.is_dir())
+
+    kwargs = _awatch_options(wanted_path, False, poll_seconds, stop_event)
     try:
         async for changes in awatch(*folders, **kwargs):  # type: ignore[arg-type]
             yield {Path(raw) for _change, raw in changes}
