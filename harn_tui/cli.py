@@ -379,7 +379,7 @@ def cmd_ls(args: argparse.Namespace) -> int:
         from harn_tui.core.index.summary import RunSummary
 
         whole = not sys.stdout.isatty()  # piped: whole ids and paths, for scripts
-        sys.stdout.write(format_table([RunSummary.from_doc(run.doc, run.path) for run in chosen], whole=whole))
+        sys.stdout.write(format_table([RunSummary.of_row(run) for run in chosen], whole=whole))
     if log_error:
         _fail(log_error if log is None else f"event log: {log_error}")
     return EXIT_OK
@@ -407,7 +407,7 @@ def cmd_costs(args: argparse.Namespace) -> int:
         from harn_tui.core.analysis.query import filter_listed
 
         listed = filter_listed(listed, where, clock.now_ms())
-    report = build_cost_report(RunSummary.from_doc(run.doc, run.path) for run in listed if not run.broken)
+    report = build_cost_report(RunSummary.of_row(run) for run in listed if not run.broken)
     if args.json:
         write_json(report.to_json(args.by))
         return EXIT_OK

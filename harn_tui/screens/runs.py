@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
@@ -99,6 +100,7 @@ class RunsScreen(TerminalOnlyKeys, Screen[None]):
         self.order = RunOrder()
         self._last_refresh = 0.0
         self._refresh_due = False
+        self._filter_timer: Timer | None = None
         prefs = getattr(self.app, "prefs", None)
         remembered = prefs.get("sort") if prefs is not None else None
         if remembered in SORTS:
@@ -236,9 +238,8 @@ class RunsScreen(TerminalOnlyKeys, Screen[None]):
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        timer = getattr(self, "_filter_timer", None)
-        if timer is not None:
-            timer.stop()
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
         if len(self.app.runs) < FILTER_SETTLE_FROM:  # type: ignore[attr-defined]
             self.search = event.value
             return

@@ -643,7 +643,7 @@ def filter_listed(listed: Iterable[Any], text: Query | str, now_ms: int) -> list
     if query.is_empty:
         return list(listed)
     pred = query.predicate(now_ms)
-    return [row for row in listed if pred(RunSummary.from_doc(row.doc, row.path))]
+    return [row for row in listed if pred(RunSummary.of_row(row))]
 
 
 def _bare(text: str) -> str:

@@ -31,8 +31,6 @@ if TYPE_CHECKING:
 #: Below this many files to parse, a process pool costs more than it saves.
 POOL_THRESHOLD = 48
 CHUNK = 64
-#: The largest batch of cached rows handed to `on_batch` at once.
-MAX_CACHED_BATCH = 32_768
 
 SORTS = ("newest", "oldest", "duration")
 
@@ -117,9 +115,6 @@ class RunIndex:
         with gc_paused():
             runs: dict[str, RunSummary] = {}
             hits: list[RunSummary] = []
-            # cached rows stream in batches that double (256, 512, ... 32,768): the first
-            # screen comes at once, and 100,000 rows cost the list a dozen refreshes, not 400
-            limit = 4 * CHUNK
             for item, entry, fresh in self._walk_entries(on_batch, want_summaries=True):
                 if fresh is not None:
                     runs[item.rel] = fresh
@@ -127,10 +122,9 @@ class RunIndex:
                     summary = _summary().RunSummary.from_doc(entry[-1], item.rel)
                     runs[item.rel] = summary
                     hits.append(summary)
-                    if on_batch and len(hits) >= limit:
+                    if on_batch and len(hits) >= 4 * CHUNK:
                         on_batch(hits)
                         hits = []
-                        limit = min(2 * limit, MAX_CACHED_BATCH)
             if on_batch and hits:
                 on_batch(hits)
             self.runs = runs

@@ -112,6 +112,11 @@ class RunSummary:
             summary.path = path
         return summary
 
+    @classmethod
+    def of_row(cls, row: Listed) -> RunSummary:
+        """The summary of a listing row, with the row's real path (see `to_doc`)."""
+        return cls.from_doc(row.doc, row.path)
+
     def listing(self) -> Listed:
         """The light listing row (sort and filter keys plus the JSON document)."""
         return Listed(self.path, self.mtime_ns, *listing_entry(self)[:-1], self.to_doc())

@@ -117,6 +117,7 @@ async def watch_files(
     folders = sorted({p if p.is_dir() else p.parent for p in wanted if p.exists() or p.parent.exists()})
     if not folders:
         return
+
     def wanted_path(_change: object, path: str) -> bool:
         resolved = Path(path).resolve()
         return resolved in wanted or any(resolved.is_relative_to(w) for w in wanted if w.is_dir())

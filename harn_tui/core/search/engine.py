@@ -64,7 +64,7 @@ def where_paths(root: Path, where: str, cache_dir: Path | None,
         query.bind_text(lambda needle: paths_matching(conn, needle))
     rows = RunIndex(root, cache_dir=cache_dir).scan_listing()
     pred = query.predicate(clock.now_ms())
-    return {row.path for row in rows if pred(RunSummary.from_doc(row.doc, row.path))}
+    return {row.path for row in rows if pred(RunSummary.of_row(row))}
 
 
 def paths_matching(conn: sqlite3.Connection, needle: str) -> set[str]:

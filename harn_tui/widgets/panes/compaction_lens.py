@@ -165,6 +165,8 @@ class CompactionLens(Pane):
         self.diff: lens.CompactionDiff | None = None
         #: Diffs by compaction key for the shown detail (a big snapshot takes a while to diff).
         self._diffs: dict[str, lens.CompactionDiff] = {}
+        #: The size the plot and diff were last drawn at.
+        self._drawn_at: tuple[int, int] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="lens-plot")
@@ -253,7 +255,7 @@ class CompactionLens(Pane):
     def _rerender(self) -> None:
         """Draw again for a new size; a tab shown again at the size it had draws nothing."""
         size = (self.size.width, self.size.height)
-        if size == getattr(self, "_drawn_at", None) or not all(size):
+        if size == self._drawn_at or not all(size):
             return
         self._render_plot()
         self._render_diff()
